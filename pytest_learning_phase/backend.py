@@ -1,0 +1,272 @@
+"""The reference learning-phase backend: the Keras 2 learning-phase API in pure Python.
+
+``from pytest_learning_phase import backend as K`` stands where
+``from tf_keras import backend as K`` stood. The state is per thread: a stored
+phase (absent, or the exact object last stored) and an ``is_set`` flag. Values
+are validated and stored exactly as ``tf_keras`` 2.21 does; see
+``docs/semantics.md`` for the few deliberate differences.
+
+numpy is imported only by the functions that compute on arrays, so that the
+pytest plugin can drive this module without paying for numpy at start-up.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import warnings
+import weakref
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from pytest_learning_phase import _call_context
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = [
+    "LearningPhaseDeprecationWarning",
+    "clear_session",
+    "deprecated_internal_learning_phase_scope",
+    "deprecated_internal_set_learning_phase",
+    "dropout",
+    "eager_learning_phase_scope",
+    "global_learning_phase_is_set",
+    "in_test_phase",
+    "in_train_phase",
+    "learning_phase",
+    "learning_phase_scope",
+    "set_learning_phase",
+]
+
+_T = TypeVar("_T")
+
+
+class LearningPhaseDeprecationWarning(DeprecationWarning, UserWarning):
+    """Emitted by the deprecated public API, as tf_keras's ``UserWarning`` is.
+
+    A subclass of both, so ``pytest.deprecated_call()`` and
+    ``pytest.warns(UserWarning)`` both catch it.
+    """
+
+
+_INVALID_PHASE_MESSAGE: Final = "Expected learning phase to be 0 or 1."
+
+
+def _deprecation_message(function_name: str) -> str:
+    return (
+        f"`tf.keras.backend.{function_name}` is deprecated and will be removed after "
+        "2020-10-11. To update it, simply pass a True/False value to the `training` "
+        "argument of the `__call__` method of your layer or model."
+    )
+
+
+class _Absent:
+    """The stored phase of a thread that has none; restored as absence, never as a value."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+ABSENT: Final = _Absent()
+
+
+class _ThreadKey:
+    """Identity of one thread's entry in ``_STORED_PHASES`` (weakly referenced)."""
+
+    __slots__ = ("__weakref__",)
+
+
+class _ThreadState(threading.local):
+    """Per-thread part of the state: this thread's key and its ``is_set`` flag."""
+
+    def __init__(self) -> None:
+        self.key = _ThreadKey()
+        self.is_set = False
+
+
+_THREAD: Final = _ThreadState()
+# Every thread's stored phase, keyed by its _ThreadKey, so that clear_session()
+# can drop them all at once, as tf_keras does with _GRAPH_LEARNING_PHASES.
+_STORED_PHASES: Final[weakref.WeakKeyDictionary[_ThreadKey, object]] = (
+    weakref.WeakKeyDictionary()
+)
+_UID_COUNTERS: Final[dict[str, int]] = {}
+
+
+def _check_phase(value: object) -> None:
+    """Raise tf_keras's ``ValueError`` unless ``value in {0, 1}`` (hash, then ``==``)."""
+    if value not in {0, 1}:
+        raise ValueError(_INVALID_PHASE_MESSAGE)
+
+
+def learning_phase() -> Any:
+    """Return this thread's stored phase, exactly as stored, or ``0`` when absent."""
+    return _STORED_PHASES.get(_THREAD.key, 0)
+
+
+def global_learning_phase_is_set() -> bool:
+    """Return whether this thread's phase was set by ``set_learning_phase`` or a scope."""
+    return _THREAD.is_set
+
+
+def deprecated_internal_set_learning_phase(value: object) -> None:
+    """Set the phase to ``value`` (0 or 1) without the deprecation warning."""
+    _check_phase(value)
+    thread = _THREAD
+    thread.is_set = True
+    _STORED_PHASES[thread.key] = value
+
+
+def set_learning_phase(value: object) -> None:
+    """Set the phase to ``value`` (0 = test, 1 = train); deprecated, warns on every call.
+
+    Raises:
+        ValueError: if ``value`` is neither 0 nor 1 (after the warning).
+
+    """
+    warnings.warn(
+        _deprecation_message("set_learning_phase"),
+        LearningPhaseDeprecationWarning,
+        stacklevel=2,
+    )
+    deprecated_internal_set_learning_phase(value)
+
+
+class _LearningPhaseScope:
+    """Set the phase on ``__enter__``; put back the previous phase and flag on ``__exit__``."""
+
+    __slots__ = ("_previous_is_set", "_previous_phase", "_value")
+
+    _warns: bool = False
+
+    def __init__(self, value: object) -> None:
+        self._value = value
+
+    def __enter__(self) -> None:
+        if self._warns:
+            warnings.warn(
+                _deprecation_message("learning_phase_scope"),
+                LearningPhaseDeprecationWarning,
+                stacklevel=2,
+            )
+        _check_phase(self._value)
+        thread = _THREAD
+        self._previous_phase = _STORED_PHASES.get(thread.key, ABSENT)
+        self._previous_is_set = thread.is_set
+        thread.is_set = True
+        _STORED_PHASES[thread.key] = self._value
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        thread = _THREAD
+        if not self._previous_is_set:
+            thread.is_set = False
+        if self._previous_phase is ABSENT:
+            _STORED_PHASES.pop(thread.key, None)
+        else:
+            _STORED_PHASES[thread.key] = self._previous_phase
+
+
+class _DeprecatedLearningPhaseScope(_LearningPhaseScope):
+    __slots__ = ()
+    _warns = True
+
+
+def learning_phase_scope(value: object) -> _LearningPhaseScope:
+    """Return a scope in which the phase is ``value``; deprecated, warns on ``__enter__``.
+
+    On exit the previous phase (or its absence) and the previous ``is_set`` flag
+    come back, also when the block raises.
+    """
+    return _DeprecatedLearningPhaseScope(value)
+
+
+def deprecated_internal_learning_phase_scope(value: object) -> _LearningPhaseScope:
+    """Return the scope of ``learning_phase_scope`` without the deprecation warning."""
+    return _LearningPhaseScope(value)
+
+
+class _EagerLearningPhaseScope:
+    """Store a phase without touching ``is_set``, as tf_keras's eager scope does."""
+
+    __slots__ = ("_previous_phase", "_previous_is_set", "_value")
+
+    def __init__(self, value: object) -> None:
+        self._value = value
+
+    def __enter__(self) -> None:
+        if self._value not in {0, 1}:
+            raise AssertionError
+        self._previous_is_set = _THREAD.is_set
+        if self._previous_is_set:
+            self._previous_phase = learning_phase()
+        _STORED_PHASES[_THREAD.key] = self._value
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._previous_is_set:
+            _STORED_PHASES[_THREAD.key] = self._previous_phase
+        else:
+            del _STORED_PHASES[_THREAD.key]
+
+
+def eager_learning_phase_scope(value: object) -> _EagerLearningPhaseScope:
+    """Return tf_keras's internal eager scope: no warning, ``is_set`` left alone.
+
+    An invalid value is a bare ``AssertionError`` at ``__enter__``; on exit the
+    stored phase is deleted if the flag was not set on entry (``KeyError`` if it
+    is already gone, as in tf_keras).
+    """
+    return _EagerLearningPhaseScope(value)
+
+
+def clear_session() -> None:
+    """Unset this thread's flag, drop every thread's stored phase, reset layer names."""
+    _THREAD.is_set = False
+    _STORED_PHASES.clear()
+    _UID_COUNTERS.clear()
+
+
+def _next_uid(prefix: str) -> int:
+    """Return the next number for a layer name with ``prefix`` (1, 2, ...)."""
+    uid = _UID_COUNTERS.get(prefix, 0) + 1
+    _UID_COUNTERS[prefix] = uid
+    return uid
+
+
+# -- What the plugin's reference adapter uses: whole-state snapshot and restore. --
+
+_Snapshot = tuple[object, bool]
+
+
+def _snapshot() -> _Snapshot:
+    """Return this thread's whole state: (stored phase or ``ABSENT``, ``is_set``)."""
+    return _STORED_PHASES.get(_THREAD.key, ABSENT), _THREAD.is_set
+
+
+def _restore(snapshot: _Snapshot) -> None:
+    """Put this thread's state back exactly as ``_snapshot()`` returned it."""
+    stored_phase, is_set = snapshot
+    thread = _THREAD
+    thread.is_set = is_set
+    if stored_phase is ABSENT:
+        _STORED_PHASES.pop(thread.key, None)
+    else:
+        _STORED_PHASES[thread.key] = stored_phase
+
+
+def _unset() -> None:
+    """Make this thread's phase unset (absent, flag down), touching no other thread."""
+    _restore((ABSENT, False))

@@ -1,0 +1,1 @@
+"""The pytest plugin ``learning_phase`` (work in progress)."""

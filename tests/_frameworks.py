@@ -1,0 +1,37 @@
+"""Import the real frameworks for tests: skip when missing, but fail under CI.
+
+A missing tf_keras must never turn into a silent skip in CI (``CI=true``).
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+import pytest
+
+TF_INSTALL_HINT = 'pip install "pytest-learning-phase[tf]" (tensorflow-cpu and tf-keras 2.21)'
+
+
+def running_in_ci() -> bool:
+    """Return whether this run is CI's (``CI=true``), where nothing may be skipped."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def tf_keras_is_installed() -> bool:
+    """Return whether ``tf_keras`` can be found, without importing TensorFlow."""
+    import importlib.util
+
+    return importlib.util.find_spec("tf_keras") is not None
+
+
+def require_tf_keras() -> ModuleType:
+    """Return ``tf_keras``; skip the test (fail it under CI) when it is not installed."""
+    if not tf_keras_is_installed():
+        message = f"tf_keras is not installed: {TF_INSTALL_HINT}"
+        if running_in_ci():
+            pytest.fail(f"CI=true but {message}", pytrace=False)
+        pytest.skip(message)
+    import tf_keras
+
+    return tf_keras
