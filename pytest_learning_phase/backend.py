@@ -18,7 +18,7 @@ import warnings
 import weakref
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeGuard, TypeVar
 
 from pytest_learning_phase import _call_context
 
@@ -91,9 +91,7 @@ class _ThreadState(threading.local):
 _THREAD: Final = _ThreadState()
 # Every thread's stored phase, keyed by its _ThreadKey, so that clear_session()
 # can drop them all at once, as tf_keras does with _GRAPH_LEARNING_PHASES.
-_STORED_PHASES: Final[weakref.WeakKeyDictionary[_ThreadKey, object]] = (
-    weakref.WeakKeyDictionary()
-)
+_STORED_PHASES: Final[weakref.WeakKeyDictionary[_ThreadKey, object]] = weakref.WeakKeyDictionary()
 _UID_COUNTERS: Final[dict[str, int]] = {}
 
 
@@ -197,7 +195,7 @@ def deprecated_internal_learning_phase_scope(value: object) -> _LearningPhaseSco
 class _EagerLearningPhaseScope:
     """Store a phase without touching ``is_set``, as tf_keras's eager scope does."""
 
-    __slots__ = ("_previous_phase", "_previous_is_set", "_value")
+    __slots__ = ("_previous_is_set", "_previous_phase", "_value")
 
     def __init__(self, value: object) -> None:
         self._value = value
@@ -270,3 +268,149 @@ def _restore(snapshot: _Snapshot) -> None:
 def _unset() -> None:
     """Make this thread's phase unset (absent, flag down), touching no other thread."""
     _restore((ABSENT, False))
+
+
+# -- Functions that compute with the phase: in_train_phase, in_test_phase, dropout. --
+
+
+def _is_ndarray(value: object) -> TypeGuard[npt.NDArray[Any]]:
+    """Return whether ``value`` is a numpy array, without importing numpy."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
+
+
+def _scalar_phase(value: object) -> bool | None:
+    """Return ``True`` for a train value (1), ``False`` for a test value (0), else ``None``.
+
+    The tests are tf_keras's own (``training == 1 or training is True``, then the
+    same with 0 and ``False``); a comparison that fails or gives no truth value
+    makes the value invalid.
+    """
+    try:
+        if value is True or bool(value == 1):
+            return True
+        if value is False or bool(value == 0):
+            return False
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+def _invalid_training(value: object) -> ValueError:
+    return ValueError(
+        f"Invalid `training` value: {value!r}. Expected None, 0, 1, True, False "
+        "(or a number or numpy scalar equal to 0 or 1), or a numpy array of 0/1 values."
+    )
+
+
+def _call_if_callable(value: Callable[[], _T] | _T) -> _T:
+    if callable(value):
+        return value()
+    return value
+
+
+def in_train_phase(x: Any, alt: Any, training: object = None) -> Any:
+    """Return ``x`` in the train phase and ``alt`` otherwise (callables are called).
+
+    ``training=None`` means the ``training`` of the enclosing layer call, else
+    ``learning_phase()``. Only the chosen callable is called, once.
+
+    A numpy array ``training`` (tf_keras 2.21 handles only the one-element case,
+    and fails with "truth value of an array ... is ambiguous" on more):
+
+    * one element (0-d included): treated as its scalar, exactly as tf_keras
+      does (``np.array([1])`` chooses ``x``, unchanged, and calls only it);
+    * more than one element: an elementwise choice, ``np.where(training, x, alt)``
+      with numpy broadcasting; both callables are called, once each. Every
+      element must be 0 or 1.
+
+    Raises:
+        ValueError: for any other ``training`` (2, 0.5, nan, "1", a list, ...),
+            naming the value; tf_keras fails there with an ``AttributeError``.
+
+    """
+    if training is None:
+        training = _call_context.enclosing_training()
+    if training is None:
+        training = learning_phase()
+    if _is_ndarray(training):
+        return _in_train_phase_array(x, alt, training)
+    chosen = _scalar_phase(training)
+    if chosen is None:
+        raise _invalid_training(training)
+    return _call_if_callable(x if chosen else alt)
+
+
+def _in_train_phase_array(x: Any, alt: Any, training: npt.NDArray[Any]) -> Any:
+    import numpy as np
+
+    if training.size == 1:
+        chosen = _scalar_phase(training.reshape(()).item())
+        if chosen is None:
+            raise _invalid_training(training)
+        return _call_if_callable(x if chosen else alt)
+    if training.dtype.kind not in "biuf" or not np.isin(training, (0, 1)).all():
+        raise _invalid_training(training)
+    return np.where(training.astype(bool), _call_if_callable(x), _call_if_callable(alt))
+
+
+def in_test_phase(x: Any, alt: Any, training: object = None) -> Any:
+    """Return ``x`` in the test phase and ``alt`` otherwise: ``in_train_phase(alt, x, ...)``."""
+    return in_train_phase(alt, x, training=training)
+
+
+def _check_dropout_rate(level: object) -> float:
+    """Return ``level`` as a float, or raise tf's ``ValueError`` for a rate outside [0, 1)."""
+    import numbers
+
+    if _is_ndarray(level) and level.ndim == 0:
+        level = level.item()
+    if not isinstance(level, numbers.Real):
+        raise ValueError(f"`rate` must be a scalar or scalar tensor. Received: rate={level}")
+    if not 0 <= float(level) < 1:
+        raise ValueError(
+            f"`rate` must be a scalar tensor or a float in the range [0, 1). Received: rate={level}"
+        )
+    return float(level)
+
+
+def dropout(
+    x: npt.ArrayLike,
+    level: float,
+    noise_shape: tuple[int, ...] | None = None,
+    seed: int | None = None,
+) -> npt.NDArray[Any]:
+    """Inverted dropout of ``x``, whatever the phase: drop with probability ``level``.
+
+    Kept values are scaled by ``1 / (1 - level)``; the result has ``x``'s
+    floating dtype. ``noise_shape`` is the shape of the keep/drop mask, which
+    must broadcast to ``x``'s shape; ``seed`` makes the mask reproducible.
+
+    Raises:
+        ValueError: for ``level`` outside [0, 1) (tf's message), a non-floating
+            ``x``, or a ``noise_shape`` that does not broadcast to ``x``.
+
+    """
+    import numpy as np
+
+    rate = _check_dropout_rate(level)
+    array = np.asarray(x)
+    if array.dtype.kind != "f":
+        raise ValueError(
+            "`x.dtype` must be a floating point tensor as `x` will be scaled. "
+            f"Received: x_dtype={array.dtype}"
+        )
+    mask_shape = array.shape if noise_shape is None else tuple(noise_shape)
+    try:
+        broadcast = np.broadcast_shapes(mask_shape, array.shape)
+    except ValueError:
+        broadcast = None
+    if broadcast != array.shape:
+        raise ValueError(
+            f"`noise_shape` must broadcast to the shape of `x` {array.shape}. "
+            f"Received: noise_shape={noise_shape}"
+        )
+    keep = np.random.default_rng(seed).random(mask_shape) >= rate
+    scale = array.dtype.type(1.0 / (1.0 - rate))
+    dropped: npt.NDArray[Any] = np.where(keep, array * scale, array.dtype.type(0))
+    return dropped
