@@ -2,7 +2,9 @@
 
 An outer layer called with ``training=True`` passes it to every layer it calls
 (and to ``in_train_phase``), as tf_keras's ``base_layer_utils.call_context()``
-does.
+does. Like tf_keras, each layer call *replaces* the value for the calls inside
+it with the value that call resolved (``None`` included), and the previous
+value comes back when the call returns or raises.
 """
 
 from __future__ import annotations
@@ -35,8 +37,7 @@ class LayerCall:
 
     def __enter__(self) -> None:
         self._previous = _CONTEXT.training
-        if self._training is not None:
-            _CONTEXT.training = self._training
+        _CONTEXT.training = self._training
 
     def __exit__(
         self,
