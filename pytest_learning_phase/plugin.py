@@ -1,1 +1,223 @@
-"""The pytest plugin ``learning_phase`` (work in progress)."""
+"""The pytest plugin ``learning_phase``: hooks and fixtures only, in the order pytest calls them.
+
+What each test asks for is resolved once at collection (``_markers``); the
+run-time hooks set it before setup and restore the whole state after teardown
+(``_isolation``). Disable with ``-p no:learning_phase``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+import pytest
+
+from pytest_learning_phase import _active, _markers, _options
+from pytest_learning_phase._isolation import PhaseIsolation
+from pytest_learning_phase._markers import (
+    PHASE_IDS,
+    PhaseRequest,
+    PhaseRequestError,
+    Resolution,
+    describe_phase,
+)
+from pytest_learning_phase._version import __version__
+from pytest_learning_phase.adapters import LearningPhaseAdapter, Phase
+from pytest_learning_phase.hookspecs import AdapterFactory
+
+
+@dataclass
+class _SessionState:
+    """Everything the per-test hooks need, built once in ``pytest_configure``."""
+
+    settings: _options.Settings
+    adapter: LearningPhaseAdapter
+    isolation: PhaseIsolation
+    previous_active_adapter: LearningPhaseAdapter | None
+    state_before_session: list[object] = field(default_factory=list)
+
+    def resolution(self, item: pytest.Item) -> Resolution:
+        """Return the item's resolved request, resolving it now if collection did not."""
+        resolution = item.stash.get(_RESOLUTION_KEY, None)
+        if resolution is None:
+            resolution = item.stash[_RESOLUTION_KEY] = _markers.resolve(item, self.settings.default)
+        return resolution
+
+
+_STATE_KEY: Final = pytest.StashKey[_SessionState]()
+_RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Add the ``pytest_learning_phase_backends`` hook."""
+    from pytest_learning_phase import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--learning-phase``, ``--learning-phase-backend``, ``--learning-phase-audit``."""
+    _options.add_options(parser)
+
+
+def pytest_learning_phase_backends(config: pytest.Config) -> Mapping[str, AdapterFactory]:
+    """Offer the built-in backends; ``tf_keras`` imports TensorFlow only when chosen."""
+    from pytest_learning_phase.adapters import builtin_backends
+
+    return builtin_backends()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker, resolve the settings, build the chosen backend's adapter."""
+    config.addinivalue_line("markers", _markers.MARKER_DOC)
+    settings = _options.read_settings(config)
+    adapter = _options.build_adapter(config, settings)
+    config.stash[_STATE_KEY] = _SessionState(
+        settings=settings,
+        adapter=adapter,
+        isolation=PhaseIsolation(adapter),
+        previous_active_adapter=_active.set_active_adapter(adapter),
+    )
+    if settings.audit:
+        from pytest_learning_phase._audit import LearningPhaseAudit
+
+        config.pluginmanager.register(LearningPhaseAudit(), "learning_phase_audit")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """One line: the plugin's version, the backend and the default phase, with their sources."""
+    return config.stash[_STATE_KEY].settings.header_line(__version__)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remember the state before any test, to put it back when the session ends."""
+    state = session.config.stash[_STATE_KEY]
+    state.state_before_session.append(state.adapter.save_state())
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize a test whose closest marker gives several phases: ids test/train/unset."""
+    mark = metafunc.definition.get_closest_marker(_markers.MARKER_NAME)
+    if mark is None:
+        return
+    phases = _markers.parametrizing_phases(mark)
+    if phases is None:
+        return  # one phase, or a bad marker: resolve() reports it on the item
+    metafunc.fixturenames.append(_markers.MARKER_ARGUMENT)
+    metafunc.parametrize(
+        _markers.MARKER_ARGUMENT,
+        phases,
+        ids=[PHASE_IDS[phase] for phase in phases],
+        scope="function",
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Resolve each test's phase once, after deselection, and keep it on the item."""
+    default = config.stash[_STATE_KEY].settings.default
+    for item in items:
+        item.stash[_RESOLUTION_KEY] = _markers.resolve(item, default)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Save the state and set the test's phase before any of its fixtures run.
+
+    A plain ``tryfirst`` implementation, not a wrapper: it runs after every
+    wrapper has started (so failing here leaves their bookkeeping intact) and
+    before pytest sets up the test's fixtures.
+    """
+    state = item.config.stash[_STATE_KEY]
+    resolution = state.resolution(item)
+    if isinstance(resolution, PhaseRequestError):
+        state.isolation.begin(item, state.settings.default.phase)
+        pytest.fail(resolution.message, pytrace=False)
+    state.isolation.begin(item, resolution.phase)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Add a "learning phase" section to a failure: the phase and where it came from."""
+    report = yield
+    if report.failed:
+        resolution = item.config.stash[_STATE_KEY].resolution(item)
+        if isinstance(resolution, PhaseRequest):
+            backend = item.config.stash[_STATE_KEY].adapter.name
+            report.sections.append(
+                (
+                    "learning phase",
+                    f"ran under phase {describe_phase(resolution.phase)} "
+                    f"from {resolution.source} (backend {backend})",
+                )
+            )
+    return report
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    """After all teardown, restore the saved state; warn if the test leaked its phase."""
+    try:
+        return (yield)
+    finally:
+        item.config.stash[_STATE_KEY].isolation.end(item)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Put back the state from before the session, even if a test was interrupted."""
+    state = session.config.stash[_STATE_KEY]
+    if state.state_before_session:
+        state.adapter.restore_state(state.state_before_session.pop())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Hand the harness helpers back to the adapter they had before this session."""
+    state = config.stash.get(_STATE_KEY, None)
+    if state is not None:
+        _active.set_active_adapter(state.previous_active_adapter)
+
+
+def _resolved_phase(request: pytest.FixtureRequest) -> Phase:
+    state = request.config.stash[_STATE_KEY]
+    resolution = state.resolution(request.node)
+    if isinstance(resolution, PhaseRequestError):  # pragma: no cover - setup failed first
+        pytest.fail(resolution.message, pytrace=False)
+    return resolution.phase
+
+
+def _phase_fixture_value(request: pytest.FixtureRequest, phase: Phase) -> Phase:
+    """Return ``phase``, or fail if the fixture was requested too late to set it."""
+    resolved = _resolved_phase(request)
+    if resolved != phase:
+        pytest.fail(
+            f"In {request.node.nodeid}: fixture {request.fixturename} was requested with "
+            f"request.getfixturevalue(), after the phase ({describe_phase(resolved)}) was set; "
+            f"request it as an argument, or use @pytest.mark.learning_phase({phase})",
+            pytrace=False,
+        )
+    return phase
+
+
+@pytest.fixture
+def learning_phase(request: pytest.FixtureRequest) -> Phase:
+    """Give the learning phase this test runs under: 0 (test), 1 (train) or None (unset).
+
+    Parametrize it to set the phase per item:
+    ``@pytest.mark.parametrize("learning_phase", [0, 1], indirect=True)``.
+    """
+    return _resolved_phase(request)
+
+
+@pytest.fixture
+def train_phase(request: pytest.FixtureRequest) -> Phase:
+    """Run this test with the learning phase set to 1 (train); the value is 1."""
+    return _phase_fixture_value(request, 1)
+
+
+@pytest.fixture
+def test_phase(request: pytest.FixtureRequest) -> Phase:
+    """Run this test with the learning phase set to 0 (test); the value is 0."""
+    return _phase_fixture_value(request, 0)

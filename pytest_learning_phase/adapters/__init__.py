@@ -7,9 +7,10 @@ any object with the four methods of :class:`LearningPhaseAdapter` and a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal, Protocol, runtime_checkable
 
-__all__ = ["LearningPhaseAdapter", "Phase"]
+__all__ = ["LearningPhaseAdapter", "Phase", "builtin_backends"]
 
 Phase = Literal[0, 1] | None
 """A phase as the plugin speaks of it: ``0`` (test), ``1`` (train), ``None`` (unset)."""
@@ -39,3 +40,20 @@ class LearningPhaseAdapter(Protocol):
     def get_phase(self) -> Phase:
         """Return the phase in effect: ``0``, ``1``, or ``None`` when unset."""
         ...
+
+
+def builtin_backends() -> dict[str, Callable[[], LearningPhaseAdapter]]:
+    """Return the built-in backends by name; building ``tf_keras`` imports TensorFlow."""
+    return {"reference": _make_reference_adapter, "tf_keras": _make_tf_keras_adapter}
+
+
+def _make_reference_adapter() -> LearningPhaseAdapter:
+    from pytest_learning_phase.adapters.reference import ReferenceAdapter
+
+    return ReferenceAdapter()
+
+
+def _make_tf_keras_adapter() -> LearningPhaseAdapter:
+    from pytest_learning_phase.adapters.tf_keras import make_tf_keras_adapter
+
+    return make_tf_keras_adapter()

@@ -1,0 +1,70 @@
+"""Save the backend's phase before each test, set what it asked for, restore it after.
+
+Also finds tests that leak: a test that leaves the phase other than the
+plugin set it gets a :class:`LearningPhaseLeakWarning`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Final
+
+import pytest
+
+from pytest_learning_phase._markers import describe_phase
+from pytest_learning_phase.adapters import LearningPhaseAdapter, Phase
+
+__all__ = ["LearningPhaseLeakWarning", "PhaseIsolation"]
+
+
+class LearningPhaseLeakWarning(pytest.PytestWarning):
+    """A test left the learning phase other than the plugin had set it.
+
+    Raised at the end of the test's teardown, after the phase was restored, so
+    ``-W error::pytest_learning_phase.LearningPhaseLeakWarning`` makes it a
+    teardown error of that one test.
+    """
+
+    __module__ = "pytest_learning_phase"
+
+
+_SAVED_KEY: Final = pytest.StashKey[tuple[object, Phase]]()
+
+
+class PhaseIsolation:
+    """Apply one adapter's phase around each test and put its state back afterwards."""
+
+    def __init__(self, adapter: LearningPhaseAdapter) -> None:
+        self.adapter = adapter
+
+    def begin(self, item: pytest.Item, phase: Phase) -> None:
+        """Save the whole state, then set ``phase`` for the test's setup, call and teardown."""
+        item.stash[_SAVED_KEY] = (self.adapter.save_state(), phase)
+        self.adapter.set_phase(phase)
+
+    def end(self, item: pytest.Item) -> None:
+        """Restore the state saved by :meth:`begin`; warn if the test changed the phase."""
+        saved = item.stash.get(_SAVED_KEY, None)
+        if saved is None:
+            return
+        del item.stash[_SAVED_KEY]
+        previous_state, phase_set = saved
+        found = self.adapter.get_phase()
+        self.adapter.restore_state(previous_state)
+        if found != phase_set:
+            _warn_leak(item, found, phase_set, self.adapter.get_phase())
+
+
+def _warn_leak(item: pytest.Item, found: Phase, phase_set: Phase, restored: Phase) -> None:
+    """Warn at the test's own file and line, so the summary points at the test."""
+    message = (
+        f"{item.nodeid} left the learning phase at {describe_phase(found)} "
+        f"(the plugin had set {describe_phase(phase_set)}); restored {describe_phase(restored)}"
+    )
+    path, lineno, _ = item.location
+    warnings.warn_explicit(
+        LearningPhaseLeakWarning(message),
+        LearningPhaseLeakWarning,
+        filename=str(item.path) if hasattr(item, "path") else path,
+        lineno=(lineno or 0) + 1,
+    )

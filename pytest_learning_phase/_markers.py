@@ -1,0 +1,241 @@
+"""Work out, once per test at collection, which phase it asks for and where that came from.
+
+The result is a small frozen :class:`PhaseRequest` (or a :class:`PhaseRequestError`
+with the one-line message the user will read), kept in ``item.stash``; the
+run-time hooks only apply it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import pytest
+from _pytest.nodes import Node
+
+from pytest_learning_phase.adapters import Phase
+
+MARKER_NAME: Final = "learning_phase"
+PHASE_FIXTURE: Final = "learning_phase"
+TRAIN_FIXTURE: Final = "train_phase"
+TEST_FIXTURE: Final = "test_phase"
+# Hidden arguments by which a multi-value marker and the audit parametrize a test.
+MARKER_ARGUMENT: Final = "_learning_phase_from_marker"
+AUDIT_ARGUMENT: Final = "_learning_phase_audit"
+
+PHASE_IDS: Final[dict[Phase, str]] = {0: "test", 1: "train", None: "unset"}
+ALLOWED_VALUES: Final = (
+    "expected 0, 1 or None (a value set_learning_phase accepts, or None for unset)"
+)
+
+MARKER_DOC: Final = (
+    "learning_phase(phase, ...): run the test with the Keras learning phase set: "
+    "learning_phase(1) train, learning_phase(0) test, learning_phase(None) unset "
+    "(fresh state, as after clear_session()). Several values parametrize the test, "
+    "one item per value, ids test/train/unset: learning_phase(0, 1). The closest "
+    "marker (function, class, module, pytest.param) wins."
+)
+
+
+def describe_phase(phase: Phase) -> str:
+    """Return ``'0 (test)'``, ``'1 (train)'`` or ``'unset'`` for messages."""
+    return "unset" if phase is None else f"{phase} ({PHASE_IDS[phase]})"
+
+
+@dataclass(frozen=True)
+class PhaseRequest:
+    """The phase one test runs under, and where that came from (for reports)."""
+
+    phase: Phase
+    source: str
+    asked_by_test: bool = True
+
+
+@dataclass(frozen=True)
+class PhaseRequestError:
+    """What was wrong with a test's request, as the one line the user reads."""
+
+    message: str
+
+
+Resolution = PhaseRequest | PhaseRequestError
+
+
+class InvalidPhaseError(ValueError):
+    """A value that is neither None nor one ``set_learning_phase`` accepts."""
+
+
+def normalize_phase(value: object) -> Phase:
+    """Return 0, 1 or None for ``value``, as ``set_learning_phase`` would judge it.
+
+    Accepts exactly what the backend accepts (``value in {0, 1}``: True, 1.0,
+    numpy scalars, ...) plus ``None``; raises :class:`InvalidPhaseError` otherwise.
+    """
+    if value is None:
+        return None
+    try:
+        accepted = value in {0, 1}
+    except Exception:  # unhashable (lists, arrays) or a broken __eq__/__hash__
+        accepted = False
+    if not accepted:
+        raise InvalidPhaseError(value)
+    return 1 if value == 1 else 0
+
+
+def normalize_phases(values: Iterable[object]) -> tuple[Phase, ...]:
+    """Normalise several values; raise ``ValueError`` naming a bad or repeated one."""
+    phases: list[Phase] = []
+    for value in values:
+        phase = normalize_phase(value)
+        if phase in phases:
+            raise ValueError(f"{value!r} repeats the phase {describe_phase(phase)}")
+        phases.append(phase)
+    return tuple(phases)
+
+
+def marker_text(mark: pytest.Mark) -> str:
+    """Render a marker as the user wrote it: ``@pytest.mark.learning_phase(0, phase=1)``."""
+    arguments = [repr(value) for value in mark.args]
+    arguments += [f"{key}={value!r}" for key, value in mark.kwargs.items()]
+    return f"@pytest.mark.{mark.name}({', '.join(arguments)})"
+
+
+def _check_marker_form(mark: pytest.Mark) -> str | None:
+    """Return what is wrong with the marker's form (not its values), or None."""
+    if mark.kwargs:
+        return (
+            f"takes no keyword arguments (got {', '.join(mark.kwargs)}); "
+            "pass phases positionally: @pytest.mark.learning_phase(1) or (0, 1)"
+        )
+    if not mark.args:
+        return (
+            "needs at least one phase: @pytest.mark.learning_phase(1), (0), (None) "
+            "or several to parametrize, (0, 1)"
+        )
+    return None
+
+
+def parametrizing_phases(mark: pytest.Mark) -> tuple[Phase, ...] | None:
+    """Return the phases a well-formed multi-value marker parametrizes over, else None."""
+    if len(mark.args) < 2 or _check_marker_form(mark) is not None:
+        return None
+    try:
+        return normalize_phases(mark.args)
+    except ValueError:
+        return None
+
+
+def _where(node: Node) -> str:
+    if isinstance(node, pytest.Module):
+        return f"module {node.name}"
+    if isinstance(node, pytest.Class):
+        return f"class {node.name}"
+    return "the test function"
+
+
+def _closest_marker(item: pytest.Item) -> tuple[pytest.Mark, str] | None:
+    """Return the closest marker and where it sits; a ``pytest.param`` mark is closest."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        for mark in reversed(callspec.marks):
+            if mark.name == MARKER_NAME:
+                return mark, "pytest.param"
+    for node, mark in item.iter_markers_with_node(MARKER_NAME):
+        return mark, _where(node)
+    return None
+
+
+def _marker_source(item: pytest.Item, mark: pytest.Mark, where: str) -> Resolution:
+    """Return the phase the closest marker asks for, or what is wrong with it."""
+    text = f"{marker_text(mark)} on {where}"
+    problem = _check_marker_form(mark)
+    if problem is not None:
+        return PhaseRequestError(f"In {item.nodeid}: {text}: {problem}")
+    try:
+        phases = normalize_phases(mark.args)
+    except InvalidPhaseError as error:
+        return PhaseRequestError(
+            f"In {item.nodeid}: {text}: got {error.args[0]!r}; {ALLOWED_VALUES}"
+        )
+    except ValueError as error:
+        return PhaseRequestError(f"In {item.nodeid}: {text}: {error}; give each phase once")
+    if len(phases) == 1:
+        return PhaseRequest(phases[0], text)
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and MARKER_ARGUMENT in callspec.params:
+        phase: Phase = callspec.params[MARKER_ARGUMENT]
+        return PhaseRequest(phase, f"{text}, item [{PHASE_IDS[phase]}]")
+    return PhaseRequestError(
+        f"In {item.nodeid}: {text}: several phases parametrize a test function, but this "
+        "test cannot be parametrized (a unittest.TestCase method, or a pytest.param mark); "
+        "give one phase"
+    )
+
+
+def _requested_sources(item: pytest.Item) -> list[PhaseRequest] | PhaseRequestError:
+    """Collect every phase the test asks for: marker, parameter, fixtures."""
+    sources: list[PhaseRequest] = []
+    closest = _closest_marker(item)
+    if closest is not None:
+        resolution = _marker_source(item, *closest)
+        if isinstance(resolution, PhaseRequestError):
+            return resolution
+        sources.append(resolution)
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and PHASE_FIXTURE in callspec.params:
+        value = callspec.params[PHASE_FIXTURE]
+        text = f"parameter {PHASE_FIXTURE}={value!r}"
+        try:
+            sources.append(PhaseRequest(normalize_phase(value), text))
+        except InvalidPhaseError:
+            return PhaseRequestError(f"In {item.nodeid}: {text}: {ALLOWED_VALUES}")
+    fixture_names: Sequence[str] = getattr(item, "fixturenames", ())
+    if TRAIN_FIXTURE in fixture_names:
+        sources.append(PhaseRequest(1, f"fixture {TRAIN_FIXTURE}"))
+    if TEST_FIXTURE in fixture_names:
+        sources.append(PhaseRequest(0, f"fixture {TEST_FIXTURE}"))
+    return sources
+
+
+def resolve(item: pytest.Item, default: PhaseRequest) -> Resolution:
+    """Return the phase ``item`` runs under, or the error its request makes.
+
+    Several sources must agree; a test that asks for nothing runs under the
+    audit's phase (if the audit parametrized it) or the session's ``default``.
+    """
+    sources = _requested_sources(item)
+    if isinstance(sources, PhaseRequestError):
+        return sources
+    if sources:
+        first = sources[0]
+        for other in sources[1:]:
+            if other.phase != first.phase:
+                return PhaseRequestError(
+                    f"In {item.nodeid}: {first.source} asks for phase "
+                    f"{describe_phase(first.phase)} but {other.source} asks for "
+                    f"{describe_phase(other.phase)}; keep one of them"
+                )
+        return first
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and AUDIT_ARGUMENT in callspec.params:
+        phase: Phase = callspec.params[AUDIT_ARGUMENT]
+        return PhaseRequest(
+            phase, f"--learning-phase-audit run in phase {describe_phase(phase)}", False
+        )
+    return default
+
+
+def asks_for_a_phase(definition: pytest.Item, fixture_names: Sequence[str]) -> bool:
+    """Return whether a test function asks for a phase (for the audit, at collection)."""
+    if definition.get_closest_marker(MARKER_NAME) is not None:
+        return True
+    if TRAIN_FIXTURE in fixture_names or TEST_FIXTURE in fixture_names:
+        return True
+    for mark in definition.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+        if isinstance(names, str):
+            names = [name.strip() for name in names.split(",")]
+        if PHASE_FIXTURE in names:
+            return True
+    return False

@@ -1,0 +1,158 @@
+"""The plugin's command-line options and ini settings, validated, with where each came from."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import pytest
+
+from pytest_learning_phase._markers import PhaseRequest, describe_phase
+from pytest_learning_phase.adapters import LearningPhaseAdapter, Phase
+from pytest_learning_phase.hookspecs import AdapterFactory
+
+DEFAULT_BACKEND: Final = "reference"
+_PHASE_CHOICES: Final[dict[str, Phase]] = {"0": 0, "1": 1, "unset": None}
+_ALLOWED_PHASES: Final = "expected 0 (test), 1 (train) or unset"
+
+
+def _phase_option(text: str) -> str:
+    """Argparse type of ``--learning-phase``: the error lists the allowed values."""
+    if text not in _PHASE_CHOICES:
+        raise argparse.ArgumentTypeError(f"{_ALLOWED_PHASES}, got {text!r}")
+    return text
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register the command-line options and their ini twins."""
+    group = parser.getgroup("learning_phase", "learning phase (pytest-learning-phase)")
+    group.addoption(
+        "--learning-phase",
+        dest="learning_phase",
+        type=_phase_option,
+        default=None,
+        metavar="{0,1,unset}",
+        help="phase for tests that ask for none (default: unset; ini: learning_phase)",
+    )
+    group.addoption(
+        "--learning-phase-backend",
+        dest="learning_phase_backend",
+        default=None,
+        metavar="NAME",
+        help="backend whose phase the plugin drives: reference (default), tf_keras, or one a "
+        "plugin adds (ini: learning_phase_backend)",
+    )
+    group.addoption(
+        "--learning-phase-audit",
+        dest="learning_phase_audit",
+        action="store_true",
+        default=None,
+        help="run every test that asks for no phase once per phase and report those whose "
+        "outcome depends on it (ini: learning_phase_audit)",
+    )
+    parser.addini("learning_phase", "phase for tests that ask for none: 0, 1 or unset")
+    parser.addini("learning_phase_backend", "backend the plugin drives (default: reference)")
+    parser.addini(
+        "learning_phase_audit", "run the learning phase audit (see --learning-phase-audit)", "bool"
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The session's resolved settings, each with where it came from."""
+
+    default: PhaseRequest
+    backend: str
+    backend_source: str
+    audit: bool
+
+    def header_line(self, version: str) -> str:
+        """Return the report header line: version, backend, default phase."""
+        return (
+            f"learning-phase: {version}, backend: {self.backend} ({self.backend_source}), "
+            f"default phase: {describe_phase(self.default.phase)} ({self.default.source})"
+        )
+
+
+def _ini_location(config: pytest.Config) -> str:
+    return config.inipath.name if config.inipath is not None else "the ini file"
+
+
+def _default_phase(config: pytest.Config) -> PhaseRequest:
+    option: str | None = config.getoption("learning_phase")
+    if option is not None:
+        return PhaseRequest(_PHASE_CHOICES[option], f"--learning-phase={option}", False)
+    ini = str(config.getini("learning_phase")).strip()
+    if not ini:
+        return PhaseRequest(None, "default", False)
+    if ini not in _PHASE_CHOICES:
+        raise pytest.UsageError(
+            f"ini option learning_phase = {ini!r} (in {_ini_location(config)}): {_ALLOWED_PHASES}"
+        )
+    return PhaseRequest(_PHASE_CHOICES[ini], f"ini learning_phase = {ini}", False)
+
+
+def _backend_name(config: pytest.Config) -> tuple[str, str]:
+    option: str | None = config.getoption("learning_phase_backend")
+    if option is not None:
+        return option, "--learning-phase-backend"
+    ini = str(config.getini("learning_phase_backend")).strip()
+    if ini:
+        return ini, "ini learning_phase_backend"
+    return DEFAULT_BACKEND, "default"
+
+
+def _audit(config: pytest.Config) -> bool:
+    option: bool | None = config.getoption("learning_phase_audit")
+    if option is not None:
+        return option
+    return bool(config.getini("learning_phase_audit"))
+
+
+def read_settings(config: pytest.Config) -> Settings:
+    """Resolve the settings: command line over ini over default; bad values are usage errors."""
+    backend, backend_source = _backend_name(config)
+    return Settings(_default_phase(config), backend, backend_source, _audit(config))
+
+
+def offered_backends(config: pytest.Config) -> dict[str, AdapterFactory]:
+    """Merge what every plugin offers through ``pytest_learning_phase_backends``."""
+    offered: dict[str, AdapterFactory] = {}
+    answers: list[Mapping[str, AdapterFactory]] = config.hook.pytest_learning_phase_backends(
+        config=config
+    )
+    for answer in answers:
+        for name, factory in answer.items():
+            if name in offered and offered[name] is not factory:
+                raise pytest.UsageError(
+                    f"learning phase backend {name!r} is offered by two plugins; rename one of them"
+                )
+            offered[name] = factory
+    return offered
+
+
+def build_adapter(config: pytest.Config, settings: Settings) -> LearningPhaseAdapter:
+    """Build the chosen backend's adapter; an unknown name lists the ones offered."""
+    offered = offered_backends(config)
+    factory = offered.get(settings.backend)
+    if factory is None:
+        names = ", ".join(sorted(offered))
+        where = (
+            f"--learning-phase-backend={settings.backend}"
+            if settings.backend_source.startswith("--")
+            else f"{settings.backend_source} = {settings.backend}"
+        )
+        raise pytest.UsageError(
+            f"{where}: unknown learning phase backend {settings.backend!r}; "
+            f"expected one of: {names}"
+        )
+    adapter = factory()
+    if not isinstance(adapter, LearningPhaseAdapter):
+        raise pytest.UsageError(
+            f"the factory of learning phase backend {settings.backend!r} returned "
+            f"{adapter!r}, which lacks the LearningPhaseAdapter methods "
+            "(name, save_state, restore_state, set_phase, get_phase)"
+        )
+    return adapter
