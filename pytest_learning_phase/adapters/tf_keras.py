@@ -1,0 +1,172 @@
+"""The adapter for the real ``tf_keras`` backend (Keras 2 on TensorFlow).
+
+Importing this module is cheap: TensorFlow is imported only by
+:func:`make_tf_keras_adapter`, the factory the plugin calls when
+``--learning-phase-backend=tf_keras`` is chosen.
+
+tf_keras keeps the learning phase of a thread in three places, all driven here
+through ``tf_keras.src.backend``'s internals (the same ones its own
+``deprecated_internal_*`` functions use, so nothing warns):
+
+* the thread's eager entry ``_GRAPH_LEARNING_PHASES[_DUMMY_EAGER_GRAPH.key]``
+  (absent, or the value stored), which ``learning_phase()`` returns in eager code;
+* the thread's flag ``_DUMMY_EAGER_GRAPH.learning_phase_is_set``, which
+  ``global_learning_phase_is_set()`` returns and ``Layer.__call__`` consults;
+* the entry of the thread's Keras graph (``get_graph()``), which
+  ``learning_phase()`` returns while that graph is the default one: an explicit
+  0 or 1, else a lazily created ``keras_learning_phase`` placeholder.
+
+``clear_session()`` *rebinds* the module global ``_GRAPH_LEARNING_PHASES`` to a
+new plain ``dict`` (and replaces the Keras graph), so it is always read through
+the module attribute, never kept.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Final
+
+import pytest
+
+from pytest_learning_phase.adapters import Phase
+
+__all__ = ["NOT_INSTALLED_MESSAGE", "TfKerasAdapter", "make_tf_keras_adapter"]
+
+NOT_INSTALLED_MESSAGE: Final = (
+    "--learning-phase-backend=tf_keras needs tf-keras, which is not installed: "
+    'pip install "pytest-learning-phase[tf]"'
+)
+"""The usage error of :func:`make_tf_keras_adapter` when tf-keras cannot be imported."""
+
+
+class _Absent:
+    """An entry that is not there; restored as absence, never as a value."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+ABSENT: Final = _Absent()
+
+
+@dataclass(frozen=True)
+class TfKerasState:
+    """One thread's whole learning-phase state in tf_keras, as saved by the adapter.
+
+    ``graph_phase`` is the phase set explicitly on the thread's Keras graph, or
+    ``ABSENT`` when that graph has none or only its default placeholder.
+    """
+
+    eager_phase: object
+    is_set: bool
+    graph_phase: object
+
+
+class TfKerasAdapter:
+    """Save, set, read and restore the learning phase of ``tf_keras.src.backend``."""
+
+    name: Final = "tf_keras"
+
+    def __init__(self, backend: ModuleType) -> None:
+        """Drive ``backend``, the module ``tf_keras.src.backend``."""
+        self._backend: Any = backend
+
+    def save_state(self) -> TfKerasState:
+        """Return this thread's eager entry, ``is_set`` flag and explicit Keras-graph phase."""
+        backend = self._backend
+        phases = backend._GRAPH_LEARNING_PHASES
+        eager = backend._DUMMY_EAGER_GRAPH
+        return TfKerasState(
+            eager_phase=phases.get(eager.key, ABSENT),
+            is_set=eager.learning_phase_is_set,
+            graph_phase=self._explicit_graph_phase(phases),
+        )
+
+    def restore_state(self, state: object) -> None:
+        """Put back a :class:`TfKerasState`, also after the code in between cleared the session.
+
+        The graph part goes onto the thread's *current* Keras graph: after
+        ``clear_session()`` that is a new graph, whose default placeholder is
+        left alone when the saved state had no explicit graph phase.
+        """
+        if not isinstance(state, TfKerasState):
+            raise TypeError(f"expected a state saved by TfKerasAdapter, got {state!r}")
+        backend = self._backend
+        phases = backend._GRAPH_LEARNING_PHASES
+        eager = backend._DUMMY_EAGER_GRAPH
+        eager.learning_phase_is_set = state.is_set
+        if state.eager_phase is ABSENT:
+            phases.pop(eager.key, None)
+        else:
+            phases[eager.key] = state.eager_phase
+        if state.graph_phase is ABSENT:
+            graph = getattr(backend._GRAPH, "graph", None)
+            if graph is not None and self._explicit_graph_phase(phases) is not ABSENT:
+                del phases[graph]
+        else:
+            phases[backend.get_graph()] = state.graph_phase
+
+    def set_phase(self, phase: Phase) -> None:
+        """Set 0 or 1 with ``deprecated_internal_set_learning_phase`` (no warning), or unset.
+
+        Unset (``None``) is the state of a fresh thread: no eager entry, flag
+        down, no explicit phase on the Keras graph. It is made without
+        ``clear_session()``, which would also reset layer-name counters, the
+        Keras graph and every other thread's phase.
+        """
+        if phase is None:
+            self.restore_state(TfKerasState(ABSENT, is_set=False, graph_phase=ABSENT))
+        else:
+            self._backend.deprecated_internal_set_learning_phase(phase)
+
+    def get_phase(self) -> Phase:
+        """Return ``None`` when nothing is stored and the flag is down, else 0 or 1.
+
+        With the flag up and nothing stored (another thread cleared the
+        session) tf_keras's ``learning_phase()`` returns 0, and so does this.
+        """
+        backend = self._backend
+        eager = backend._DUMMY_EAGER_GRAPH
+        stored_phase = backend._GRAPH_LEARNING_PHASES.get(eager.key, ABSENT)
+        if stored_phase is ABSENT:
+            return 0 if eager.learning_phase_is_set else None
+        return 1 if stored_phase == 1 else 0
+
+    def _explicit_graph_phase(self, phases: Any) -> object:
+        """Return the phase set on this thread's Keras graph, ``ABSENT`` if none or default.
+
+        Does not create the Keras graph. tf_keras keeps its default placeholder
+        as a ``weakref``; an explicit phase is a plain value.
+        """
+        graph = getattr(self._backend._GRAPH, "graph", None)
+        if graph is None:
+            return ABSENT
+        graph_phase = phases.get(graph, ABSENT)
+        if isinstance(graph_phase, weakref.ref):
+            return ABSENT
+        return graph_phase
+
+
+def make_tf_keras_adapter() -> TfKerasAdapter:
+    """Import tf_keras and return its adapter: the ``tf_keras`` backend's factory.
+
+    Sets ``TF_CPP_MIN_LOG_LEVEL=2`` first unless already set.
+
+    Raises:
+        pytest.UsageError: if tf-keras (or TensorFlow) is not installed.
+
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        from tf_keras.src import backend
+    except ModuleNotFoundError as error:
+        missing = (error.name or "").partition(".")[0]
+        if missing not in {"tf_keras", "tensorflow"}:
+            raise
+        raise pytest.UsageError(NOT_INSTALLED_MESSAGE) from error
+    return TfKerasAdapter(backend)
