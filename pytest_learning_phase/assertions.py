@@ -13,7 +13,6 @@ numpy is imported inside the functions that compare, never at import.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
@@ -105,10 +104,6 @@ def _call_in_phase(
     try:
         adapter.set_phase(phase)
         return fn(*args, **kwargs)
-    except Exception as error:
-        if sys.version_info >= (3, 11):
-            error.add_note(f"(raised while {_describe_callable(fn)} ran in {_phase_label(phase)})")
-        raise
     finally:
         adapter.restore_state(state)
 
@@ -125,7 +120,10 @@ def _run(
     __tracebackhide__ = True
     normalized = _normalize_phases(phases, helper, minimum)
     adapter = active_adapter()
-    return {phase: _call_in_phase(adapter, phase, fn, args, kwargs) for phase in normalized}
+    results: dict[Phase, _T] = {}
+    for phase in normalized:  # a loop, not a comprehension: its frame would show (< 3.12)
+        results[phase] = _call_in_phase(adapter, phase, fn, args, kwargs)
+    return results
 
 
 def run_in_phases(

@@ -1,0 +1,809 @@
+"""The harness helpers: run_in_phases and the assert_phase_* / deterministic assertions."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pytest_learning_phase import backend
+from pytest_learning_phase._active import set_active_adapter
+from pytest_learning_phase.adapters import Phase
+from pytest_learning_phase.adapters.reference import ReferenceAdapter
+from pytest_learning_phase.assertions import (
+    assert_deterministic_in_inference,
+    assert_phase_dependent,
+    assert_phase_invariant,
+    run_in_phases,
+)
+
+ALLOWED = "expected 0, 1 or None (a value set_learning_phase accepts, or None for unset)"
+TOLERANCE = "(rtol=1e-07, atol=0)"
+INVARIANT_HEAD = (
+    "assert_phase_invariant: {name} gave different results in phase 0 (test) and phase 1 (train)"
+)
+
+
+@pytest.fixture(autouse=True)
+def reference_backend() -> Iterator[None]:
+    """Make the helpers drive the reference backend, whatever the session chose."""
+    previous = set_active_adapter(ReferenceAdapter())
+    yield
+    set_active_adapter(previous)
+
+
+@contextmanager
+def starting_phase(value: object) -> Iterator[None]:
+    """Store ``value`` exactly as given (None: unset) for the block, then put things back."""
+    adapter = ReferenceAdapter()
+    state = adapter.save_state()
+    try:
+        if value is None:
+            adapter.set_phase(None)
+        else:
+            backend.deprecated_internal_set_learning_phase(value)
+        yield
+    finally:
+        adapter.restore_state(state)
+
+
+def observed_state() -> tuple[object, type, bool]:
+    """Return what a user reads from the backend: the phase, its exact type, and the flag."""
+    phase = backend.learning_phase()
+    return phase, type(phase), backend.global_learning_phase_is_set()
+
+
+# -- Functions under test: small numpy functions that read the phase. --
+
+
+def phase_and_flag() -> tuple[object, bool]:
+    return backend.learning_phase(), backend.global_learning_phase_is_set()
+
+
+def identity(x: Any) -> Any:
+    return x
+
+
+def halve_in_training(x: Any) -> Any:
+    return x * (0.5 if backend.learning_phase() else 1.0)
+
+
+def drop_every_other_in_training(x: np.ndarray) -> np.ndarray:
+    if not backend.learning_phase():
+        return x
+    dropped = x.copy()
+    dropped[..., ::2] = 0.0
+    return dropped
+
+
+def fail_in_training() -> str:
+    if backend.learning_phase():
+        raise RuntimeError("boom in training")
+    return "fine in test"
+
+
+def set_phase_to_train() -> None:
+    backend.deprecated_internal_set_learning_phase(1)
+
+
+def results_by_phase(test_result: object, train_result: object) -> Any:
+    """Return a function of no argument giving ``test_result`` at phase 0, else ``train_result``."""
+
+    def by_phase() -> object:
+        return train_result if backend.learning_phase() else test_result
+
+    return by_phase
+
+
+def numpy_accepts(actual: object, desired: object, **tolerances: Any) -> bool:
+    """Return whether ``numpy.testing.assert_allclose`` accepts ``actual`` for ``desired``."""
+    try:
+        np.testing.assert_allclose(actual, desired, **tolerances)
+    except AssertionError:
+        return False
+    return True
+
+
+class Scale:
+    """A callable object, named by its repr in messages."""
+
+    def __init__(self, factor: float) -> None:
+        self.factor = factor
+
+    def __call__(self, x: Any) -> Any:
+        return x * (self.factor if backend.learning_phase() else 1.0)
+
+    def apply(self, x: Any) -> Any:
+        return self(x)
+
+    def __repr__(self) -> str:
+        return f"Scale({self.factor})"
+
+
+class MovingMeanUpdatedInInference:
+    """A buggy normaliser: it updates its moving mean on every call, inference included."""
+
+    def __init__(self) -> None:
+        self.moving_mean = 0.0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        output = x - self.moving_mean
+        self.moving_mean = 0.5 * self.moving_mean + 0.5 * float(x.mean())
+        return output
+
+
+class ArrayLike:
+    """Not an ndarray, but converts to one (as tensors do)."""
+
+    def __init__(self, values: list[float]) -> None:
+        self.values = values
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self.values, dtype=dtype)
+
+
+class RecordingAdapter:
+    """An adapter that logs what the helpers ask of it."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object]] = []
+        self.phase: Phase = None
+
+    def save_state(self) -> object:
+        self.calls.append(("save_state", self.phase))
+        return ("snapshot", self.phase)
+
+    def restore_state(self, state: object) -> None:
+        self.calls.append(("restore_state", state))
+        self.phase = state[1]  # type: ignore[index]
+
+    def set_phase(self, phase: Phase) -> None:
+        self.calls.append(("set_phase", phase))
+        self.phase = phase
+
+    def get_phase(self) -> Phase:
+        return self.phase
+
+
+# -- run_in_phases --
+
+
+def test_run_in_phases_calls_fn_once_in_each_phase_in_order() -> None:
+    results = run_in_phases(phase_and_flag, phases=(None, 0, 1))
+
+    assert list(results.items()) == [(None, (0, False)), (0, (0, True)), (1, (1, True))]
+
+
+def test_run_in_phases_defaults_to_test_then_train() -> None:
+    assert list(run_in_phases(phase_and_flag).items()) == [(0, (0, True)), (1, (1, True))]
+
+
+@pytest.mark.parametrize(
+    ("value", "phase"),
+    [(True, 1), (False, 0), (1.0, 1), (np.int64(1), 1), (np.bool_(False), 0)],
+    ids=["True", "False", "1.0", "np.int64(1)", "np.bool_(False)"],
+)
+def test_run_in_phases_normalises_accepted_values_to_int(value: object, phase: int) -> None:
+    results = run_in_phases(backend.learning_phase, phases=(value,))
+
+    assert list(results) == [phase]
+    assert type(next(iter(results))) is int
+    assert results[phase] == phase
+    assert type(results[phase]) is int
+
+
+def test_run_in_phases_passes_other_arguments_to_fn() -> None:
+    def combine(a: int, b: int, *, rtol: str, atol: str) -> tuple[int, int, str, str]:
+        return a, b, rtol, atol
+
+    results = run_in_phases(combine, 1, 2, rtol="r", atol="a", phases=(1,))
+
+    assert results == {1: (1, 2, "r", "a")}
+
+
+@pytest.mark.parametrize("initial", [None, 0, 1, True], ids=["unset", "0", "1", "True"])
+def test_run_in_phases_restores_the_state_it_found(initial: object) -> None:
+    with starting_phase(initial):
+        before = observed_state()
+        run_in_phases(phase_and_flag, phases=(None, 0, 1))
+        assert observed_state() == before
+
+
+@pytest.mark.parametrize("initial", [None, 0, True], ids=["unset", "0", "True"])
+def test_run_in_phases_restores_the_state_when_fn_raises(initial: object) -> None:
+    with starting_phase(initial):
+        before = observed_state()
+        with pytest.raises(RuntimeError, match=r"^boom in training$"):
+            run_in_phases(fail_in_training, phases=(0, 1))
+        assert observed_state() == before
+
+
+@pytest.mark.parametrize("initial", [None, 0], ids=["unset", "0"])
+def test_run_in_phases_undoes_a_phase_that_fn_sets(initial: object) -> None:
+    with starting_phase(initial):
+        before = observed_state()
+        run_in_phases(set_phase_to_train, phases=(None, 0))
+        assert observed_state() == before
+
+
+def test_run_in_phases_drives_the_active_adapter() -> None:
+    adapter = RecordingAdapter()
+    set_active_adapter(adapter)
+
+    results = run_in_phases(adapter.get_phase, phases=(1, None))
+
+    assert results == {1: 1, None: None}
+    assert adapter.calls == [
+        ("save_state", None),
+        ("set_phase", 1),
+        ("restore_state", ("snapshot", None)),
+        ("save_state", None),
+        ("set_phase", None),
+        ("restore_state", ("snapshot", None)),
+    ]
+
+
+def test_run_in_phases_restores_through_the_active_adapter_when_fn_raises() -> None:
+    adapter = RecordingAdapter()
+    set_active_adapter(adapter)
+
+    with pytest.raises(ZeroDivisionError):
+        run_in_phases(lambda: 1 / 0, phases=(1,))
+
+    assert adapter.calls[-1] == ("restore_state", ("snapshot", None))
+    assert adapter.phase is None
+
+
+@pytest.mark.parametrize(
+    ("phases", "problem"),
+    [
+        ((0, 2), f"2 is not a phase; {ALLOWED}"),
+        ((0.5,), f"0.5 is not a phase; {ALLOWED}"),
+        (("1",), f"'1' is not a phase; {ALLOWED}"),
+        (([0],), f"[0] is not a phase; {ALLOWED}"),
+        ((1, True), "True repeats phase 1 (train); give each phase once"),
+        ((None, 0, None), "None repeats phase None (unset); give each phase once"),
+        ((), "expected at least one phase (0, 1 or None)"),
+        (1, "expected a tuple of phases, e.g. phases=(0, 1)"),
+        ("01", "expected a tuple of phases, e.g. phases=(0, 1)"),
+    ],
+    ids=["2", "0.5", "str", "list", "1-and-True", "None-twice", "empty", "int", "string"],
+)
+def test_run_in_phases_rejects_bad_phases(phases: Any, problem: str) -> None:
+    with pytest.raises(ValueError, match="phases=") as excinfo:
+        run_in_phases(identity, 1, phases=phases)
+
+    assert str(excinfo.value) == f"run_in_phases: phases={phases!r}: {problem}"
+
+
+def test_run_in_phases_validates_phases_before_calling_fn() -> None:
+    calls: list[object] = []
+
+    with pytest.raises(ValueError, match="is not a phase"):
+        run_in_phases(calls.append, "called", phases=(0, 1, 2))
+
+    assert calls == []
+
+
+@pytest.mark.parametrize("helper", [assert_phase_invariant, assert_phase_dependent])
+@pytest.mark.parametrize("phases", [(0,), (None,), (True,)])
+def test_comparing_helpers_need_two_phases(helper: Any, phases: tuple[object, ...]) -> None:
+    with pytest.raises(ValueError, match="phases=") as excinfo:
+        helper(identity, 1, phases=phases)
+
+    assert str(excinfo.value) == (
+        f"{helper.__name__}: phases={phases!r}: expected at least 2 phases to compare "
+        "(0, 1 or None)"
+    )
+
+
+@pytest.mark.parametrize("helper", [assert_phase_invariant, assert_phase_dependent])
+def test_comparing_helpers_name_themselves_in_bad_phase_messages(helper: Any) -> None:
+    with pytest.raises(ValueError, match="phases=") as excinfo:
+        helper(identity, 1, phases=(0, "train"))
+
+    assert str(excinfo.value) == (
+        f"{helper.__name__}: phases=(0, 'train'): 'train' is not a phase; {ALLOWED}"
+    )
+
+
+# -- assert_phase_invariant --
+
+
+def test_assert_phase_invariant_passes_and_returns_the_results() -> None:
+    x = np.arange(6.0)
+
+    results = assert_phase_invariant(identity, x)
+
+    assert list(results) == [0, 1]
+    assert results[0] is x
+    assert results[1] is x
+
+
+def test_assert_phase_invariant_reports_where_arrays_differ() -> None:
+    x = np.arange(1.0, 13.0).reshape(3, 4)
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(drop_every_other_in_training, x)
+
+    assert str(excinfo.value) == (
+        INVARIANT_HEAD.format(name="drop_every_other_in_training") + "\n"
+        "  at result: max abs difference 11 at index (2, 2): 11.0 (test) vs 0.0 (train); "
+        f"6 of 12 elements differ {TOLERANCE}"
+    )
+
+
+def test_assert_phase_invariant_reports_the_path_into_nested_results() -> None:
+    def model(x: np.ndarray) -> dict[str, Any]:
+        return {"logits": (x, halve_in_training(x)), "name": "dense", "extra": [1.0]}
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(model, np.ones((2, 3)))
+
+    assert str(excinfo.value) == (
+        INVARIANT_HEAD.format(name=model.__qualname__) + "\n"
+        "  at result['logits'][1]: max abs difference 0.5 at index (0, 0): "
+        f"1.0 (test) vs 0.5 (train); 6 of 6 elements differ {TOLERANCE}"
+    )
+
+
+def test_assert_phase_invariant_lists_every_difference_up_to_five() -> None:
+    def many(x: float) -> list[float]:
+        return [halve_in_training(x + offset) for offset in range(7)]
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(many, 1.0)
+
+    assert str(excinfo.value) == "\n".join(
+        [INVARIANT_HEAD.format(name=many.__qualname__)]
+        + [
+            f"  at result[{i}]: {1.0 + i} (test) vs {(1.0 + i) / 2} (train), "
+            f"abs difference {(1.0 + i) / 2:g} {TOLERANCE}"
+            for i in range(5)
+        ]
+        + ["  ... and 2 more differences"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("test_result", "train_result", "line"),
+    [
+        (
+            {"a": 1, "b": 2},
+            {"a": 1, "c": 2},
+            "at result: keys ['a', 'b'] (test) vs ['a', 'c'] (train)",
+        ),
+        ([1, 2, 3], [1, 2], "at result: length 3 (test) vs 2 (train)"),
+        ({"a": [1, 2]}, {"a": (1, 2)}, "at result['a']: list (test) vs tuple (train)"),
+        ([{"x": 1}], [[1]], "at result[0]: dict (test) vs list (train)"),
+        (np.zeros((2, 3)), np.zeros((3, 2)), "at result: shape (2, 3) (test) vs (3, 2) (train)"),
+        (np.zeros(3), np.zeros((1, 3)), "at result: shape (3,) (test) vs (1, 3) (train)"),
+        (np.zeros(2), None, "at result: array([0., 0.]) (test) vs None (train)"),
+        (
+            {"mode": "test"},
+            {"mode": "train"},
+            "at result['mode']: 'test' (test) vs 'train' (train)",
+        ),
+        (
+            np.array(["a", "b", "c"]),
+            np.array(["a", "b", "x"]),
+            "at result: 1 of 3 elements differ, first at index (2,): 'c' (test) vs 'x' (train)",
+        ),
+        (np.zeros(2), np.array(["a", "b"]), "at result: dtype float64 (test) vs <U1 (train)"),
+    ],
+    ids=[
+        "keys",
+        "length",
+        "list-vs-tuple",
+        "dict-vs-list",
+        "shape",
+        "shape-broadcastable",
+        "array-vs-None",
+        "strings",
+        "string-array",
+        "dtype-kind",
+    ],
+)
+def test_assert_phase_invariant_reports_structure_differences(
+    test_result: object, train_result: object, line: str
+) -> None:
+    fn = results_by_phase(test_result, train_result)
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(fn)
+
+    assert str(excinfo.value) == f"{INVARIANT_HEAD.format(name=fn.__qualname__)}\n  {line}"
+
+
+@pytest.mark.parametrize(
+    ("test_result", "train_result"),
+    [
+        ({"a": np.ones(3), "b": [1, "x", None]}, {"b": [1.0, "x", None], "a": np.ones(3)}),
+        (ArrayLike([1.0, 2.0]), np.array([1.0, 2.0])),
+        (np.arange(3), np.arange(3.0)),
+        (True, 1),
+        (np.float32(0.1), np.float32(0.1)),
+    ],
+    ids=["nested-key-order", "array-like", "int-vs-float", "True-vs-1", "float32"],
+)
+def test_assert_phase_invariant_passes_for_equal_values(
+    test_result: object, train_result: object
+) -> None:
+    assert_phase_invariant(results_by_phase(test_result, train_result))
+
+
+def test_assert_phase_invariant_compares_array_likes_numerically() -> None:
+    fn = results_by_phase(ArrayLike([1.0, 2.0]), ArrayLike([1.0, 3.0]))
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(fn)
+
+    assert str(excinfo.value) == (
+        f"{INVARIANT_HEAD.format(name=fn.__qualname__)}\n"
+        "  at result: max abs difference 1 at index (1,): 2.0 (test) vs 3.0 (train); "
+        f"1 of 2 elements differ {TOLERANCE}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("tolerances", "passes"),
+    [
+        ({"atol": 0.5, "rtol": 0}, True),
+        ({"atol": 0.25, "rtol": 0}, False),
+        ({"rtol": 0.25}, True),
+        ({"rtol": 0.2}, False),
+        ({"rtol": 0.125, "atol": 0.25}, True),
+    ],
+    ids=["atol-just-inside", "atol-outside", "rtol-just-inside", "rtol-outside", "both-add-up"],
+)
+def test_assert_phase_invariant_tolerances_are_those_of_assert_allclose(
+    tolerances: dict[str, float], passes: bool
+) -> None:
+    fn = results_by_phase(2.0, 2.5)
+
+    assert numpy_accepts(2.5, 2.0, **tolerances) is passes  # the oracle agrees
+    if passes:
+        assert_phase_invariant(fn, **tolerances)
+    else:
+        with pytest.raises(AssertionError, match=r"abs difference 0\.5"):
+            assert_phase_invariant(fn, **tolerances)
+
+
+def test_assert_phase_invariant_message_shows_the_tolerances() -> None:
+    fn = results_by_phase(2.0, 2.5)
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(fn, rtol=0.2, atol=1e-6)
+
+    assert str(excinfo.value) == (
+        f"{INVARIANT_HEAD.format(name=fn.__qualname__)}\n"
+        "  at result: 2.0 (test) vs 2.5 (train), abs difference 0.5 (rtol=0.2, atol=1e-06)"
+    )
+
+
+def test_assert_phase_invariant_takes_the_first_phase_as_the_reference() -> None:
+    # |2.5 - 2.0| = 0.5 is within rtol * |reference| only when the reference is 2.5.
+    fn = results_by_phase(2.0, 2.5)
+
+    assert_phase_invariant(fn, phases=(1, 0), rtol=0.2)
+    with pytest.raises(AssertionError):
+        assert_phase_invariant(fn, phases=(0, 1), rtol=0.2)
+
+
+def test_assert_phase_invariant_treats_nan_in_the_same_place_as_equal() -> None:
+    assert_phase_invariant(identity, np.array([1.0, np.nan, 3.0]))
+
+
+def test_assert_phase_invariant_with_equal_nan_false_reports_nan() -> None:
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(identity, np.array([1.0, np.nan, 3.0]), equal_nan=False)
+
+    assert str(excinfo.value) == (
+        f"{INVARIANT_HEAD.format(name='identity')}\n"
+        "  at result: max abs difference nan at index (1,): nan (test) vs nan (train); "
+        f"1 of 3 elements differ {TOLERANCE}"
+    )
+
+
+def test_assert_phase_invariant_reports_nan_against_a_number_first() -> None:
+    fn = results_by_phase(np.array([1.0, 2.0, 3.0]), np.array([1.0, np.nan, 7.0]))
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(fn)
+
+    assert str(excinfo.value) == (
+        f"{INVARIANT_HEAD.format(name=fn.__qualname__)}\n"
+        "  at result: max abs difference nan at index (1,): 2.0 (test) vs nan (train); "
+        f"2 of 3 elements differ {TOLERANCE}"
+    )
+
+
+def test_assert_phase_invariant_compares_unset_with_train() -> None:
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(phase_and_flag, phases=(None, 1))
+
+    assert str(excinfo.value) == (
+        "assert_phase_invariant: phase_and_flag gave different results in "
+        "phase None (unset) and phase 1 (train)\n"
+        f"  at result[0]: 0 (unset) vs 1 (train), abs difference 1 {TOLERANCE}\n"
+        f"  at result[1]: False (unset) vs True (train), abs difference 1 {TOLERANCE}"
+    )
+
+
+def test_assert_phase_invariant_sees_unset_and_test_read_the_same_phase() -> None:
+    assert_phase_invariant(halve_in_training, np.ones(3), phases=(None, 0))
+
+
+def test_assert_phase_invariant_reports_the_first_phase_that_differs() -> None:
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(phase_and_flag, phases=(0, 1, None))
+
+    assert str(excinfo.value).splitlines()[0] == (
+        "assert_phase_invariant: phase_and_flag gave different results in "
+        "phase 0 (test) and phase 1 (train)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fn", "name"),
+    [
+        (halve_in_training, "halve_in_training"),
+        (Scale(0.5), "Scale(0.5)"),
+        (Scale(0.5).apply, "Scale.apply"),
+        (functools.partial(halve_in_training), repr(functools.partial(halve_in_training))),
+    ],
+    ids=["function", "callable-object", "bound-method", "partial"],
+)
+def test_assert_phase_invariant_names_fn(fn: Any, name: str) -> None:
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(fn, 1.0)
+
+    assert str(excinfo.value) == (
+        f"{INVARIANT_HEAD.format(name=name)}\n"
+        f"  at result: 1.0 (test) vs 0.5 (train), abs difference 0.5 {TOLERANCE}"
+    )
+
+
+# -- assert_phase_dependent --
+
+
+def test_assert_phase_dependent_passes_and_returns_the_results() -> None:
+    results = assert_phase_dependent(halve_in_training, np.ones(2))
+
+    assert list(results) == [0, 1]
+    np.testing.assert_array_equal(results[0], [1.0, 1.0])
+    np.testing.assert_array_equal(results[1], [0.5, 0.5])
+
+
+def test_assert_phase_dependent_fails_when_results_are_equal() -> None:
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_dependent(identity, np.ones(2))
+
+    assert str(excinfo.value) == (
+        "assert_phase_dependent: identity gave the same result in phase 0 (test) and "
+        f"phase 1 (train) {TOLERANCE}"
+    )
+
+
+def test_assert_phase_dependent_names_every_phase_that_agreed() -> None:
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_dependent(identity, {"x": [1.0]}, phases=(None, 0, 1), atol=0.5)
+
+    assert str(excinfo.value) == (
+        "assert_phase_dependent: identity gave the same result in phase None (unset), "
+        "phase 0 (test) and phase 1 (train) (rtol=1e-07, atol=0.5)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("tolerances", "passes"),
+    [({}, False), ({"rtol": 0}, True), ({"rtol": 0, "atol": 2e-9}, False)],
+    ids=["default-rtol-sees-same", "exact-sees-different", "atol-sees-same"],
+)
+def test_assert_phase_dependent_counts_results_within_tolerance_as_the_same(
+    tolerances: dict[str, float], passes: bool
+) -> None:
+    fn = results_by_phase(1.0, 1.0 + 1e-9)
+
+    if passes:
+        assert_phase_dependent(fn, **tolerances)
+    else:
+        with pytest.raises(AssertionError, match="gave the same result"):
+            assert_phase_dependent(fn, **tolerances)
+
+
+def test_assert_phase_dependent_passes_when_any_phase_differs() -> None:
+    assert_phase_dependent(halve_in_training, 1.0, phases=(None, 0, 1))
+
+
+def test_assert_phase_dependent_sees_unset_differ_from_test_through_the_flag() -> None:
+    assert_phase_dependent(phase_and_flag, phases=(None, 0))
+
+
+@pytest.mark.parametrize("equal_nan", [True, False])
+def test_assert_phase_dependent_follows_equal_nan(equal_nan: bool) -> None:
+    x = np.array([np.nan])
+
+    if equal_nan:
+        with pytest.raises(AssertionError, match="gave the same result"):
+            assert_phase_dependent(identity, x, equal_nan=equal_nan)
+    else:
+        assert_phase_dependent(identity, x, equal_nan=equal_nan)
+
+
+# -- assert_deterministic_in_inference --
+
+
+def test_assert_deterministic_in_inference_passes_and_returns_the_first_result() -> None:
+    x = np.arange(3.0)
+
+    assert assert_deterministic_in_inference(drop_every_other_in_training, x) is x
+
+
+def test_assert_deterministic_in_inference_reports_a_state_update_in_inference() -> None:
+    layer = MovingMeanUpdatedInInference()
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_deterministic_in_inference(layer, np.array([[2.0, 4.0], [6.0, 8.0]]))
+
+    assert str(excinfo.value) == (
+        "assert_deterministic_in_inference: "
+        f"{layer!r} gave different results in two calls in phase 0 (test)\n"
+        "  at result: max abs difference 2.5 at index (0, 0): 2.0 (first call) vs "
+        f"-0.5 (second call); 4 of 4 elements differ {TOLERANCE}"
+    )
+
+
+@pytest.mark.parametrize("initial", [None, 1, True], ids=["unset", "1", "True"])
+def test_assert_deterministic_in_inference_calls_fn_twice_in_phase_0(initial: object) -> None:
+    calls: list[tuple[object, bool]] = []
+
+    def record() -> None:
+        calls.append(phase_and_flag())
+
+    with starting_phase(initial):
+        before = observed_state()
+        assert_deterministic_in_inference(record)
+        assert observed_state() == before
+
+    assert calls == [(0, True), (0, True)]
+
+
+def test_assert_deterministic_in_inference_uses_the_tolerances() -> None:
+    values = iter([1.0, 1.25])
+
+    assert_deterministic_in_inference(lambda: next(values), atol=0.25)
+
+
+def test_assert_deterministic_in_inference_passes_other_keywords_to_fn() -> None:
+    assert assert_deterministic_in_inference(dict, phases=(0, 1)) == {"phases": (0, 1)}
+
+
+# -- What a user sees in pytest's report --
+
+USER_TEST = """
+import numpy as np
+from pytest_learning_phase import backend
+from pytest_learning_phase.assertions import (
+    assert_deterministic_in_inference,
+    assert_phase_dependent,
+    assert_phase_invariant,
+    run_in_phases,
+)
+
+
+def halve_in_training(x):
+    return x * (0.5 if backend.learning_phase() else 1.0)
+
+
+def fail_in_training():
+    if backend.learning_phase():
+        raise RuntimeError("boom in training")
+
+
+class Counter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self):
+        self.count += 1
+        return self.count
+
+
+def test_invariant():
+    assert_phase_invariant(halve_in_training, np.ones(4))
+
+
+def test_dependent():
+    assert_phase_dependent(abs, -1.0)
+
+
+def test_deterministic():
+    assert_deterministic_in_inference(Counter())
+
+
+def test_fn_raises():
+    run_in_phases(fail_in_training)
+"""
+
+
+@pytest.fixture
+def user_run(pytester: pytest.Pytester) -> pytest.RunResult:
+    """Run the user's test file above in a subprocess, once for the whole module's needs."""
+    pytester.makepyfile(test_user=USER_TEST)
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider")
+
+
+@pytest.mark.parametrize(
+    ("test", "message_lines"),
+    [
+        (
+            "test_invariant",
+            [
+                "E       AssertionError: assert_phase_invariant: halve_in_training gave "
+                "different results in phase 0 (test) and phase 1 (train)",
+                "E         at result: max abs difference 0.5 at index (0,): 1.0 (test) vs "
+                f"0.5 (train); 4 of 4 elements differ {TOLERANCE}",
+            ],
+        ),
+        (
+            "test_dependent",
+            [
+                "E       AssertionError: assert_phase_dependent: abs gave the same result in "
+                f"phase 0 (test) and phase 1 (train) {TOLERANCE}",
+            ],
+        ),
+        (
+            "test_deterministic",
+            [
+                "E       AssertionError: assert_deterministic_in_inference: <test_user.Counter "
+                "object at 0x*> gave different results in two calls in phase 0 (test)",
+                "E         at result: 1 (first call) vs 2 (second call), abs difference 1 "
+                f"{TOLERANCE}",
+            ],
+        ),
+    ],
+    ids=["invariant", "dependent", "deterministic"],
+)
+def test_failure_shows_the_message_under_the_users_line(
+    user_run: pytest.RunResult, test: str, message_lines: list[str]
+) -> None:
+    user_run.stdout.fnmatch_lines(
+        [
+            f"*_ {test} _*",
+            f"    def {test}():",
+            ">       *",
+            *message_lines,
+            "",
+            "test_user.py:*: AssertionError",
+        ]
+    )
+
+
+def test_failure_traceback_hides_the_helpers_frames(user_run: pytest.RunResult) -> None:
+    user_run.assert_outcomes(failed=4)
+    output = user_run.stdout.str()
+
+    assert "assertions.py" not in output
+    assert "__tracebackhide__ = True" not in output
+    assert "raise AssertionError(" not in output
+
+
+def test_error_from_fn_shows_the_users_frames(user_run: pytest.RunResult) -> None:
+    user_run.stdout.fnmatch_lines(
+        [
+            "*_ test_fn_raises _*",
+            ">       run_in_phases(fail_in_training)",
+            "",
+            "    def fail_in_training():",
+            "        if backend.learning_phase():",
+            '>           raise RuntimeError("boom in training")',
+            "E           RuntimeError: boom in training",
+        ]
+    )
