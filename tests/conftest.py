@@ -9,7 +9,6 @@ generated module ``lp_backend`` that is the backend under test.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -36,7 +35,7 @@ def _preload_tf_keras() -> None:
     imported here, in the outer test, first.
     """
     require_tf_keras()
-    import tf_keras.layers  # noqa: F401
+    import tf_keras.layers
     import tf_keras.src.backend  # noqa: F401
 
     import pytest_learning_phase.adapters.tf_keras  # noqa: F401
@@ -76,7 +75,7 @@ def backend_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def suite(backend_name: str, pytester: pytest.Pytester) -> Iterator[Suite]:
+def suite(backend_name: str, pytester: pytest.Pytester) -> Suite:
     """A pytester session on each backend, with ``from lp_backend import K`` available.
 
     ``backend_name`` comes first so TensorFlow is imported before pytester
@@ -84,7 +83,7 @@ def suite(backend_name: str, pytester: pytest.Pytester) -> Iterator[Suite]:
     """
     pytester.makepyfile(lp_backend=BACKEND_MODULES[backend_name] + PHASE_HELPER)
     pytester.syspathinsert()
-    yield Suite(pytester, backend_name)
+    return Suite(pytester, backend_name)
 
 
 @pytest.fixture
