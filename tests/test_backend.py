@@ -457,7 +457,7 @@ def test_eager_scope_restores_the_previous_value_when_the_flag_was_set() -> None
 @pytest.mark.parametrize("value", REJECTED)
 def test_eager_scope_rejects_invalid_values_with_a_bare_assertion_error(value: object) -> None:
     K._unset()
-    with pytest.raises(AssertionError, match="^$"):
+    with pytest.raises(AssertionError, match=r"^$"):
         K.eager_learning_phase_scope(value).__enter__()
     assert K._snapshot() == (K.ABSENT, False)
 
