@@ -44,6 +44,7 @@ class PhaseIsolation:
 
     def end(self, item: pytest.Item) -> None:
         """Restore the state saved by :meth:`begin`; warn if the test changed the phase."""
+        __tracebackhide__ = True
         saved = item.stash.get(_SAVED_KEY, None)
         if saved is None:
             return
@@ -57,6 +58,7 @@ class PhaseIsolation:
 
 def _warn_leak(item: pytest.Item, found: Phase, phase_set: Phase, restored: Phase) -> None:
     """Warn at the test's own file and line, so the summary points at the test."""
+    __tracebackhide__ = True
     message = (
         f"{item.nodeid} left the learning phase at {describe_phase(found)} "
         f"(the plugin had set {describe_phase(phase_set)}); restored {describe_phase(restored)}"

@@ -160,6 +160,7 @@ def pytest_runtest_makereport(
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     """After all teardown, restore the saved state; warn if the test leaked its phase."""
+    __tracebackhide__ = True
     try:
         return (yield)
     finally:

@@ -53,9 +53,18 @@ class Suite:
         self.pytester.makepyfile(**{name: textwrap.dedent(source)})
 
     def run(self, *args: str) -> pytest.RunResult:
-        """Run pytest in-process on the suite's backend."""
+        """Run pytest in-process on the suite's backend.
+
+        ``-W default`` first: the inner session must not inherit this suite's
+        ``filterwarnings = error``, as a user's fresh process would not.
+        """
         return self.pytester.runpytest(
-            "-p", "no:cacheprovider", f"--learning-phase-backend={self.backend}", *args
+            "-W",
+            "default",
+            "-p",
+            "no:cacheprovider",
+            f"--learning-phase-backend={self.backend}",
+            *args,
         )
 
     def run_subprocess(self, *args: str) -> pytest.RunResult:
