@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,6 +23,7 @@ from pytest_learning_phase.assertions import (
     assert_phase_invariant,
     run_in_phases,
 )
+from tests._frameworks import require_tf_keras
 
 ALLOWED = "expected 0, 1 or None (a value set_learning_phase accepts, or None for unset)"
 TOLERANCE = "(rtol=1e-07, atol=0)"
@@ -169,6 +173,16 @@ class RecordingAdapter:
 
     def get_phase(self) -> Phase:
         return self.phase
+
+
+def test_importing_the_helpers_does_not_import_numpy() -> None:
+    code = "import sys, pytest_learning_phase.assertions; print('numpy' in sys.modules)"
+
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert completed.stdout == "False\n"
 
 
 # -- run_in_phases --
@@ -683,6 +697,70 @@ def test_assert_deterministic_in_inference_uses_the_tolerances() -> None:
 
 def test_assert_deterministic_in_inference_passes_other_keywords_to_fn() -> None:
     assert assert_deterministic_in_inference(dict, phases=(0, 1)) == {"phases": (0, 1)}
+
+
+# -- On the real tf_keras backend --
+
+
+@pytest.fixture
+def tf_keras_backend() -> Iterator[Any]:
+    """Make the helpers drive tf_keras; yield ``tf_keras``."""
+    tf_keras = require_tf_keras()
+    from pytest_learning_phase.adapters.tf_keras import make_tf_keras_adapter
+
+    previous = set_active_adapter(make_tf_keras_adapter())
+    yield tf_keras
+    set_active_adapter(previous)
+
+
+def test_run_in_phases_drives_tf_keras_when_it_is_the_active_backend(tf_keras_backend: Any) -> None:
+    from tf_keras.src import backend as tf_keras_backend_internals
+
+    def tf_keras_phase_and_flag() -> tuple[object, bool]:
+        return (
+            tf_keras_backend.backend.learning_phase(),
+            tf_keras_backend_internals.global_learning_phase_is_set(),
+        )
+
+    before = tf_keras_phase_and_flag()
+
+    results = run_in_phases(tf_keras_phase_and_flag, phases=(None, 0, True))
+
+    assert results == {None: (0, False), 0: (0, True), 1: (1, True)}
+    assert tf_keras_phase_and_flag() == before
+
+
+def test_tf_keras_dropout_is_phase_dependent_and_deterministic_in_inference(
+    tf_keras_backend: Any,
+) -> None:
+    dropout = tf_keras_backend.layers.Dropout(0.5, seed=1)
+    x = np.ones((8, 8), dtype="float32")
+
+    results = assert_phase_dependent(dropout, x)
+
+    np.testing.assert_array_equal(np.asarray(results[0]), x)
+    assert_deterministic_in_inference(dropout, x)
+
+
+def test_tf_keras_dropout_fails_assert_phase_invariant_on_its_tensors(
+    tf_keras_backend: Any,
+) -> None:
+    dropout = tf_keras_backend.layers.Dropout(0.5, seed=1)
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(dropout, np.ones((8, 8), dtype="float32"))
+
+    head, line = str(excinfo.value).splitlines()
+    assert head == (
+        f"assert_phase_invariant: {dropout!r} gave different results in phase 0 (test) "
+        "and phase 1 (train)"
+    )
+    # Inverted dropout: kept values become 2.0, dropped ones 0.0; both differ from 1.0 by 1.
+    assert re.fullmatch(
+        r"  at result: max abs difference 1 at index \(\d, \d\): 1\.0 \(test\) vs "
+        r"[02]\.0 \(train\); 64 of 64 elements differ \(rtol=1e-07, atol=0\)",
+        line,
+    )
 
 
 # -- What a user sees in pytest's report --
