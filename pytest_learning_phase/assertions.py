@@ -169,7 +169,9 @@ def _is_numeric(array: npt.NDArray[Any]) -> bool:
 def _element(array: npt.NDArray[Any], index: tuple[int, ...]) -> str:
     """Format one element: numbers as numpy prints them, anything else as its repr."""
     value = array[index]
-    return str(value) if _is_numeric(array) else _short_repr(value.item())
+    if _is_numeric(array):
+        return str(value)
+    return _short_repr(value.item() if hasattr(value, "item") else value)
 
 
 def _format_index(index: tuple[int, ...]) -> str:
@@ -198,7 +200,8 @@ def _compare_arrays(
             equal_nan=tolerance.equal_nan,
         )
     else:
-        mismatch = np.asarray(reference != other, dtype=bool)
+        unequal = np.asarray(reference != other, dtype=bool)  # 0-d if not comparable
+        mismatch = np.broadcast_to(unequal, reference.shape)
     count = int(np.count_nonzero(mismatch))
     if count == 0:
         return None

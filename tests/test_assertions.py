@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -410,6 +411,12 @@ def test_assert_phase_invariant_lists_every_difference_up_to_five() -> None:
             "at result: 1 of 3 elements differ, first at index (2,): 'c' (test) vs 'x' (train)",
         ),
         (np.zeros(2), np.array(["a", "b"]), "at result: dtype float64 (test) vs <U1 (train)"),
+        (
+            np.array([Decimal(1), Decimal(2)], dtype=object),
+            np.array([Decimal(1), Decimal(3)], dtype=object),
+            "at result: 1 of 2 elements differ, first at index (1,): "
+            "Decimal('2') (test) vs Decimal('3') (train)",
+        ),
     ],
     ids=[
         "keys",
@@ -422,6 +429,7 @@ def test_assert_phase_invariant_lists_every_difference_up_to_five() -> None:
         "strings",
         "string-array",
         "dtype-kind",
+        "object-array",
     ],
 )
 def test_assert_phase_invariant_reports_structure_differences(
