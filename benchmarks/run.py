@@ -1,0 +1,692 @@
+"""Measure what pytest-learning-phase costs; write docs/benchmarks.md and raw JSON.
+
+Usage (from the repository root)::
+
+    python benchmarks/run.py            # full run, writes docs/benchmarks.md
+    python benchmarks/run.py --quick    # smoke run, writes benchmarks/results/benchmarks-quick.md
+
+Rows: (a) per-test overhead on generated suites, (b) start-up and imports,
+(c) the reference backend against tf_keras's, (d) the example suite on each
+backend, (e) the reference layers against a bare numpy floor. Every variant of a
+row is run once per round, in one interleaved loop, so drift hits them alike;
+the page reports the median and the min-max over the rounds. Raw timings go to
+``benchmarks/results/<timestamp>.json`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPOSITORY / "benchmarks"
+RESULTS = BENCHMARKS / "results"
+EXAMPLES = REPOSITORY / "docs" / "examples"
+PYTHON = sys.executable
+TESTS_PER_MODULE = 100
+PYTEST = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+PLUGIN_ON = ["-p", "learning_phase"]
+"""With autoload off (``BARE_PYTEST``), the only way the plugin is loaded."""
+BARE_PYTEST = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+"""Rows (a) and (b) run pytest alone, or pytest plus this plugin: no other installed plugin."""
+
+Timings = list[float]
+
+
+# -- Statistics and formatting. ----------------------------------------------------
+
+
+def median(values: Sequence[float]) -> float:
+    """Return the median of ``values``."""
+    return statistics.median(values)
+
+
+def spread(values: Sequence[float], scale: float = 1.0, digits: int = 1) -> str:
+    """Return ``median (min-max)`` of ``values`` times ``scale``, rounded to ``digits``."""
+    return (
+        f"{median(values) * scale:.{digits}f} "
+        f"({min(values) * scale:.{digits}f}-{max(values) * scale:.{digits}f})"
+    )
+
+
+def met(value: float, target: float) -> str:
+    """Return ``yes`` when ``value`` is at most ``target``, else ``**no**``."""
+    return "yes" if value <= target else "**no**"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Return a Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def progress(message: str) -> None:
+    """Print a progress line to stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- (a) Per-test overhead on generated suites. ------------------------------------
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A generated suite: ``functions`` test functions written in one ``style``."""
+
+    style: str
+    functions: int
+
+    @property
+    def items(self) -> int:
+        """Return how many items pytest collects from it."""
+        return self.functions * (2 if self.style in {"both_phases", "parametrize"} else 1)
+
+    def write(self, directory: Path) -> None:
+        """Write the suite's modules (100 tests each) and an empty pytest.ini to ``directory``."""
+        directory.mkdir(parents=True)
+        (directory / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        decorator = {
+            "decorator": "@pytest.mark.learning_phase(1)\n",
+            "both_phases": "@pytest.mark.learning_phase(0, 1)\n",
+            "parametrize": '@pytest.mark.parametrize("value", [0, 1])\n',
+        }.get(self.style, "")
+        argument = "value" if self.style == "parametrize" else ""
+        header = "import pytest\n"
+        if self.style == "pytestmark":
+            header += "\npytestmark = pytest.mark.learning_phase(1)\n"
+        for module in range(self.functions // TESTS_PER_MODULE):
+            tests = "".join(
+                f"\n\n{decorator}def test_{index}({argument}):\n    pass\n"
+                for index in range(TESTS_PER_MODULE)
+            )
+            (directory / f"test_module_{module:03d}.py").write_text(
+                header + tests, encoding="utf-8"
+            )
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One measured run of a suite, with the plugin on or off, and its baseline."""
+
+    name: str
+    suite: Suite
+    plugin: bool
+    baseline: str | None
+    target_percent: float | None
+
+
+def overhead_variants(functions: int) -> list[Variant]:
+    """Return the variants of row (a) for suites of ``functions`` tests."""
+    plain = Suite("plain", functions)
+    doubled = f"plain {2 * functions:,} tests, plugin disabled"
+    return [
+        Variant(f"plain {functions:,} tests, plugin disabled", plain, False, None, None),
+        Variant("plugin enabled, no markers", plain, True, "disabled", 3.0),
+        Variant(
+            "every test `learning_phase(1)` via module `pytestmark`",
+            Suite("pytestmark", functions),
+            True,
+            "disabled",
+            5.0,
+        ),
+        Variant(
+            "every test `learning_phase(1)` via decorator",
+            Suite("decorator", functions),
+            True,
+            "disabled",
+            5.0,
+        ),
+        Variant(doubled, Suite("plain", 2 * functions), False, None, None),
+        Variant(
+            f"`learning_phase(0, 1)` on {functions:,} tests ({2 * functions:,} items)",
+            Suite("both_phases", functions),
+            True,
+            "doubled",
+            5.0,
+        ),
+        Variant(
+            f"`parametrize('value', [0, 1])` on {functions:,} tests, plugin disabled",
+            Suite("parametrize", functions),
+            False,
+            "doubled",
+            None,
+        ),
+    ]
+
+
+def run_timed_pytest(suite_directory: Path, plugin: bool, items: int) -> dict[str, float]:
+    """Run pytest on a suite; return wall, in-process session and collection seconds."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as output:
+        output_path = output.name
+    environment = dict(BARE_PYTEST)
+    environment["BENCHMARK_TIMER_OUTPUT"] = output_path
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(BENCHMARKS), *filter(None, [environment.get("PYTHONPATH")])]
+    )
+    command = [*PYTEST, "-p", "timer_plugin", *(PLUGIN_ON if plugin else [])]
+    start = time.perf_counter()
+    completed = subprocess.run(
+        command, cwd=suite_directory, env=environment, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - start
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed in {suite_directory}:\n{completed.stdout}")
+    timings: dict[str, float] = json.loads(Path(output_path).read_text(encoding="utf-8"))
+    os.unlink(output_path)
+    if timings["items"] != items:
+        raise RuntimeError(f"expected {items} items in {suite_directory}, got {timings['items']}")
+    return {**timings, "wall": wall}
+
+
+def measure_overhead(functions: int, rounds: int) -> dict[str, Any]:
+    """Row (a): run every variant once per round, interleaved; return raw timings."""
+    variants = overhead_variants(functions)
+    raw: dict[str, list[dict[str, float]]] = {variant.name: [] for variant in variants}
+    with tempfile.TemporaryDirectory(prefix="learning-phase-bench-") as temporary:
+        directories: dict[Suite, Path] = {}
+        for variant in variants:
+            if variant.suite not in directories:
+                directory = Path(temporary) / f"{variant.suite.style}-{variant.suite.functions}"
+                variant.suite.write(directory)
+                directories[variant.suite] = directory
+        for round_number in range(rounds):
+            # Rotate the order each round, so no variant always runs first.
+            shift = round_number % len(variants)
+            for variant in variants[shift:] + variants[:shift]:
+                progress(f"(a) round {round_number + 1}/{rounds}: {variant.name}")
+                raw[variant.name].append(
+                    run_timed_pytest(
+                        directories[variant.suite], variant.plugin, variant.suite.items
+                    )
+                )
+    return {
+        "functions": functions,
+        "variants": [
+            {
+                "name": variant.name,
+                "style": variant.suite.style,
+                "items": variant.suite.items,
+                "plugin": variant.plugin,
+                "baseline": variant.baseline,
+                "target_percent": variant.target_percent,
+                "runs": raw[variant.name],
+            }
+            for variant in variants
+        ],
+    }
+
+
+def report_overhead(results: dict[str, Any]) -> str:
+    """Return the Markdown of row (a)."""
+    variants = results["variants"]
+    per_test = {
+        variant["name"]: [run["session"] / variant["items"] for run in variant["runs"]]
+        for variant in variants
+    }
+    baselines = {"disabled": variants[0]["name"], "doubled": variants[4]["name"]}
+    rows = []
+    for variant in variants:
+        name = variant["name"]
+        baseline_name = baselines.get(variant["baseline"] or "")
+        if baseline_name is None:
+            overhead, target, verdict = "baseline", "", ""
+        else:
+            # Per round, against the baseline of the same round: drift cancels.
+            percents = [
+                (test / base - 1.0) * 100.0
+                for test, base in zip(per_test[name], per_test[baseline_name], strict=True)
+            ]
+            overhead = spread(percents, digits=1) + " %"
+            target = "" if variant["target_percent"] is None else f"≤ {variant['target_percent']} %"
+            verdict = (
+                ""
+                if variant["target_percent"] is None
+                else met(median(percents), variant["target_percent"])
+            )
+        rows.append(
+            [
+                name,
+                f"{variant['items']:,}",
+                spread(per_test[name], scale=1e6),
+                spread([run["wall"] for run in variant["runs"]]),
+                overhead,
+                target,
+                verdict,
+            ]
+        )
+    header = [
+        "variant",
+        "items",
+        "µs per test",
+        "process wall s",
+        "overhead vs baseline",
+        "target",
+        "met",
+    ]
+    return table(header, rows)
+
+
+# -- (b) Start-up and imports. ----------------------------------------------------
+
+
+def measure_startup(rounds: int) -> dict[str, Any]:
+    """Row (b): ``pytest --co`` on an empty directory with and without the plugin."""
+    variants: dict[str, list[str]] = {"plugin disabled": [], "plugin enabled": PLUGIN_ON}
+    raw: dict[str, Timings] = {name: [] for name in variants}
+    with tempfile.TemporaryDirectory(prefix="learning-phase-startup-") as temporary:
+        (Path(temporary) / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        for round_number in range(rounds):
+            order = list(variants.items())
+            if round_number % 2:
+                order.reverse()
+            for name, options in order:
+                command = [*PYTEST, "--co", *options]
+                start = time.perf_counter()
+                completed = subprocess.run(
+                    command,
+                    cwd=temporary,
+                    env=BARE_PYTEST,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                raw[name].append(time.perf_counter() - start)
+                if completed.returncode != 5:  # 5: no tests collected
+                    raise RuntimeError(f"{' '.join(command)}: exit {completed.returncode}")
+    return {"runs": raw, "imports": measure_plugin_imports()}
+
+
+HEAVY_MODULES = ("tensorflow", "tf_keras", "keras", "numpy")
+_IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)$")
+
+
+def measure_plugin_imports() -> dict[str, Any]:
+    """Import the plugin under ``-X importtime`` (pytest already imported); list heavy modules."""
+    completed = subprocess.run(
+        [PYTHON, "-X", "importtime", "-c", "import pytest; import pytest_learning_phase.plugin"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules: list[tuple[str, int]] = []
+    for line in completed.stderr.splitlines():
+        match = _IMPORTTIME.match(line)
+        if match:
+            modules.append((match.group(4), int(match.group(2))))
+    plugin_cumulative = dict(modules).get("pytest_learning_phase.plugin")
+    heavy = sorted({name for name, _ in modules if name.partition(".")[0] in HEAVY_MODULES})
+    return {"heavy_modules": heavy, "plugin_cumulative_us": plugin_cumulative}
+
+
+def report_startup(results: dict[str, Any]) -> str:
+    """Return the Markdown of row (b)."""
+    disabled = results["runs"]["plugin disabled"]
+    enabled = results["runs"]["plugin enabled"]
+    added = [(on - off) * 1e3 for on, off in zip(enabled, disabled, strict=True)]
+    imports = results["imports"]
+    heavy = ", ".join(imports["heavy_modules"]) or "none"
+    rows = [
+        ["`pytest --co` on an empty directory, plugin disabled", spread(disabled, 1e3), "", ""],
+        ["`pytest --co` on an empty directory, plugin enabled", spread(enabled, 1e3), "", ""],
+        ["added by the plugin (per round)", spread(added), "≤ 20 ms", met(median(added), 20.0)],
+        [
+            "added by the plugin (fastest with - fastest without)",
+            f"{(min(enabled) - min(disabled)) * 1e3:.1f}",
+            "≤ 20 ms",
+            met((min(enabled) - min(disabled)) * 1e3, 20.0),
+        ],
+        [
+            "`import pytest_learning_phase.plugin` after `import pytest` (`-X importtime`)",
+            f"{(imports['plugin_cumulative_us'] or 0) / 1e3:.1f}",
+            "",
+            "",
+        ],
+        [
+            "tensorflow / tf_keras / keras / numpy imported by the plugin",
+            heavy,
+            "none",
+            "yes" if not imports["heavy_modules"] else "**no**",
+        ],
+    ]
+    return table(["measure", "ms", "target", "met"], rows)
+
+
+# -- (c) The reference backend against tf_keras's. -------------------------------
+
+
+def measure_backends(repeat: int, with_tf_keras: bool) -> dict[str, Any]:
+    """Row (c): ns per call of each backend's functions, one process per backend."""
+    results: dict[str, Any] = {}
+    for backend_name in ["reference", "tf_keras"] if with_tf_keras else ["reference"]:
+        progress(f"(c) {backend_name}")
+        completed = subprocess.run(
+            [PYTHON, str(BENCHMARKS / "micro_backend.py"), backend_name, "--repeat", str(repeat)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results[backend_name] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return results
+
+
+def report_backends(results: dict[str, Any]) -> str:
+    """Return the Markdown of row (c); the adapter cycle is shown for scale, without a target."""
+    rows = []
+    for operation, reference_ns in results["reference"].items():
+        target = "" if operation.startswith("adapter") else "≥ 20x"
+        tf_keras_ns = results.get("tf_keras", {}).get(operation)
+        if tf_keras_ns is None:
+            rows.append([operation, spread(reference_ns, digits=0), "not measured", "", target, ""])
+            continue
+        ratio = median(tf_keras_ns) / median(reference_ns)
+        rows.append(
+            [
+                operation,
+                spread(reference_ns, digits=0),
+                spread(tf_keras_ns, digits=0),
+                f"{ratio:.1f}x",
+                target,
+                met(20.0, ratio) if target else "",
+            ]
+        )
+    header = ["operation (phase unset)", "reference ns", "tf_keras ns", "speed-up", "target", "met"]
+    return table(header, rows)
+
+
+# -- (d) The example suite on each backend. ---------------------------------------
+
+
+def example_tests() -> list[Path]:
+    """Return the example suite's test modules (none when it is not written yet)."""
+    return sorted(EXAMPLES.glob("test_*.py")) if EXAMPLES.is_dir() else []
+
+
+def measure_examples(rounds: int, with_tf_keras: bool) -> dict[str, Any]:
+    """Row (d): whole-process wall time of the example suite on each backend."""
+    variants = {"reference": [], "tf_keras": ["--learning-phase-backend=tf_keras"]}
+    if not with_tf_keras:
+        del variants["tf_keras"]
+    raw: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
+    for round_number in range(rounds):
+        for name, options in variants.items():
+            progress(f"(d) round {round_number + 1}/{rounds}: {name}")
+            start = time.perf_counter()
+            completed = subprocess.run(
+                [*PYTEST, *options], cwd=EXAMPLES, capture_output=True, text=True, check=False
+            )
+            wall = time.perf_counter() - start
+            lines = completed.stdout.strip().splitlines()
+            raw[name].append(
+                {"wall": wall, "exit": completed.returncode, "summary": lines[-1] if lines else ""}
+            )
+    return raw
+
+
+def report_examples(results: dict[str, Any]) -> str:
+    """Return the Markdown of row (d)."""
+    rows = []
+    for name, runs in results.items():
+        last = runs[-1]
+        rows.append(
+            [
+                "`pytest docs/examples`"
+                + ("" if name == "reference" else " `--learning-phase-backend=tf_keras`"),
+                spread([run["wall"] for run in runs], digits=2),
+                last["exit"],
+                f"`{last['summary']}`",
+            ]
+        )
+    return table(["command", "process wall s", "exit", "pytest's summary line"], rows)
+
+
+# -- (e) The reference layers against a bare numpy floor. ------------------------
+
+
+def layer_cases() -> dict[str, tuple[Callable[[], object], Callable[[], object]]]:
+    """Return ``{case: (layer call, numpy floor)}`` on 1M float32 values (1000 x 1000)."""
+    import numpy as np
+
+    from pytest_learning_phase import layers
+
+    rng = np.random.default_rng(0)
+    inputs = rng.standard_normal((1000, 1000)).astype(np.float32)
+    dropout = layers.Dropout(0.5, seed=0)
+    batch_norm = layers.BatchNormalization()
+    batch_norm(inputs, training=False)  # build the weights outside the timing
+    epsilon = np.float32(batch_norm.epsilon)
+    moving_mean = np.zeros(1000, dtype=np.float32)
+    moving_variance = np.ones(1000, dtype=np.float32)
+    floor_rng = np.random.default_rng(0)
+
+    def dropout_floor() -> object:
+        keep = floor_rng.random(inputs.shape) >= 0.5
+        return inputs * keep * np.float32(2.0)
+
+    def batch_norm_training_floor() -> object:
+        mean = inputs.mean(axis=0)
+        variance = inputs.var(axis=0)
+        return (inputs - mean) / np.sqrt(variance + epsilon)
+
+    def batch_norm_inference_floor() -> object:
+        return (inputs - moving_mean) / np.sqrt(moving_variance + epsilon)
+
+    return {
+        "Dropout(0.5), training=True": (
+            lambda: dropout(inputs, training=True),
+            dropout_floor,
+        ),
+        "BatchNormalization, training=True": (
+            lambda: batch_norm(inputs, training=True),
+            batch_norm_training_floor,
+        ),
+        "BatchNormalization, training=False": (
+            lambda: batch_norm(inputs, training=False),
+            batch_norm_inference_floor,
+        ),
+    }
+
+
+def measure_layers(rounds: int) -> dict[str, Any]:
+    """Row (e): ms per call of each layer and its floor, interleaved over rounds."""
+    cases = layer_cases()
+    raw: dict[str, dict[str, Timings]] = {case: {"layer": [], "floor": []} for case in cases}
+    calls_per_measure = 3
+    for _ in range(rounds):
+        for case, (layer_call, floor_call) in cases.items():
+            for kind, call in (("layer", layer_call), ("floor", floor_call)):
+                start = time.perf_counter()
+                for _ in range(calls_per_measure):
+                    call()
+                raw[case][kind].append((time.perf_counter() - start) / calls_per_measure)
+    return raw
+
+
+def report_layers(results: dict[str, Any]) -> str:
+    """Return the Markdown of row (e)."""
+    rows = []
+    for case, timings in results.items():
+        ratios = [
+            layer / floor for layer, floor in zip(timings["layer"], timings["floor"], strict=True)
+        ]
+        rows.append(
+            [
+                case,
+                spread(timings["layer"], 1e3, 2),
+                spread(timings["floor"], 1e3, 2),
+                spread(ratios, digits=2) + "x",
+                "≤ 2x",
+                met(median(ratios), 2.0),
+            ]
+        )
+    header = ["layer on 1M float32", "layer ms", "numpy floor ms", "layer / floor", "target", "met"]
+    return table(header, rows)
+
+
+# -- The page. --------------------------------------------------------------------
+
+
+def versions() -> dict[str, str]:
+    """Return the versions of what was measured (without importing TensorFlow)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in ["pytest", "pytest-learning-phase", "numpy", "tensorflow-cpu", "tf-keras"]:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+METHOD = """\
+How each row is measured:
+
+* **Rounds, interleaved.** Each round runs every variant of a row once, in an
+  order rotated from round to round, so that machine drift hits all variants
+  alike. Cells are *median (min-max)* over the rounds; an overhead is computed
+  per round against that round's baseline, then summarised.
+* **(a) Per-test overhead.** Suites of trivial tests (`def test_n(): pass`, 100
+  per module) are generated in a temporary directory and run with
+  `python -m pytest -q -p no:cacheprovider` under
+  `PYTEST_DISABLE_PLUGIN_AUTOLOAD=1`, with the plugin loaded (`-p learning_phase`)
+  or not: the baseline is pytest alone, not pytest plus whatever else is installed
+  (here hypothesis's plugin alone adds about 0.5 s of start-up). Time per test is
+  taken *in the pytest process*, by a small plugin (`benchmarks/timer_plugin.py`) timing
+  `pytest_sessionstart` to `pytest_sessionfinish`: collection and every test's
+  protocol are in, interpreter start-up and plugin imports are out (row b
+  measures those). Subtracting a separately measured start-up from the wall time
+  would add the noise of two measurements; the whole-process wall time is shown
+  beside it anyway. The `learning_phase(0, 1)` suite is compared with plain tests
+  of the same item count, plugin disabled; pytest's own `parametrize` on the same
+  shape is shown for scale.
+* **(b) Start-up.** `python -m pytest --co -q -p no:cacheprovider` on an empty
+  directory (exit 5, no tests), whole-process wall time, autoload off as in (a),
+  with and without `-p learning_phase`. The added time is given two ways: the
+  median of the per-round differences, and the difference of the fastest runs
+  (the least disturbed by other load on the machine). Imports:
+  `python -X importtime -c "import pytest; import pytest_learning_phase.plugin"`,
+  listing any tensorflow, tf_keras, keras or numpy module imported.
+* **(c) Backends.** `timeit` in one process per backend
+  (`benchmarks/micro_backend.py`), phase unset; the number of calls per
+  measurement is chosen by `timeit.autorange` (≥ 0.2 s).
+* **(d) Example suite.** `python -m pytest -q -p no:cacheprovider` in
+  `docs/examples`, whole-process wall time, TensorFlow import included for
+  tf_keras.
+* **(e) Layers.** In one process: each layer call and its numpy floor, 3 calls
+  per measurement, on a 1000 x 1000 float32 array. Floors: dropout is
+  `x * (rng.random(x.shape) >= 0.5) * 2`; batch normalisation is
+  `(x - mean) / sqrt(var + eps)` with the batch statistics (training) or the
+  moving ones (inference).
+"""
+
+
+def write_page(path: Path, results: dict[str, Any], command: str) -> None:
+    """Write the Markdown results page."""
+    sections = [
+        "# Benchmarks",
+        "",
+        "What pytest-learning-phase costs, measured by `benchmarks/run.py`. Reproduce with:",
+        "",
+        "```console",
+        "$ python benchmarks/run.py           # full run (this page)",
+        "$ python benchmarks/run.py --quick   # smoke run, a few minutes",
+        "```",
+        "",
+        f"This page: `{command}`, {results['date']}, {results['machine']}; "
+        + ", ".join(f"{name} {version}" for name, version in results["versions"].items())
+        + ".",
+        "",
+        METHOD,
+    ]
+    titled = [
+        ("overhead", "(a) Per-test overhead", report_overhead),
+        ("startup", "(b) Start-up", report_startup),
+        ("backends", "(c) Reference backend against tf_keras", report_backends),
+        ("examples", "(d) Example suite", report_examples),
+        ("layers", "(e) Reference layers against a numpy floor", report_layers),
+    ]
+    for key, title, render in titled:
+        sections += [f"## {title}", ""]
+        entry = results["rows"].get(key)
+        if isinstance(entry, str):
+            sections += [entry, ""]
+        elif entry is not None:
+            sections += [render(entry), ""]
+        else:
+            sections += ["Not measured in this run (see `--rows`).", ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(sections), encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small suites, few rounds")
+    parser.add_argument("--rounds", type=int, help="rounds per row (default 5, quick 2)")
+    parser.add_argument("--tests", type=int, help="tests per suite in (a) (default 10000)")
+    parser.add_argument(
+        "--rows", default="abcde", help="which rows to run, e.g. 'ab' (default all)"
+    )
+    parser.add_argument("--no-tf-keras", action="store_true", help="skip tf_keras measurements")
+    parser.add_argument("--output", type=Path, help="the Markdown page to write")
+    arguments = parser.parse_args(argv)
+    rounds = arguments.rounds or (2 if arguments.quick else 5)
+    tests = arguments.tests or (1000 if arguments.quick else 10_000)
+    if tests % TESTS_PER_MODULE:
+        parser.error(f"--tests must be a multiple of {TESTS_PER_MODULE}")
+    output = arguments.output or (
+        RESULTS / "benchmarks-quick.md" if arguments.quick else REPOSITORY / "docs/benchmarks.md"
+    )
+    import importlib.util
+
+    with_tf_keras = not arguments.no_tf_keras and importlib.util.find_spec("tf_keras") is not None
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        "versions": versions(),
+        "rounds": rounds,
+        "rows": {},
+    }
+    rows = results["rows"]
+    if "a" in arguments.rows:
+        rows["overhead"] = measure_overhead(tests, rounds)
+    if "b" in arguments.rows:
+        progress("(b) start-up")
+        rows["startup"] = measure_startup(max(rounds * 6, 10))
+    if "c" in arguments.rows:
+        rows["backends"] = measure_backends(max(rounds, 5), with_tf_keras)
+    if "d" in arguments.rows:
+        rows["examples"] = (
+            measure_examples(max(rounds - 2, 1), with_tf_keras)
+            if example_tests()
+            else "Skipped: `docs/examples/` has no test modules yet."
+        )
+    if "e" in arguments.rows:
+        progress("(e) layers")
+        try:
+            rows["layers"] = measure_layers(max(rounds * 3, 5))
+        except ImportError as error:
+            rows["layers"] = (
+                f"Skipped: `pytest_learning_phase.layers` cannot be imported ({error})."
+            )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    raw_path = RESULTS / time.strftime("%Y%m%d-%H%M%S.json", time.gmtime())
+    raw_path.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    given = sys.argv[1:] if argv is None else list(argv)
+    write_page(output, results, " ".join(["python benchmarks/run.py", *given]))
+    progress(f"wrote {output} and {raw_path}")
+
+
+if __name__ == "__main__":
+    main()
