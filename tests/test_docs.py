@@ -258,6 +258,44 @@ def test_command_line_phase_overrides_the_ini_snippet(pytester: pytest.Pytester)
     result.stdout.fnmatch_lines(["*default phase: 1 (train) (--learning-phase=1)"])
 
 
+@pytest.mark.parametrize(
+    ("args", "ini", "message"),
+    [
+        pytest.param(
+            ["--learning-phase=2"],
+            "",
+            "pytest: error: argument --learning-phase: expected 0 (test), 1 (train) or unset, "
+            "got '2'",
+            id="option",
+        ),
+        pytest.param(
+            [],
+            "learning_phase = train",
+            "ERROR: ini option learning_phase = 'train' (in pytest.ini): "
+            "expected 0 (test), 1 (train) or unset",
+            id="ini",
+        ),
+        pytest.param(
+            ["--learning-phase-backend=nope"],
+            "",
+            "ERROR: --learning-phase-backend=nope: unknown learning phase backend 'nope'; "
+            "expected one of: reference, tf_keras",
+            id="backend",
+        ),
+    ],
+)
+def test_bad_setting_is_the_usage_error_the_options_page_shows(
+    pytester: pytest.Pytester, args: list[str], ini: str, message: str
+) -> None:
+    pytester.makefile(".ini", pytest=f"[pytest]\n{ini}\n")
+    pytester.makepyfile("def test_nothing(): pass")
+
+    result = pytester.runpytest_subprocess(*args)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{message}"])
+
+
 def test_adapter_snippet_drives_its_framework(pytester: pytest.Pytester) -> None:
     result = run_snippet(pytester, "adapter", "-v", "--learning-phase-backend=minifw")
 
