@@ -1,0 +1,271 @@
+"""Options, ini settings, their precedence, the header line and the backends hook."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_learning_phase import __version__
+from tests.conftest import Suite
+
+CHECK_DEFAULT = """
+from lp_backend import phase
+
+def test_default(request):
+    assert phase() == request.config.getoption("expected_phase")
+"""
+
+EXPECTING_CONFTEST = """
+def pytest_addoption(parser):
+    parser.addoption("--expected", dest="expected_phase", default="unset")
+
+def pytest_configure(config):
+    expected = config.getoption("expected_phase")
+    config.option.expected_phase = None if expected == "unset" else int(expected)
+"""
+
+
+@pytest.fixture
+def default_suite(reference_suite: Suite) -> Suite:
+    """A suite whose one unmarked test checks the phase against ``--expected``."""
+    reference_suite.pytester.makeconftest(EXPECTING_CONFTEST)
+    reference_suite.write(CHECK_DEFAULT)
+    return reference_suite
+
+
+@pytest.mark.parametrize("value", ["0", "1", "unset"])
+def test_command_line_sets_the_default_phase(default_suite: Suite, value: str) -> None:
+    default_suite.run(f"--learning-phase={value}", f"--expected={value}").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("value", ["0", "1", "unset"])
+def test_ini_sets_the_default_phase(default_suite: Suite, value: str) -> None:
+    default_suite.pytester.makeini(f"[pytest]\nlearning_phase = {value}\n")
+    default_suite.run(f"--expected={value}").assert_outcomes(passed=1)
+
+
+def test_command_line_beats_ini(default_suite: Suite) -> None:
+    default_suite.pytester.makeini("[pytest]\nlearning_phase = 0\n")
+    default_suite.run("--learning-phase=1", "--expected=1").assert_outcomes(passed=1)
+
+
+def test_what_a_test_asks_for_beats_the_command_line(suite: Suite) -> None:
+    suite.write(
+        """
+        import pytest
+        from lp_backend import phase
+
+        @pytest.mark.learning_phase(0)
+        def test_marker():
+            assert phase() == 0
+
+        def test_fixture(test_phase):
+            assert phase() == 0
+
+        @pytest.mark.parametrize("learning_phase", [None], indirect=True)
+        def test_parameter(learning_phase):
+            assert phase() is None
+        """
+    )
+    suite.run("--learning-phase=1").assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize("value", ["2", "train", "None", ""])
+def test_bad_command_line_phase_is_a_usage_error_listing_allowed_values(
+    reference_suite: Suite, value: str
+) -> None:
+    result = reference_suite.run(f"--learning-phase={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*argument --learning-phase: expected 0 (test), 1 (train) or unset, got {value!r}"]
+    )
+
+
+def test_bad_ini_phase_is_a_usage_error_naming_file_value_and_allowed(
+    reference_suite: Suite,
+) -> None:
+    reference_suite.pytester.makeini("[pytest]\nlearning_phase = train\n")
+    result = reference_suite.run()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: ini option learning_phase = 'train' (in tox.ini): expected 0 (test), 1 (train) "
+            "or unset"
+        ]
+    )
+
+
+def test_unknown_backend_is_a_usage_error_listing_every_offered_name(
+    reference_suite: Suite,
+) -> None:
+    result = reference_suite.pytester.runpytest("--learning-phase-backend=torch")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --learning-phase-backend=torch: unknown learning phase backend 'torch'; "
+            "expected one of: reference, tf_keras"
+        ]
+    )
+
+
+def test_unknown_backend_from_ini_names_the_ini_setting(reference_suite: Suite) -> None:
+    reference_suite.pytester.makeini("[pytest]\nlearning_phase_backend = jax\n")
+    result = reference_suite.pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: ini learning_phase_backend = jax: unknown learning phase backend 'jax'; *"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "ini", "line"),
+    [
+        ((), "", "backend: reference (default), default phase: unset (default)"),
+        (
+            ("--learning-phase=1",),
+            "",
+            "backend: reference (default), default phase: 1 (train) (--learning-phase=1)",
+        ),
+        (
+            (),
+            "learning_phase = 0\nlearning_phase_backend = reference\n",
+            "backend: reference (ini learning_phase_backend), "
+            "default phase: 0 (test) (ini learning_phase = 0)",
+        ),
+    ],
+)
+def test_header_line_names_version_backend_default_phase_and_their_sources(
+    pytester: pytest.Pytester, arguments: tuple[str, ...], ini: str, line: str
+) -> None:
+    if ini:
+        pytester.makeini(f"[pytest]\n{ini}")
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest(*arguments)
+    result.stdout.fnmatch_lines([f"learning-phase: {__version__}, {line}"])
+
+
+def test_plugin_can_be_switched_off(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from pytest_learning_phase import backend as K
+
+        def test_leaks_freely():
+            K.deprecated_internal_set_learning_phase(1)
+
+        def test_sees_the_leak():
+            assert K.learning_phase() == 1
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:learning_phase", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    result.stdout.no_fnmatch_line("learning-phase:*")
+    assert "learning_phase" not in result.stdout.str()
+
+
+def test_custom_backend_from_conftest_is_driven_by_the_marker(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        class ToyAdapter:
+            name = "toy"
+            phase = None
+
+            def save_state(self):
+                return self.phase
+
+            def restore_state(self, state):
+                type(self).phase = state
+
+            def set_phase(self, phase):
+                type(self).phase = phase
+
+            def get_phase(self):
+                return self.phase
+
+        def pytest_learning_phase_backends(config):
+            return {"toy": ToyAdapter}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+        from conftest import ToyAdapter
+
+        @pytest.mark.learning_phase(0, 1)
+        def test_marked(learning_phase):
+            assert ToyAdapter.phase == learning_phase
+
+        def test_unmarked():
+            assert ToyAdapter.phase is None
+            ToyAdapter.phase = 1
+        """
+    )
+    result = pytester.runpytest("-W", "default", "--learning-phase-backend=toy", "-v")
+    result.assert_outcomes(passed=3, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "learning-phase: *, backend: toy (--learning-phase-backend), *",
+            "*LearningPhaseLeakWarning: test_custom_backend_from_conftest_is_driven_by_the_marker"
+            ".py::test_unmarked left the learning phase at 1 (train)*",
+        ]
+    )
+
+
+def test_unknown_backend_lists_the_names_a_conftest_adds(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        def pytest_learning_phase_backends(config):
+            return {"toy": object, "jax": object}
+        """
+    )
+    result = pytester.runpytest("--learning-phase-backend=torch")
+    result.stderr.fnmatch_lines(["*expected one of: jax, reference, tf_keras, toy"])
+
+
+def test_factory_returning_a_non_adapter_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        def pytest_learning_phase_backends(config):
+            return {"toy": lambda: 42}
+        """
+    )
+    result = pytester.runpytest("--learning-phase-backend=toy")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: the factory of learning phase backend 'toy' returned 42, which lacks the "
+            "LearningPhaseAdapter methods (name, save_state, restore_state, set_phase, get_phase)"
+        ]
+    )
+
+
+def test_two_plugins_offering_one_name_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        def pytest_learning_phase_backends(config):
+            return {"reference": lambda: None}
+        """
+    )
+    result = pytester.runpytest()
+    result.stderr.fnmatch_lines(
+        ["ERROR: learning phase backend 'reference' is offered by two plugins; rename one of them"]
+    )
+
+
+def test_choosing_tf_keras_without_it_installed_says_what_to_install(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        """
+        import sys
+
+        sys.modules["tf_keras"] = None  # as if tf-keras were not installed
+        """
+    )
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess("--learning-phase-backend=tf_keras")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --learning-phase-backend=tf_keras needs tf-keras, which is not installed: "
+            'pip install "pytest-learning-phase[tf]"'
+        ]
+    )
