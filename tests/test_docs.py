@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._frameworks import require_tf_keras, running_in_ci
+from tests._frameworks import TF_INSTALL_HINT, running_in_ci
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 EXAMPLES = DOCS / "examples"
@@ -70,10 +70,24 @@ def copy_into(pytester: pytest.Pytester, source: Path) -> None:
     shutil.copytree(source, pytester.path, dirs_exist_ok=True, ignore=IGNORED)
 
 
+def skip_unless_installed(module: str, hint: str) -> None:
+    """Skip the test when ``module`` is missing (fail it under CI), without importing it.
+
+    The example runs import the framework in their own subprocess; importing
+    TensorFlow here too would only cost time (and pytester forgets it after each
+    test, and TensorFlow cannot be imported twice in one process).
+    """
+    if importlib.util.find_spec(module) is None:
+        message = f"{module} is not installed: {hint}"
+        if running_in_ci():
+            pytest.fail(f"CI=true but {message}", pytrace=False)
+        pytest.skip(message)
+
+
 def run_examples(pytester: pytest.Pytester, backend: str, *args: str) -> pytest.RunResult:
     """Run the example suite on ``backend``, as ``pytest docs/examples`` would."""
     if backend == "tf_keras":
-        require_tf_keras()
+        skip_unless_installed("tf_keras", TF_INSTALL_HINT)
     copy_into(pytester, EXAMPLES)
     return pytester.runpytest_subprocess(
         f"--learning-phase-backend={backend}", *args, timeout=TF_TIMEOUT
@@ -379,11 +393,7 @@ def test_every_example_file_is_shown_in_a_page(path: Path) -> None:
 
 
 def test_docs_build_without_warnings(tmp_path: Path) -> None:
-    if importlib.util.find_spec("sphinx") is None:
-        message = 'sphinx is not installed: pip install "pytest-learning-phase[docs]"'
-        if running_in_ci():
-            pytest.fail(f"CI=true but {message}", pytrace=False)
-        pytest.skip(message)
+    skip_unless_installed("sphinx", 'pip install "pytest-learning-phase[docs]"')
 
     build = subprocess.run(
         [
