@@ -162,15 +162,23 @@ def _marker_source(item: pytest.Item, mark: pytest.Mark, where: str) -> Resoluti
         return PhaseRequestError(f"In {item.nodeid}: {text}: {error}; give each phase once")
     if len(phases) == 1:
         return PhaseRequest(phases[0], text)
-    callspec = getattr(item, "callspec", None)
-    if callspec is not None and MARKER_ARGUMENT in callspec.params:
-        phase: Phase = callspec.params[MARKER_ARGUMENT]
-        return PhaseRequest(phase, f"{text}, item [{PHASE_IDS[phase]}]")
+    parametrized = _parametrized_by_marker(item, text)
+    if parametrized is not None:
+        return parametrized
     return PhaseRequestError(
         f"In {item.nodeid}: {text}: several phases parametrize a test function, but this "
         "test cannot be parametrized (a unittest.TestCase method, or a pytest.param mark); "
         "give one phase"
     )
+
+
+def _parametrized_by_marker(item: pytest.Item, text: str) -> PhaseRequest | None:
+    """Return the phase a multi-value marker gave this item at collection, if it did."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or MARKER_ARGUMENT not in callspec.params:
+        return None
+    phase: Phase = callspec.params[MARKER_ARGUMENT]
+    return PhaseRequest(phase, f"{text}, item [{PHASE_IDS[phase]}]")
 
 
 def _requested_sources(item: pytest.Item) -> list[PhaseRequest] | PhaseRequestError:
@@ -182,6 +190,13 @@ def _requested_sources(item: pytest.Item) -> list[PhaseRequest] | PhaseRequestEr
         if isinstance(resolution, PhaseRequestError):
             return resolution
         sources.append(resolution)
+        if closest[1] == "pytest.param":
+            # A function-level marker may also have parametrized this item.
+            farther = item.get_closest_marker(MARKER_NAME)
+            if farther is not None and farther is not closest[0]:
+                parametrized = _parametrized_by_marker(item, marker_text(farther))
+                if parametrized is not None:
+                    sources.append(parametrized)
     callspec = getattr(item, "callspec", None)
     if callspec is not None and PHASE_FIXTURE in callspec.params:
         value = callspec.params[PHASE_FIXTURE]

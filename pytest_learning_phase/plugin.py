@@ -144,9 +144,10 @@ def pytest_runtest_makereport(
     """Add a "learning phase" section to a failure: the phase and where it came from."""
     report = yield
     if report.failed:
-        resolution = item.config.stash[_STATE_KEY].resolution(item)
+        state = item.config.stash[_STATE_KEY]
+        resolution = state.resolution(item)
         if isinstance(resolution, PhaseRequest):
-            backend = item.config.stash[_STATE_KEY].adapter.name
+            backend = state.adapter.name
             report.sections.append(
                 (
                     "learning phase",

@@ -420,3 +420,28 @@ def test_markers_listing_documents_the_forms(suite: Suite) -> None:
             "set: learning_phase(1) train, learning_phase(0) test, learning_phase(None) unset*"
         ]
     )
+
+
+def test_pytest_param_mark_disagreeing_with_a_parametrizing_marker_is_an_error(
+    suite: Suite,
+) -> None:
+    suite.write(
+        """
+        import pytest
+        from lp_backend import phase
+
+        @pytest.mark.learning_phase(0, 1)
+        @pytest.mark.parametrize("x", [pytest.param(1, marks=pytest.mark.learning_phase(1))])
+        def test_case(x):
+            assert phase() == 1
+        """
+    )
+    result = suite.run()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "In test_suite.py::test_case[[]test-1[]]: @pytest.mark.learning_phase(1) on "
+            "pytest.param asks for phase 1 (train) but @pytest.mark.learning_phase(0, 1), "
+            "item [[]test[]] asks for 0 (test); keep one of them"
+        ]
+    )
