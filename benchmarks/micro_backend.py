@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import time
 import timeit
 from collections.abc import Callable
 from typing import Any
@@ -53,13 +54,16 @@ def _operations(backend_name: str) -> dict[str, Callable[[], object]]:
 
 
 def measure(backend_name: str, repeat: int) -> dict[str, list[float]]:
-    """Return, per operation, ``repeat`` timings in ns per call (interleaved across operations)."""
+    """Return, per operation, ``repeat`` CPU timings in ns per call (interleaved)."""
     operations = _operations(backend_name)
-    numbers = {name: timeit.Timer(call).autorange()[0] for name, call in operations.items()}
+    numbers = {
+        name: timeit.Timer(call, timer=time.process_time).autorange()[0]
+        for name, call in operations.items()
+    }
     timings: dict[str, list[float]] = {name: [] for name in operations}
     for _ in range(repeat):
         for name, call in operations.items():
-            seconds = timeit.Timer(call).timeit(number=numbers[name])
+            seconds = timeit.Timer(call, timer=time.process_time).timeit(number=numbers[name])
             timings[name].append(seconds / numbers[name] * 1e9)
     return timings
 

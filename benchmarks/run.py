@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -76,6 +77,21 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def progress(message: str) -> None:
     """Print a progress line to stderr."""
     print(message, file=sys.stderr, flush=True)
+
+
+def run_child(
+    command: Sequence[str], cwd: Path | str, environment: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """Run ``command``; return it, its wall seconds and its CPU seconds (user + system)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    completed = subprocess.run(
+        command, cwd=cwd, env=environment, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return completed, wall, cpu
 
 
 # -- (a) Per-test overhead on generated suites. ------------------------------------
@@ -167,7 +183,7 @@ def overhead_variants(functions: int) -> list[Variant]:
 
 
 def run_timed_pytest(suite_directory: Path, plugin: bool, items: int) -> dict[str, float]:
-    """Run pytest on a suite; return wall, in-process session and collection seconds."""
+    """Run pytest on a suite; return its in-process session times and its process times."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as output:
         output_path = output.name
     environment = dict(BARE_PYTEST)
@@ -176,18 +192,14 @@ def run_timed_pytest(suite_directory: Path, plugin: bool, items: int) -> dict[st
         [str(BENCHMARKS), *filter(None, [environment.get("PYTHONPATH")])]
     )
     command = [*PYTEST, "-p", "timer_plugin", *(PLUGIN_ON if plugin else [])]
-    start = time.perf_counter()
-    completed = subprocess.run(
-        command, cwd=suite_directory, env=environment, capture_output=True, text=True, check=False
-    )
-    wall = time.perf_counter() - start
+    completed, wall, cpu = run_child(command, suite_directory, environment)
     if completed.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed in {suite_directory}:\n{completed.stdout}")
     timings: dict[str, float] = json.loads(Path(output_path).read_text(encoding="utf-8"))
     os.unlink(output_path)
     if timings["items"] != items:
         raise RuntimeError(f"expected {items} items in {suite_directory}, got {timings['items']}")
-    return {**timings, "wall": wall}
+    return {**timings, "wall": wall, "process_cpu": cpu}
 
 
 def measure_overhead(functions: int, rounds: int) -> dict[str, Any]:
@@ -228,40 +240,41 @@ def measure_overhead(functions: int, rounds: int) -> dict[str, Any]:
     }
 
 
+def overhead_percents(test: Sequence[float], baseline: Sequence[float]) -> list[float]:
+    """Return the overhead of each round's ``test`` over the same round's ``baseline``, in %."""
+    return [(one / base - 1.0) * 100.0 for one, base in zip(test, baseline, strict=True)]
+
+
 def report_overhead(results: dict[str, Any]) -> str:
-    """Return the Markdown of row (a)."""
+    """Return the Markdown of row (a); the verdict uses the per-round CPU-time overhead."""
     variants = results["variants"]
-    per_test = {
-        variant["name"]: [run["session"] / variant["items"] for run in variant["runs"]]
-        for variant in variants
-    }
-    baselines = {"disabled": variants[0]["name"], "doubled": variants[4]["name"]}
+
+    def per_test(variant: dict[str, Any], key: str) -> list[float]:
+        return [run[key] / variant["items"] for run in variant["runs"]]
+
+    baselines = {"disabled": variants[0], "doubled": variants[4]}
     rows = []
     for variant in variants:
-        name = variant["name"]
-        baseline_name = baselines.get(variant["baseline"] or "")
-        if baseline_name is None:
-            overhead, target, verdict = "baseline", "", ""
+        cpu = per_test(variant, "session_cpu")
+        baseline = baselines.get(variant["baseline"] or "")
+        if baseline is None:
+            per_round, fastest, target, verdict = "baseline", "", "", ""
         else:
-            # Per round, against the baseline of the same round: drift cancels.
-            percents = [
-                (test / base - 1.0) * 100.0
-                for test, base in zip(per_test[name], per_test[baseline_name], strict=True)
-            ]
-            overhead = spread(percents, digits=1) + " %"
-            target = "" if variant["target_percent"] is None else f"≤ {variant['target_percent']} %"
-            verdict = (
-                ""
-                if variant["target_percent"] is None
-                else met(median(percents), variant["target_percent"])
-            )
+            base_cpu = per_test(baseline, "session_cpu")
+            percents = overhead_percents(cpu, base_cpu)
+            per_round = spread(percents) + " %"
+            fastest = f"{(min(cpu) / min(base_cpu) - 1.0) * 100.0:.1f} %"
+            limit = variant["target_percent"]
+            target = "" if limit is None else f"≤ {limit} %"
+            verdict = "" if limit is None else met(median(percents), limit)
         rows.append(
             [
-                name,
+                variant["name"],
                 f"{variant['items']:,}",
-                spread(per_test[name], scale=1e6),
-                spread([run["wall"] for run in variant["runs"]]),
-                overhead,
+                spread(cpu, scale=1e6),
+                spread(per_test(variant, "session"), scale=1e6),
+                per_round,
+                fastest,
                 target,
                 verdict,
             ]
@@ -269,9 +282,10 @@ def report_overhead(results: dict[str, Any]) -> str:
     header = [
         "variant",
         "items",
-        "µs per test",
-        "process wall s",
-        "overhead vs baseline",
+        "CPU µs per test",
+        "wall µs per test",
+        "CPU overhead, per round",
+        "CPU overhead, fastest vs fastest",
         "target",
         "met",
     ]
@@ -284,7 +298,7 @@ def report_overhead(results: dict[str, Any]) -> str:
 def measure_startup(rounds: int) -> dict[str, Any]:
     """Row (b): ``pytest --co`` on an empty directory with and without the plugin."""
     variants: dict[str, list[str]] = {"plugin disabled": [], "plugin enabled": PLUGIN_ON}
-    raw: dict[str, Timings] = {name: [] for name in variants}
+    raw: dict[str, dict[str, Timings]] = {name: {"wall": [], "cpu": []} for name in variants}
     with tempfile.TemporaryDirectory(prefix="learning-phase-startup-") as temporary:
         (Path(temporary) / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         for round_number in range(rounds):
@@ -293,18 +307,11 @@ def measure_startup(rounds: int) -> dict[str, Any]:
                 order.reverse()
             for name, options in order:
                 command = [*PYTEST, "--co", *options]
-                start = time.perf_counter()
-                completed = subprocess.run(
-                    command,
-                    cwd=temporary,
-                    env=BARE_PYTEST,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
-                raw[name].append(time.perf_counter() - start)
+                completed, wall, cpu = run_child(command, temporary, BARE_PYTEST)
                 if completed.returncode != 5:  # 5: no tests collected
                     raise RuntimeError(f"{' '.join(command)}: exit {completed.returncode}")
+                raw[name]["wall"].append(wall)
+                raw[name]["cpu"].append(cpu)
     return {"runs": raw, "imports": measure_plugin_imports()}
 
 
@@ -331,36 +338,63 @@ def measure_plugin_imports() -> dict[str, Any]:
 
 
 def report_startup(results: dict[str, Any]) -> str:
-    """Return the Markdown of row (b)."""
+    """Return the Markdown of row (b); the verdict uses the per-round CPU-time difference."""
     disabled = results["runs"]["plugin disabled"]
     enabled = results["runs"]["plugin enabled"]
-    added = [(on - off) * 1e3 for on, off in zip(enabled, disabled, strict=True)]
+    rows: list[list[object]] = []
+    for name, runs in (("disabled", disabled), ("enabled", enabled)):
+        rows.append(
+            [
+                f"`pytest --co` on an empty directory, plugin {name}",
+                spread(runs["cpu"], 1e3),
+                spread(runs["wall"], 1e3),
+                "",
+                "",
+            ]
+        )
+    added_cpu = [(on - off) * 1e3 for on, off in zip(enabled["cpu"], disabled["cpu"], strict=True)]
+    added_wall = [
+        (on - off) * 1e3 for on, off in zip(enabled["wall"], disabled["wall"], strict=True)
+    ]
+    rows.append(
+        [
+            "added by the plugin, per round",
+            spread(added_cpu),
+            spread(added_wall),
+            "≤ 20 ms",
+            met(median(added_cpu), 20.0),
+        ]
+    )
+    rows.append(
+        [
+            "added by the plugin, fastest with - fastest without",
+            f"{(min(enabled['cpu']) - min(disabled['cpu'])) * 1e3:.1f}",
+            f"{(min(enabled['wall']) - min(disabled['wall'])) * 1e3:.1f}",
+            "≤ 20 ms",
+            "",
+        ]
+    )
     imports = results["imports"]
     heavy = ", ".join(imports["heavy_modules"]) or "none"
-    rows = [
-        ["`pytest --co` on an empty directory, plugin disabled", spread(disabled, 1e3), "", ""],
-        ["`pytest --co` on an empty directory, plugin enabled", spread(enabled, 1e3), "", ""],
-        ["added by the plugin (per round)", spread(added), "≤ 20 ms", met(median(added), 20.0)],
-        [
-            "added by the plugin (fastest with - fastest without)",
-            f"{(min(enabled) - min(disabled)) * 1e3:.1f}",
-            "≤ 20 ms",
-            met((min(enabled) - min(disabled)) * 1e3, 20.0),
-        ],
+    rows.append(
         [
             "`import pytest_learning_phase.plugin` after `import pytest` (`-X importtime`)",
+            "",
             f"{(imports['plugin_cumulative_us'] or 0) / 1e3:.1f}",
             "",
             "",
-        ],
+        ]
+    )
+    rows.append(
         [
-            "tensorflow / tf_keras / keras / numpy imported by the plugin",
+            "tensorflow / tf_keras / keras / numpy modules imported by the plugin",
+            heavy,
             heavy,
             "none",
             "yes" if not imports["heavy_modules"] else "**no**",
-        ],
-    ]
-    return table(["measure", "ms", "target", "met"], rows)
+        ]
+    )
+    return table(["measure", "CPU ms", "wall ms", "target", "met"], rows)
 
 
 # -- (c) The reference backend against tf_keras's. -------------------------------
@@ -422,14 +456,15 @@ def measure_examples(rounds: int, with_tf_keras: bool) -> dict[str, Any]:
     for round_number in range(rounds):
         for name, options in variants.items():
             progress(f"(d) round {round_number + 1}/{rounds}: {name}")
-            start = time.perf_counter()
-            completed = subprocess.run(
-                [*PYTEST, *options], cwd=EXAMPLES, capture_output=True, text=True, check=False
-            )
-            wall = time.perf_counter() - start
+            completed, wall, cpu = run_child([*PYTEST, *options], EXAMPLES)
             lines = completed.stdout.strip().splitlines()
             raw[name].append(
-                {"wall": wall, "exit": completed.returncode, "summary": lines[-1] if lines else ""}
+                {
+                    "wall": wall,
+                    "cpu": cpu,
+                    "exit": completed.returncode,
+                    "summary": lines[-1] if lines else "",
+                }
             )
     return raw
 
@@ -444,11 +479,13 @@ def report_examples(results: dict[str, Any]) -> str:
                 "`pytest docs/examples`"
                 + ("" if name == "reference" else " `--learning-phase-backend=tf_keras`"),
                 spread([run["wall"] for run in runs], digits=2),
+                spread([run["cpu"] for run in runs], digits=2),
                 last["exit"],
                 f"`{last['summary']}`",
             ]
         )
-    return table(["command", "process wall s", "exit", "pytest's summary line"], rows)
+    header = ["command", "process wall s", "process CPU s", "exit", "pytest's summary line"]
+    return table(header, rows)
 
 
 # -- (e) The reference layers against a bare numpy floor. ------------------------
@@ -506,10 +543,10 @@ def measure_layers(rounds: int) -> dict[str, Any]:
     for _ in range(rounds):
         for case, (layer_call, floor_call) in cases.items():
             for kind, call in (("layer", layer_call), ("floor", floor_call)):
-                start = time.perf_counter()
+                start = time.process_time()
                 for _ in range(calls_per_measure):
                     call()
-                raw[case][kind].append((time.perf_counter() - start) / calls_per_measure)
+                raw[case][kind].append((time.process_time() - start) / calls_per_measure)
     return raw
 
 
@@ -530,7 +567,14 @@ def report_layers(results: dict[str, Any]) -> str:
                 met(median(ratios), 2.0),
             ]
         )
-    header = ["layer on 1M float32", "layer ms", "numpy floor ms", "layer / floor", "target", "met"]
+    header = [
+        "layer on 1M float32",
+        "layer CPU ms",
+        "numpy floor CPU ms",
+        "layer / floor",
+        "target",
+        "met",
+    ]
     return table(header, rows)
 
 
@@ -553,42 +597,45 @@ def versions() -> dict[str, str]:
 METHOD = """\
 How each row is measured:
 
+* **CPU time first.** This machine is shared, and wall time swings with other
+  processes' load; CPU time (user + system) of the measured process hardly does.
+  Every row gives CPU time, and wall time beside it; verdicts use CPU time.
 * **Rounds, interleaved.** Each round runs every variant of a row once, in an
-  order rotated from round to round, so that machine drift hits all variants
-  alike. Cells are *median (min-max)* over the rounds; an overhead is computed
-  per round against that round's baseline, then summarised.
+  order rotated from round to round, so that drift hits all variants alike.
+  Cells are *median (min-max)* over the rounds. An overhead is computed per
+  round against that round's baseline, then summarised; "fastest vs fastest"
+  compares the least disturbed runs.
 * **(a) Per-test overhead.** Suites of trivial tests (`def test_n(): pass`, 100
   per module) are generated in a temporary directory and run with
   `python -m pytest -q -p no:cacheprovider` under
   `PYTEST_DISABLE_PLUGIN_AUTOLOAD=1`, with the plugin loaded (`-p learning_phase`)
-  or not: the baseline is pytest alone, not pytest plus whatever else is installed
-  (here hypothesis's plugin alone adds about 0.5 s of start-up). Time per test is
-  taken *in the pytest process*, by a small plugin (`benchmarks/timer_plugin.py`) timing
-  `pytest_sessionstart` to `pytest_sessionfinish`: collection and every test's
-  protocol are in, interpreter start-up and plugin imports are out (row b
-  measures those). Subtracting a separately measured start-up from the wall time
-  would add the noise of two measurements; the whole-process wall time is shown
-  beside it anyway. The `learning_phase(0, 1)` suite is compared with plain tests
-  of the same item count, plugin disabled; pytest's own `parametrize` on the same
-  shape is shown for scale.
+  or not: the baseline is pytest alone, not pytest plus whatever else is
+  installed (here hypothesis's plugin alone adds about 0.5 s of start-up). Time
+  per test is taken *inside the pytest process* by a small plugin
+  (`benchmarks/timer_plugin.py`), from `pytest_sessionstart` to
+  `pytest_sessionfinish`, divided by the number of items: collection and every
+  test's protocol are in, interpreter start-up and plugin imports are out (row
+  b measures those). Subtracting a separately measured start-up from the
+  process time would add the noise of two measurements. The
+  `learning_phase(0, 1)` suite is compared with plain tests of the same item
+  count, plugin disabled; pytest's own `parametrize` on the same shape is shown
+  for scale.
 * **(b) Start-up.** `python -m pytest --co -q -p no:cacheprovider` on an empty
-  directory (exit 5, no tests), whole-process wall time, autoload off as in (a),
-  with and without `-p learning_phase`. The added time is given two ways: the
-  median of the per-round differences, and the difference of the fastest runs
-  (the least disturbed by other load on the machine). Imports:
+  directory (exit 5, no tests), whole process, autoload off as in (a), with and
+  without `-p learning_phase`. Imports:
   `python -X importtime -c "import pytest; import pytest_learning_phase.plugin"`,
   listing any tensorflow, tf_keras, keras or numpy module imported.
-* **(c) Backends.** `timeit` in one process per backend
-  (`benchmarks/micro_backend.py`), phase unset; the number of calls per
-  measurement is chosen by `timeit.autorange` (≥ 0.2 s).
+* **(c) Backends.** `timeit` with a CPU-time timer, in one process per backend
+  (`benchmarks/micro_backend.py`), phase unset; calls per measurement chosen by
+  `timeit`'s `autorange` (≥ 0.2 s).
 * **(d) Example suite.** `python -m pytest -q -p no:cacheprovider` in
-  `docs/examples`, whole-process wall time, TensorFlow import included for
-  tf_keras.
+  `docs/examples` with the installed plugins autoloaded, as a user runs it;
+  whole process, TensorFlow's import included for tf_keras.
 * **(e) Layers.** In one process: each layer call and its numpy floor, 3 calls
-  per measurement, on a 1000 x 1000 float32 array. Floors: dropout is
+  per measurement, CPU time, on a 1000 x 1000 float32 array. Floors: dropout is
   `x * (rng.random(x.shape) >= 0.5) * 2`; batch normalisation is
   `(x - mean) / sqrt(var + eps)` with the batch statistics (training) or the
-  moving ones (inference).
+  moving ones (inference), without `gamma` and `beta`.
 """
 
 

@@ -18,6 +18,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -515,6 +516,35 @@ def test_factory_without_tf_keras_raises_usage_error_saying_what_to_install() ->
         "--learning-phase-backend=tf_keras needs tf-keras, which is not installed: "
         'pip install "pytest-learning-phase[tf]"'
     )
+
+
+FACTORY_WITH_BROKEN_TF_KERAS = """
+import sys
+sys.path.insert(0, sys.argv[1])  # a tf_keras whose backend imports a missing module
+from pytest_learning_phase.adapters.tf_keras import make_tf_keras_adapter
+try:
+    make_tf_keras_adapter()
+except Exception as error:
+    print(f"{type(error).__name__}: {error}")
+"""
+
+
+def test_factory_lets_a_broken_tf_keras_raise_its_own_import_error(tmp_path: Path) -> None:
+    backend_module = tmp_path / "tf_keras" / "src" / "backend.py"
+    backend_module.parent.mkdir(parents=True)
+    (tmp_path / "tf_keras" / "__init__.py").write_text("")
+    (backend_module.parent / "__init__.py").write_text("")
+    backend_module.write_text("import a_module_tf_keras_needs\n")
+
+    completed = subprocess.run(
+        [sys.executable, "-c", FACTORY_WITH_BROKEN_TF_KERAS, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+
+    assert completed.stdout == ("ModuleNotFoundError: No module named 'a_module_tf_keras_needs'\n")
 
 
 @pytest.mark.parametrize(("already_set", "expected"), [(None, "2"), ("0", "0")])
