@@ -17,7 +17,6 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeGuard, TypeVar
 
 from pytest_learning_phase import _call_context
@@ -74,24 +73,32 @@ class _Absent:
 ABSENT: Final = _Absent()
 
 
-class _ThreadKey:
-    """Identity of one thread's entry in ``_STORED_PHASES`` (weakly referenced)."""
+class _PhaseState:
+    """One thread's state: its stored phase (or ``ABSENT``) and its ``is_set`` flag."""
 
-    __slots__ = ("__weakref__",)
-
-
-class _ThreadState(threading.local):
-    """Per-thread part of the state: this thread's key and its ``is_set`` flag."""
+    __slots__ = ("__weakref__", "is_set", "phase")
 
     def __init__(self) -> None:
-        self.key = _ThreadKey()
+        self.phase: object = ABSENT
         self.is_set = False
 
 
+class _ThreadState(threading.local):
+    """Gives each thread its own :class:`_PhaseState`, registered for ``clear_session``."""
+
+    def __init__(self) -> None:
+        self.state = _PhaseState()
+        with _EVERY_THREAD_LOCK:
+            _EVERY_THREAD.add(self.state)
+
+
+# Every thread's state (weakly: it goes with its thread), so that clear_session()
+# can drop every thread's stored phase at once, as tf_keras does when it replaces
+# _GRAPH_LEARNING_PHASES. Plain attributes, not a WeakKeyDictionary, keep the hot
+# paths (learning_phase(), scope enter/exit) to a few attribute lookups.
+_EVERY_THREAD: Final[weakref.WeakSet[_PhaseState]] = weakref.WeakSet()
+_EVERY_THREAD_LOCK: Final = threading.Lock()
 _THREAD: Final = _ThreadState()
-# Every thread's stored phase, keyed by its _ThreadKey, so that clear_session()
-# can drop them all at once, as tf_keras does with _GRAPH_LEARNING_PHASES.
-_STORED_PHASES: Final[weakref.WeakKeyDictionary[_ThreadKey, object]] = weakref.WeakKeyDictionary()
 _UID_COUNTERS: Final[dict[str, int]] = {}
 
 
@@ -103,20 +110,22 @@ def _check_phase(value: object) -> None:
 
 def learning_phase() -> Any:
     """Return this thread's stored phase, exactly as stored, or ``0`` when absent."""
-    return _STORED_PHASES.get(_THREAD.key, 0)
+    phase = _THREAD.state.phase
+    return 0 if phase is ABSENT else phase
 
 
 def global_learning_phase_is_set() -> bool:
     """Return whether this thread's phase was set by ``set_learning_phase`` or a scope."""
-    return _THREAD.is_set
+    return _THREAD.state.is_set
 
 
 def deprecated_internal_set_learning_phase(value: object) -> None:
     """Set the phase to ``value`` (0 or 1) without the deprecation warning."""
-    _check_phase(value)
-    thread = _THREAD
-    thread.is_set = True
-    _STORED_PHASES[thread.key] = value
+    if value not in {0, 1}:
+        raise ValueError(_INVALID_PHASE_MESSAGE)
+    state = _THREAD.state
+    state.is_set = True
+    state.phase = value
 
 
 def set_learning_phase(value: object) -> None:
@@ -134,62 +143,60 @@ def set_learning_phase(value: object) -> None:
     deprecated_internal_set_learning_phase(value)
 
 
-class _LearningPhaseScope:
-    """Set the phase on ``__enter__``; put back the previous phase and flag on ``__exit__``."""
+class deprecated_internal_learning_phase_scope:
+    """A scope in which the phase is ``value``, without the deprecation warning.
+
+    Calling builds the object and does nothing else. ``__enter__`` validates,
+    snapshots this thread's stored phase (or its absence) and ``is_set``, then
+    stores ``value`` and sets the flag; ``__exit__``, also when the block
+    raises, lowers the flag if it was down and puts the old phase back (or
+    deletes it). A class rather than a generator: entering and leaving cost a
+    few attribute lookups.
+    """
 
     __slots__ = ("_previous_is_set", "_previous_phase", "_value")
-
-    _warns: bool = False
 
     def __init__(self, value: object) -> None:
         self._value = value
 
     def __enter__(self) -> None:
-        if self._warns:
-            warnings.warn(
-                _deprecation_message("learning_phase_scope"),
-                LearningPhaseDeprecationWarning,
-                stacklevel=2,
-            )
-        _check_phase(self._value)
-        thread = _THREAD
-        self._previous_phase = _STORED_PHASES.get(thread.key, ABSENT)
-        self._previous_is_set = thread.is_set
-        thread.is_set = True
-        _STORED_PHASES[thread.key] = self._value
+        value = self._value
+        if value not in {0, 1}:
+            raise ValueError(_INVALID_PHASE_MESSAGE)
+        state = _THREAD.state
+        self._previous_phase = state.phase
+        self._previous_is_set = state.is_set
+        state.is_set = True
+        state.phase = value
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        thread = _THREAD
+    def __exit__(self, *exc_info: object) -> None:
+        state = _THREAD.state
         if not self._previous_is_set:
-            thread.is_set = False
-        if self._previous_phase is ABSENT:
-            _STORED_PHASES.pop(thread.key, None)
-        else:
-            _STORED_PHASES[thread.key] = self._previous_phase
+            state.is_set = False
+        state.phase = self._previous_phase
 
 
-class _DeprecatedLearningPhaseScope(_LearningPhaseScope):
+class _DeprecatedLearningPhaseScope(deprecated_internal_learning_phase_scope):
+    """The public, deprecated scope: warns at ``__enter__``, then as the internal one."""
+
     __slots__ = ()
-    _warns = True
+
+    def __enter__(self) -> None:
+        warnings.warn(
+            _deprecation_message("learning_phase_scope"),
+            LearningPhaseDeprecationWarning,
+            stacklevel=2,
+        )
+        super().__enter__()
 
 
-def learning_phase_scope(value: object) -> _LearningPhaseScope:
+def learning_phase_scope(value: object) -> deprecated_internal_learning_phase_scope:
     """Return a scope in which the phase is ``value``; deprecated, warns on ``__enter__``.
 
     On exit the previous phase (or its absence) and the previous ``is_set`` flag
     come back, also when the block raises.
     """
     return _DeprecatedLearningPhaseScope(value)
-
-
-def deprecated_internal_learning_phase_scope(value: object) -> _LearningPhaseScope:
-    """Return the scope of ``learning_phase_scope`` without the deprecation warning."""
-    return _LearningPhaseScope(value)
 
 
 class _EagerLearningPhaseScope:
@@ -203,21 +210,20 @@ class _EagerLearningPhaseScope:
     def __enter__(self) -> None:
         if self._value not in {0, 1}:
             raise AssertionError
-        self._previous_is_set = _THREAD.is_set
+        state = _THREAD.state
+        self._previous_is_set = state.is_set
         if self._previous_is_set:
             self._previous_phase = learning_phase()
-        _STORED_PHASES[_THREAD.key] = self._value
+        state.phase = self._value
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
+        state = _THREAD.state
         if self._previous_is_set:
-            _STORED_PHASES[_THREAD.key] = self._previous_phase
+            state.phase = self._previous_phase
+        elif state.phase is ABSENT:
+            raise KeyError(state)  # tf_keras: del of an entry that is already gone
         else:
-            del _STORED_PHASES[_THREAD.key]
+            state.phase = ABSENT
 
 
 def eager_learning_phase_scope(value: object) -> _EagerLearningPhaseScope:
@@ -232,8 +238,10 @@ def eager_learning_phase_scope(value: object) -> _EagerLearningPhaseScope:
 
 def clear_session() -> None:
     """Unset this thread's flag, drop every thread's stored phase, reset layer names."""
-    _THREAD.is_set = False
-    _STORED_PHASES.clear()
+    _THREAD.state.is_set = False
+    with _EVERY_THREAD_LOCK:
+        for state in _EVERY_THREAD:
+            state.phase = ABSENT
     _UID_COUNTERS.clear()
 
 
@@ -251,18 +259,14 @@ _Snapshot = tuple[object, bool]
 
 def _snapshot() -> _Snapshot:
     """Return this thread's whole state: (stored phase or ``ABSENT``, ``is_set``)."""
-    return _STORED_PHASES.get(_THREAD.key, ABSENT), _THREAD.is_set
+    state = _THREAD.state
+    return state.phase, state.is_set
 
 
 def _restore(snapshot: _Snapshot) -> None:
     """Put this thread's state back exactly as ``_snapshot()`` returned it."""
-    stored_phase, is_set = snapshot
-    thread = _THREAD
-    thread.is_set = is_set
-    if stored_phase is ABSENT:
-        _STORED_PHASES.pop(thread.key, None)
-    else:
-        _STORED_PHASES[thread.key] = stored_phase
+    state = _THREAD.state
+    state.phase, state.is_set = snapshot
 
 
 def _unset() -> None:
