@@ -472,7 +472,7 @@ class BatchNormalization(Layer):
         in_training = _training_flag(training) and self.trainable
         rank = array.ndim
         compute_dtype = np.promote_types(array.dtype, np.float32)
-        x = array.astype(compute_dtype)
+        x = array.astype(compute_dtype, copy=False)
         assert self.moving_mean is not None
         assert self.moving_variance is not None
         if in_training:
@@ -483,12 +483,17 @@ class BatchNormalization(Layer):
         else:
             mean = self._broadcast(self.moving_mean, rank).astype(compute_dtype)
             variance = self._broadcast(self.moving_variance, rank).astype(compute_dtype)
-        normalized = (x - mean) / np.sqrt(variance + compute_dtype.type(self.epsilon))
+        # As tf.nn.batch_normalization: fold the statistics, gamma and beta into one
+        # scale and one shift per channel, so the whole input is read twice, not five times.
+        scale = 1 / np.sqrt(variance + compute_dtype.type(self.epsilon))
         if self.gamma is not None:
-            normalized = normalized * self._broadcast(self.gamma, rank).astype(compute_dtype)
+            scale = scale * self._broadcast(self.gamma, rank).astype(compute_dtype)
+        shift = -mean * scale
         if self.beta is not None:
-            normalized = normalized + self._broadcast(self.beta, rank).astype(compute_dtype)
-        result: _FloatArray = normalized.astype(array.dtype)
+            shift = shift + self._broadcast(self.beta, rank).astype(compute_dtype)
+        normalized = x * scale
+        normalized += shift
+        result: _FloatArray = normalized.astype(array.dtype, copy=False)
         return result
 
     def _update_moving_statistics(
