@@ -112,7 +112,11 @@ class Suite:
     def write(self, directory: Path) -> None:
         """Write the suite's modules (100 tests each) and an empty pytest.ini to ``directory``."""
         directory.mkdir(parents=True)
-        (directory / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        # The marker is declared, so that a run with the plugin disabled does not
+        # pay for an unknown-marker warning per test.
+        (directory / "pytest.ini").write_text(
+            "[pytest]\nmarkers =\n    learning_phase: the learning phase\n", encoding="utf-8"
+        )
         decorator = {
             "decorator": "@pytest.mark.learning_phase(1)\n",
             "both_phases": "@pytest.mark.learning_phase(0, 1)\n",
@@ -163,6 +167,13 @@ def overhead_variants(functions: int) -> list[Variant]:
             True,
             "disabled",
             5.0,
+        ),
+        Variant(
+            "every test `learning_phase(1)` via decorator, plugin disabled (pytest's own cost)",
+            Suite("decorator", functions),
+            False,
+            "disabled",
+            None,
         ),
         Variant(doubled, Suite("plain", 2 * functions), False, None, None),
         Variant(
@@ -252,7 +263,13 @@ def report_overhead(results: dict[str, Any]) -> str:
     def per_test(variant: dict[str, Any], key: str) -> list[float]:
         return [run[key] / variant["items"] for run in variant["runs"]]
 
-    baselines = {"disabled": variants[0], "doubled": variants[4]}
+    plain_disabled = [
+        variant for variant in variants if variant["style"] == "plain" and not variant["plugin"]
+    ]
+    baselines = {
+        "disabled": min(plain_disabled, key=lambda variant: variant["items"]),
+        "doubled": max(plain_disabled, key=lambda variant: variant["items"]),
+    }
     rows = []
     for variant in variants:
         cpu = per_test(variant, "session_cpu")
@@ -618,12 +635,14 @@ How each row is measured:
   `pytest_sessionfinish`, divided by the number of items: collection and every
   test's protocol are in, interpreter start-up and plugin imports are out (row
   b measures those). Subtracting a separately measured start-up from the
-  process time would add the noise of two measurements. The
-  `learning_phase(0, 1)` suite is compared with plain tests of the same item
-  count, plugin disabled, as the target asks. The marker parametrizes through
-  pytest's own machinery, so that figure includes what parametrization itself
-  costs: pytest's `parametrize` on the same shape, plugin disabled, is the row
-  below it.
+  process time would add the noise of two measurements. The suites'
+  `pytest.ini` declares the `learning_phase` marker, so the decorated suite also
+  runs with the plugin disabled: that row is what pytest itself pays for a
+  marker on every function. The `learning_phase(0, 1)` suite is compared with
+  plain tests of the same item count, plugin disabled, as the target asks; the
+  marker parametrizes through pytest's own machinery, so that figure includes
+  what parametrization itself costs: pytest's `parametrize` on the same shape,
+  plugin disabled, is the row below it.
 * **(b) Start-up.** `python -m pytest --co -q -p no:cacheprovider` on an empty
   directory (exit 5, no tests), whole process, autoload off as in (a), with and
   without `-p learning_phase`. Imports:
