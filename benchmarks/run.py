@@ -617,7 +617,8 @@ METHOD = """\
 How each row is measured:
 
 * **CPU time first.** This machine is shared, and wall time swings with other
-  processes' load; CPU time (user + system) of the measured process hardly does.
+  processes' load; CPU time (user + system) of the measured process swings much
+  less, though not nothing (caches and cores are shared too): read the ranges.
   Every row gives CPU time, and wall time beside it; verdicts use CPU time.
 * **Rounds, interleaved.** Each round runs every variant of a row once, in an
   order rotated from round to round, so that drift hits all variants alike.
@@ -673,7 +674,7 @@ def write_page(path: Path, results: dict[str, Any], command: str) -> None:
         "",
         "```console",
         "$ python benchmarks/run.py           # full run (this page)",
-        "$ python benchmarks/run.py --quick   # smoke run, a few minutes",
+        "$ python benchmarks/run.py --quick   # smoke run, about 2 minutes",
         "```",
         "",
         f"This page: `{command}`, {results['date']}, {results['machine']}; "
