@@ -674,7 +674,7 @@ def write_page(path: Path, results: dict[str, Any], command: str) -> None:
         "",
         "```console",
         "$ python benchmarks/run.py           # full run (this page)",
-        "$ python benchmarks/run.py --quick   # smoke run, about 2 minutes",
+        "$ python benchmarks/run.py --quick   # smoke run, about a minute",
         "```",
         "",
         f"This page: `{command}`, {results['date']}, {results['machine']}; "
