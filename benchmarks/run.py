@@ -668,6 +668,11 @@ How each row is measured:
 def write_page(path: Path, results: dict[str, Any], command: str) -> None:
     """Write the Markdown results page."""
     sections = [
+        # Orphan until the docs' toctree lists this page; harmless once it does.
+        "---",
+        "orphan: true",
+        "---",
+        "",
         "# Benchmarks",
         "",
         "What pytest-learning-phase costs, measured by `benchmarks/run.py`. Reproduce with:",
