@@ -18,7 +18,9 @@ through ``tf_keras.src.backend``'s internals (the same ones its own
 
 ``clear_session()`` *rebinds* the module global ``_GRAPH_LEARNING_PHASES`` to a
 new plain ``dict`` (and replaces the Keras graph), so it is always read through
-the module attribute, never kept.
+the module attribute, never kept. Eager execution, TensorFlow 2's default, is
+assumed: under ``tf.compat.v1.disable_eager_execution()`` tf_keras keeps the
+phase on the default graph instead, which this adapter does not save.
 """
 
 from __future__ import annotations
