@@ -162,6 +162,14 @@ def overhead_variants(functions: int) -> list[Variant]:
             5.0,
         ),
         Variant(
+            "every test `learning_phase(1)` via module `pytestmark`, plugin disabled "
+            "(pytest's own cost)",
+            Suite("pytestmark", functions),
+            False,
+            "disabled",
+            None,
+        ),
+        Variant(
             "every test `learning_phase(1)` via decorator",
             Suite("decorator", functions),
             True,
@@ -270,10 +278,19 @@ def report_overhead(results: dict[str, Any]) -> str:
         "disabled": min(plain_disabled, key=lambda variant: variant["items"]),
         "doubled": max(plain_disabled, key=lambda variant: variant["items"]),
     }
+    same_suite_disabled = {
+        variant["style"]: variant
+        for variant in variants
+        if not variant["plugin"] and variant["style"] in {"pytestmark", "decorator"}
+    }
     rows = []
     for variant in variants:
         cpu = per_test(variant, "session_cpu")
         baseline = baselines.get(variant["baseline"] or "")
+        plugin_share = ""
+        twin = same_suite_disabled.get(variant["style"])
+        if variant["plugin"] and twin is not None:
+            plugin_share = spread(overhead_percents(cpu, per_test(twin, "session_cpu"))) + " %"
         if baseline is None:
             per_round, fastest, target, verdict = "baseline", "", "", ""
         else:
@@ -292,6 +309,7 @@ def report_overhead(results: dict[str, Any]) -> str:
                 spread(per_test(variant, "session"), scale=1e6),
                 per_round,
                 fastest,
+                plugin_share,
                 target,
                 verdict,
             ]
@@ -303,7 +321,8 @@ def report_overhead(results: dict[str, Any]) -> str:
         "wall µs per test",
         "CPU overhead, per round",
         "CPU overhead, fastest vs fastest",
-        "target",
+        "plugin's own share: vs the same suite, plugin disabled, per round",
+        "target (vs plain)",
         "met",
     ]
     return table(header, rows)
@@ -637,9 +656,12 @@ How each row is measured:
   test's protocol are in, interpreter start-up and plugin imports are out (row
   b measures those). Subtracting a separately measured start-up from the
   process time would add the noise of two measurements. The suites'
-  `pytest.ini` declares the `learning_phase` marker, so the decorated suite also
-  runs with the plugin disabled: that row is what pytest itself pays for a
-  marker on every function. The `learning_phase(0, 1)` suite is compared with
+  `pytest.ini` declares the `learning_phase` marker, so the marked suites also
+  run with the plugin disabled: those rows are what pytest itself pays for a
+  marker on every test. The verdict compares with plain tests, as the target
+  asks; the column "plugin's own share" compares each marked suite with the
+  same suite, plugin disabled, which is what the plugin adds to a marked test.
+  The `learning_phase(0, 1)` suite is compared with
   plain tests of the same item count, plugin disabled, as the target asks; the
   marker parametrizes through pytest's own machinery, so that figure includes
   what parametrization itself costs: pytest's `parametrize` on the same shape,

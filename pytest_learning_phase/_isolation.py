@@ -7,7 +7,6 @@ plugin set it gets a :class:`LearningPhaseLeakWarning`.
 from __future__ import annotations
 
 import warnings
-from typing import Final
 
 import pytest
 
@@ -28,28 +27,29 @@ class LearningPhaseLeakWarning(pytest.PytestWarning):
     __module__ = "pytest_learning_phase"
 
 
-_SAVED_KEY: Final = pytest.StashKey[tuple[object, Phase]]()
-
-
 class PhaseIsolation:
-    """Apply one adapter's phase around each test and put its state back afterwards."""
+    """Apply one adapter's phase around each test and put its state back afterwards.
+
+    One test runs at a time in a pytest process, so the saved state is kept
+    here, tagged with its item, rather than in ``item.stash``.
+    """
 
     def __init__(self, adapter: LearningPhaseAdapter) -> None:
         self.adapter = adapter
+        self._saved: tuple[pytest.Item, object, Phase] | None = None
 
     def begin(self, item: pytest.Item, phase: Phase) -> None:
         """Save the whole state, then set ``phase`` for the test's setup, call and teardown."""
-        item.stash[_SAVED_KEY] = (self.adapter.save_state(), phase)
+        self._saved = (item, self.adapter.save_state(), phase)
         self.adapter.set_phase(phase)
 
     def end(self, item: pytest.Item) -> None:
         """Restore the state saved by :meth:`begin`; warn if the test changed the phase."""
         __tracebackhide__ = True
-        saved = item.stash.get(_SAVED_KEY, None)
-        if saved is None:
+        saved, self._saved = self._saved, None
+        if saved is None or saved[0] is not item:
             return
-        del item.stash[_SAVED_KEY]
-        previous_state, phase_set = saved
+        _, previous_state, phase_set = saved
         found = self.adapter.get_phase()
         self.adapter.restore_state(previous_state)
         if found != phase_set:

@@ -1,14 +1,14 @@
 """The pytest plugin ``learning_phase``: hooks and fixtures only, in the order pytest calls them.
 
 What each test asks for is resolved once at collection (``_markers``); the
-run-time hooks set it before setup and restore the whole state after teardown
+run-time hooks, on a per-session object registered in ``pytest_configure``,
+set it before setup and restore the whole state after teardown
 (``_isolation``). Disable with ``-p no:learning_phase``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field
 from typing import Final
 
 import pytest
@@ -26,16 +26,23 @@ from pytest_learning_phase._version import __version__
 from pytest_learning_phase.adapters import LearningPhaseAdapter, Phase
 from pytest_learning_phase.hookspecs import AdapterFactory
 
+_RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
 
-@dataclass
-class _SessionState:
-    """Everything the per-test hooks need, built once in ``pytest_configure``."""
 
-    settings: _options.Settings
-    adapter: LearningPhaseAdapter
-    isolation: PhaseIsolation
-    previous_active_adapter: LearningPhaseAdapter | None
-    state_before_session: list[object] = field(default_factory=list)
+class _PhaseSession:
+    """One session's settings and adapter, and the hooks that run for every test.
+
+    A plugin object of its own (not module functions reading ``config.stash``),
+    so the per-test path is a few attribute lookups, and each in-process pytest
+    session (pytester) has its own.
+    """
+
+    def __init__(self, settings: _options.Settings, adapter: LearningPhaseAdapter) -> None:
+        self.settings = settings
+        self.adapter = adapter
+        self.isolation = PhaseIsolation(adapter)
+        self.previous_active_adapter = _active.set_active_adapter(adapter)
+        self.state_before_session: list[object] = []
 
     def resolution(self, item: pytest.Item) -> Resolution:
         """Return the item's resolved request, resolving it now if collection did not."""
@@ -44,9 +51,69 @@ class _SessionState:
             resolution = item.stash[_RESOLUTION_KEY] = _markers.resolve(item, self.settings.default)
         return resolution
 
+    def pytest_sessionstart(self) -> None:
+        """Remember the state before any test, to put it back when the session ends."""
+        self.state_before_session.append(self.adapter.save_state())
 
-_STATE_KEY: Final = pytest.StashKey[_SessionState]()
-_RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Resolve each test's phase once, after deselection, and keep it on the item."""
+        default = self.settings.default
+        for item in items:
+            item.stash[_RESOLUTION_KEY] = _markers.resolve(item, default)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Save the state and set the test's phase before any of its fixtures run.
+
+        A plain ``tryfirst`` implementation, not a wrapper: it runs after every
+        wrapper has started (so failing here leaves their bookkeeping intact) and
+        before pytest sets up the test's fixtures.
+        """
+        resolution = self.resolution(item)
+        if isinstance(resolution, PhaseRequestError):
+            self.isolation.begin(item, self.settings.default.phase)
+            pytest.fail(resolution.message, pytrace=False)
+        self.isolation.begin(item, resolution.phase)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Add a "learning phase" section to a failure: the phase and where it came from."""
+        report = yield
+        if report.failed:
+            resolution = self.resolution(item)
+            if isinstance(resolution, PhaseRequest):
+                report.sections.append(
+                    (
+                        "learning phase",
+                        f"ran under phase {describe_phase(resolution.phase)} "
+                        f"from {resolution.source} (backend {self.adapter.name})",
+                    )
+                )
+        return report
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
+        """After all teardown, restore the saved state; warn if the test leaked its phase."""
+        __tracebackhide__ = True
+        try:
+            return (yield)
+        finally:
+            self.isolation.end(item)
+
+    def pytest_sessionfinish(self) -> None:
+        """Put back the state from before the session, even if a test was interrupted."""
+        if self.state_before_session:
+            self.adapter.restore_state(self.state_before_session.pop())
+
+    def pytest_unconfigure(self) -> None:
+        """Hand the harness helpers back to the adapter they had before this session."""
+        _active.set_active_adapter(self.previous_active_adapter)
+
+
+_SESSION_KEY: Final = pytest.StashKey[_PhaseSession]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -69,16 +136,12 @@ def pytest_learning_phase_backends(config: pytest.Config) -> Mapping[str, Adapte
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the marker, resolve the settings, build the chosen backend's adapter."""
+    """Register the marker, resolve the settings, build the adapter, register the session."""
     config.addinivalue_line("markers", _markers.MARKER_DOC)
     settings = _options.read_settings(config)
-    adapter = _options.build_adapter(config, settings)
-    config.stash[_STATE_KEY] = _SessionState(
-        settings=settings,
-        adapter=adapter,
-        isolation=PhaseIsolation(adapter),
-        previous_active_adapter=_active.set_active_adapter(adapter),
-    )
+    session = _PhaseSession(settings, _options.build_adapter(config, settings))
+    config.stash[_SESSION_KEY] = session
+    config.pluginmanager.register(session, "learning_phase_session")
     if settings.audit:
         from pytest_learning_phase._audit import LearningPhaseAudit
 
@@ -87,13 +150,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     """One line: the plugin's version, the backend and the default phase, with their sources."""
-    return config.stash[_STATE_KEY].settings.header_line(__version__)
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Remember the state before any test, to put it back when the session ends."""
-    state = session.config.stash[_STATE_KEY]
-    state.state_before_session.append(state.adapter.save_state())
+    return config.stash[_SESSION_KEY].settings.header_line(__version__)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -113,78 +170,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Resolve each test's phase once, after deselection, and keep it on the item."""
-    default = config.stash[_STATE_KEY].settings.default
-    for item in items:
-        item.stash[_RESOLUTION_KEY] = _markers.resolve(item, default)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Save the state and set the test's phase before any of its fixtures run.
-
-    A plain ``tryfirst`` implementation, not a wrapper: it runs after every
-    wrapper has started (so failing here leaves their bookkeeping intact) and
-    before pytest sets up the test's fixtures.
-    """
-    state = item.config.stash[_STATE_KEY]
-    resolution = state.resolution(item)
-    if isinstance(resolution, PhaseRequestError):
-        state.isolation.begin(item, state.settings.default.phase)
-        pytest.fail(resolution.message, pytrace=False)
-    state.isolation.begin(item, resolution.phase)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Add a "learning phase" section to a failure: the phase and where it came from."""
-    report = yield
-    if report.failed:
-        state = item.config.stash[_STATE_KEY]
-        resolution = state.resolution(item)
-        if isinstance(resolution, PhaseRequest):
-            backend = state.adapter.name
-            report.sections.append(
-                (
-                    "learning phase",
-                    f"ran under phase {describe_phase(resolution.phase)} "
-                    f"from {resolution.source} (backend {backend})",
-                )
-            )
-    return report
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
-    """After all teardown, restore the saved state; warn if the test leaked its phase."""
-    __tracebackhide__ = True
-    try:
-        return (yield)
-    finally:
-        item.config.stash[_STATE_KEY].isolation.end(item)
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Put back the state from before the session, even if a test was interrupted."""
-    state = session.config.stash[_STATE_KEY]
-    if state.state_before_session:
-        state.adapter.restore_state(state.state_before_session.pop())
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Hand the harness helpers back to the adapter they had before this session."""
-    state = config.stash.get(_STATE_KEY, None)
-    if state is not None:
-        _active.set_active_adapter(state.previous_active_adapter)
-
-
 def _resolved_phase(request: pytest.FixtureRequest) -> Phase:
-    state = request.config.stash[_STATE_KEY]
-    resolution = state.resolution(request.node)
+    resolution = request.config.stash[_SESSION_KEY].resolution(request.node)
     if isinstance(resolution, PhaseRequestError):  # pragma: no cover - setup failed first
         pytest.fail(resolution.message, pytrace=False)
     return resolution.phase
