@@ -191,12 +191,14 @@ def _requested_sources(item: pytest.Item) -> list[PhaseRequest] | PhaseRequestEr
             return resolution
         sources.append(resolution)
         if closest[1] == "pytest.param":
-            # A function-level marker may also have parametrized this item.
-            farther = item.get_closest_marker(MARKER_NAME)
-            if farther is not None and farther is not closest[0]:
-                parametrized = _parametrized_by_marker(item, marker_text(farther))
-                if parametrized is not None:
-                    sources.append(parametrized)
+            # A several-value marker on the function, class or module may also have
+            # parametrized this item: the first marker that is not the param's.
+            for farther in item.iter_markers(MARKER_NAME):
+                if farther is not closest[0]:
+                    parametrized = _parametrized_by_marker(item, marker_text(farther))
+                    if parametrized is not None:
+                        sources.append(parametrized)
+                    break
     callspec = getattr(item, "callspec", None)
     if callspec is not None and PHASE_FIXTURE in callspec.params:
         value = callspec.params[PHASE_FIXTURE]

@@ -422,10 +422,8 @@ def test_markers_listing_documents_the_forms(suite: Suite) -> None:
     )
 
 
-def test_pytest_param_mark_disagreeing_with_a_parametrizing_marker_is_an_error(
-    suite: Suite,
-) -> None:
-    suite.write(
+PARAM_UNDER_SEVERAL_VALUES = {
+    "function marker": (
         """
         import pytest
         from lp_backend import phase
@@ -434,13 +432,36 @@ def test_pytest_param_mark_disagreeing_with_a_parametrizing_marker_is_an_error(
         @pytest.mark.parametrize("x", [pytest.param(1, marks=pytest.mark.learning_phase(1))])
         def test_case(x):
             assert phase() == 1
+        """,
+        "test_case",
+    ),
+    "class marker": (
         """
-    )
+        import pytest
+        from lp_backend import phase
+
+        @pytest.mark.learning_phase(0, 1)
+        class TestCase:
+            @pytest.mark.parametrize("x", [pytest.param(1, marks=pytest.mark.learning_phase(1))])
+            def test_case(self, x):
+                assert phase() == 1
+        """,
+        "TestCase::test_case",
+    ),
+}
+
+
+@pytest.mark.parametrize("where", PARAM_UNDER_SEVERAL_VALUES)
+def test_pytest_param_mark_disagreeing_with_a_parametrizing_marker_is_an_error(
+    suite: Suite, where: str
+) -> None:
+    source, node_id = PARAM_UNDER_SEVERAL_VALUES[where]
+    suite.write(source)
     result = suite.run()
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "In test_suite.py::test_case[[]test-1[]]: @pytest.mark.learning_phase(1) on "
+            f"In test_suite.py::{node_id}[[]test-1[]]: @pytest.mark.learning_phase(1) on "
             "pytest.param asks for phase 1 (train) but @pytest.mark.learning_phase(0, 1), "
             "item [[]test[]] asks for 0 (test); keep one of them"
         ]
