@@ -104,6 +104,8 @@ class LearningPhaseAudit:
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Print the audit section: each phase-sensitive test and its outcome per phase."""
+        if terminalreporter.config.option.collectonly:
+            return
         writer = terminalreporter
         sensitive = self.phase_sensitive()
         incomplete = self.incomplete()

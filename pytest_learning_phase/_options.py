@@ -108,7 +108,13 @@ def _audit(config: pytest.Config) -> bool:
     option: bool | None = config.getoption("learning_phase_audit")
     if option is not None:
         return option
-    return bool(config.getini("learning_phase_audit"))
+    try:
+        return bool(config.getini("learning_phase_audit"))
+    except pytest.UsageError as error:  # pytest's own: "invalid truth value 'maybe'"
+        raise pytest.UsageError(
+            f"ini option learning_phase_audit (in {_ini_location(config)}): {error}; "
+            "expected true or false"
+        ) from None
 
 
 def read_settings(config: pytest.Config) -> Settings:

@@ -209,3 +209,10 @@ def test_passing_tests_get_no_learning_phase_section(reference_suite: Suite) -> 
     reference_suite.write("def test_passes():\n    pass\n")
     result = reference_suite.run("-rA")
     result.stdout.no_fnmatch_line("*- learning phase -*")
+
+
+def test_collect_only_lists_audit_items_without_an_audit_section(reference_suite: Suite) -> None:
+    reference_suite.write(SENSITIVE_SUITE)
+    result = reference_suite.run("--learning-phase-audit", "--collect-only", "-q")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.no_fnmatch_line("*learning phase audit*")

@@ -269,3 +269,15 @@ def test_choosing_tf_keras_without_it_installed_says_what_to_install(
             'pip install "pytest-learning-phase[tf]"'
         ]
     )
+
+
+def test_bad_ini_audit_flag_is_a_usage_error_naming_the_setting(reference_suite: Suite) -> None:
+    reference_suite.pytester.makeini("[pytest]\nlearning_phase_audit = maybe\n")
+    result = reference_suite.run()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: ini option learning_phase_audit (in tox.ini): invalid truth value 'maybe'; "
+            "expected true or false"
+        ]
+    )
