@@ -36,10 +36,13 @@ class PhaseIsolation:
 
     def __init__(self, adapter: LearningPhaseAdapter) -> None:
         self.adapter = adapter
+        self.current_item: pytest.Item | None = None
+        """The test whose reports are being made: from its setup to the next test's."""
         self._saved: tuple[pytest.Item, object, Phase] | None = None
 
     def begin(self, item: pytest.Item, phase: Phase) -> None:
         """Save the whole state, then set ``phase`` for the test's setup, call and teardown."""
+        self.current_item = item
         self._saved = (item, self.adapter.save_state(), phase)
         self.adapter.set_phase(phase)
 

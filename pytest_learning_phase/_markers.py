@@ -43,7 +43,7 @@ def describe_phase(phase: Phase) -> str:
     return "unset" if phase is None else f"{phase} ({PHASE_IDS[phase]})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PhaseRequest:
     """The phase one test runs under, and where that came from (for reports)."""
 
@@ -52,7 +52,7 @@ class PhaseRequest:
     asked_by_test: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PhaseRequestError:
     """What was wrong with a test's request, as the one line the user reads."""
 

@@ -76,13 +76,16 @@ class _PhaseSession:
             pytest.fail(resolution.message, pytrace=False)
         self.isolation.begin(item, resolution.phase)
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        """Add a "learning phase" section to a failure: the phase and where it came from."""
-        report = yield
-        if report.failed:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Add a "learning phase" section to a failure: the phase and where it came from.
+
+        ``tryfirst``, so the section is there before an xdist worker sends the
+        report, and before junitxml or the terminal read it. A plain hook, not a
+        ``pytest_runtest_makereport`` wrapper: it costs a passing test one call.
+        """
+        item = self.isolation.current_item
+        if report.failed and item is not None and item.nodeid == report.nodeid:
             resolution = self.resolution(item)
             if isinstance(resolution, PhaseRequest):
                 report.sections.append(
@@ -92,7 +95,6 @@ class _PhaseSession:
                         f"from {resolution.source} (backend {self.adapter.name})",
                     )
                 )
-        return report
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:

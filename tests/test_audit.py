@@ -216,3 +216,26 @@ def test_collect_only_lists_audit_items_without_an_audit_section(reference_suite
     result = reference_suite.run("--learning-phase-audit", "--collect-only", "-q")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.no_fnmatch_line("*learning phase audit*")
+
+
+def test_error_in_a_fixture_also_gets_the_learning_phase_section(reference_suite: Suite) -> None:
+    reference_suite.write(
+        """
+        import pytest
+
+        @pytest.fixture
+        def broken():
+            raise RuntimeError("boom")
+
+        def test_uses_it(broken, train_phase):
+            pass
+        """
+    )
+    result = reference_suite.run()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- learning phase -*",
+            "ran under phase 1 (train) from fixture train_phase (backend reference)",
+        ]
+    )
