@@ -4,6 +4,14 @@ The plugin's behavioural tests take the ``suite`` fixture: it writes test
 files into a ``pytester`` directory and runs pytest on the reference backend
 and again on tf_keras, from the same test code. The files import ``K`` from a
 generated module ``lp_backend`` that is the backend under test.
+
+Most runs are in-process (``runpytest``): the learning phase is the only state
+the inner session changes, and the plugin itself puts it back when the inner
+session ends (tested in ``test_plugin_isolation.py``), while the outer
+session's plugin would flag any leak as an error. TensorFlow cannot be
+imported twice in one process, which in-process runs also respect (see
+``_preload_tf_keras``). Runs that need a fresh interpreter (xdist, start-up,
+``-p no:learning_phase``, a missing framework) use ``run_subprocess``.
 """
 
 from __future__ import annotations
