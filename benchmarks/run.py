@@ -7,7 +7,8 @@ Usage (from the repository root)::
 
 Rows: (a) per-test overhead on generated suites, (b) start-up and imports,
 (c) the reference backend against tf_keras's, (d) the example suite on each
-backend, (e) the reference layers against a bare numpy floor. Every variant of a
+backend, (e) the reference layers against a bare numpy floor, (f) instructions
+per item under callgrind (deterministic). Every variant of a
 row is run once per round, in one interleaved loop, so drift hits them alike;
 the page reports the median and the min-max over the rounds. Raw timings go to
 ``benchmarks/results/<timestamp>.json`` (git-ignored).
@@ -619,6 +620,117 @@ def report_layers(results: dict[str, Any]) -> str:
 # -- The page. --------------------------------------------------------------------
 
 
+# -- (f) Instructions per item, counted by callgrind. --------------------------------
+
+
+def callgrind_instructions(directory: Path, plugin: bool) -> int:
+    """Run pytest on a suite under callgrind; return the instructions the process executed."""
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *(PLUGIN_ON if plugin else []),
+    ]
+    environment = {**BARE_PYTEST, "PYTHONHASHSEED": "0"}
+    completed = subprocess.run(
+        command, cwd=directory, env=environment, capture_output=True, text=True, check=False
+    )
+    found = re.search(r"Collected : (\d+)", completed.stderr)
+    if completed.returncode != 0 or found is None:
+        raise RuntimeError(f"callgrind run failed in {directory}: {completed.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def measure_instructions(small: int, large: int) -> dict[str, Any]:
+    """Row (f): instructions per item of each row-(a) variant, from two suite sizes.
+
+    The difference between a suite of ``large`` and one of ``small`` functions
+    cancels start-up and every fixed cost; callgrind's counts do not depend on
+    the machine's load.
+    """
+    variants = []
+    with tempfile.TemporaryDirectory() as temporary:
+        for index, (few, many) in enumerate(
+            zip(overhead_variants(small), overhead_variants(large), strict=True)
+        ):
+            progress(f"(f) callgrind: {few.name}")
+            counts = []
+            for size, variant in (("small", few), ("large", many)):
+                directory = Path(temporary) / f"{index}-{size}"
+                variant.suite.write(directory)
+                counts.append(callgrind_instructions(directory, variant.plugin))
+            variants.append(
+                {
+                    "name": few.name,
+                    "style": few.suite.style,
+                    "plugin": few.plugin,
+                    "baseline": few.baseline,
+                    "target_percent": few.target_percent,
+                    "items": [few.suite.items, many.suite.items],
+                    "instructions": counts,
+                    "per_item": (counts[1] - counts[0]) / (many.suite.items - few.suite.items),
+                }
+            )
+    return {"small": small, "large": large, "variants": variants}
+
+
+def report_instructions(results: dict[str, Any]) -> str:
+    """Return the Markdown of row (f)."""
+    variants = results["variants"]
+    plain_disabled = [v for v in variants if v["style"] == "plain" and not v["plugin"]]
+    baselines = {
+        "disabled": min(plain_disabled, key=lambda variant: variant["items"][0]),
+        "doubled": max(plain_disabled, key=lambda variant: variant["items"][0]),
+    }
+    same_suite_disabled = {
+        v["style"]: v
+        for v in variants
+        if not v["plugin"] and v["style"] in {"pytestmark", "decorator"}
+    }
+    rows = []
+    for variant in variants:
+        baseline = baselines.get(variant["baseline"] or "")
+        overhead = target = verdict = share = ""
+        if baseline is None:
+            overhead = "baseline"
+        else:
+            percent = (variant["per_item"] / baseline["per_item"] - 1.0) * 100.0
+            overhead = f"{percent:.1f} %"
+            limit = variant["target_percent"]
+            if limit is not None:
+                target, verdict = f"≤ {limit} %", met(percent, limit)
+        twin = same_suite_disabled.get(variant["style"])
+        if variant["plugin"] and twin is not None:
+            share = f"{(variant['per_item'] / twin['per_item'] - 1.0) * 100.0:.1f} %"
+        rows.append(
+            [
+                variant["name"],
+                " → ".join(f"{items:,}" for items in variant["items"]),
+                f"{variant['per_item']:,.0f}",
+                overhead,
+                share,
+                target,
+                verdict,
+            ]
+        )
+    header = [
+        "variant",
+        "items (small → large suite)",
+        "instructions per item",
+        "overhead",
+        "plugin's own share: vs the same suite, plugin disabled",
+        "target (vs plain)",
+        "met",
+    ]
+    return table(header, rows)
+
+
 def versions() -> dict[str, str]:
     """Return the versions of what was measured (without importing TensorFlow)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -677,6 +789,13 @@ How each row is measured:
 * **(d) Example suite.** `python -m pytest -q -p no:cacheprovider` in
   `docs/examples` with the installed plugins autoloaded, as a user runs it;
   whole process, TensorFlow's import included for tf_keras.
+* **(f) Instructions per item.** The suites of row (a) again, each at two sizes
+  (300 and 900 test functions), run once under `valgrind --tool=callgrind` with
+  `PYTHONHASHSEED=0`; instructions per item are the difference between the two
+  runs divided by the difference in items, so start-up and fixed costs cancel.
+  Instruction counts do not depend on the machine's load (the same count twice,
+  here), which the timings of row (a) on this shared 2-core machine do; they do
+  not see cache misses, so they complement the timings rather than replace them.
 * **(e) Layers.** In one process: each layer call and its numpy floor, 3 calls
   per measurement, CPU time, on a 1000 x 1000 float32 array. Floors, the
   shortest numpy for the same result: dropout is
@@ -716,6 +835,7 @@ def write_page(path: Path, results: dict[str, Any], command: str) -> None:
         ("backends", "(c) Reference backend against tf_keras", report_backends),
         ("examples", "(d) Example suite", report_examples),
         ("layers", "(e) Reference layers against a numpy floor", report_layers),
+        ("instructions", "(f) Instructions per item (callgrind)", report_instructions),
     ]
     for key, title, render in titled:
         sections += [f"## {title}", ""]
@@ -736,7 +856,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, help="rounds per row (default 5, quick 2)")
     parser.add_argument("--tests", type=int, help="tests per suite in (a) (default 10000)")
     parser.add_argument(
-        "--rows", default="abcde", help="which rows to run, e.g. 'ab' (default all)"
+        "--rows", default="abcdef", help="which rows to run, e.g. 'ab' (default all)"
     )
     parser.add_argument("--no-tf-keras", action="store_true", help="skip tf_keras measurements")
     parser.add_argument("--output", type=Path, help="the Markdown page to write")
@@ -780,6 +900,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             rows["layers"] = (
                 f"Skipped: `pytest_learning_phase.layers` cannot be imported ({error})."
             )
+    if "f" in arguments.rows:
+        import shutil
+
+        rows["instructions"] = (
+            measure_instructions(*((100, 300) if arguments.quick else (300, 900)))
+            if shutil.which("valgrind")
+            else "Skipped: valgrind is not installed (`apt-get install valgrind`)."
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
     raw_path = RESULTS / time.strftime("%Y%m%d-%H%M%S.json", time.gmtime())
     raw_path.write_text(json.dumps(results, indent=1), encoding="utf-8")

@@ -46,16 +46,20 @@ class PhaseIsolation:
         self._saved = (item, self.adapter.save_state(), phase)
         self.adapter.set_phase(phase)
 
-    def end(self, item: pytest.Item) -> None:
-        """Restore the state saved by :meth:`begin`; warn if the test changed the phase."""
+    def end(self, item: pytest.Item, *, warn: bool = True) -> None:
+        """Restore the state saved by :meth:`begin`; warn if the test changed the phase.
+
+        Does nothing when the state of ``item`` was already restored (or never saved).
+        """
         __tracebackhide__ = True
-        saved, self._saved = self._saved, None
+        saved = self._saved
         if saved is None or saved[0] is not item:
             return
+        self._saved = None
         _, previous_state, phase_set = saved
         found = self.adapter.get_phase()
         self.adapter.restore_state(previous_state)
-        if found != phase_set:
+        if warn and found != phase_set:
             _warn_leak(item, found, phase_set, self.adapter.get_phase())
 
 

@@ -134,6 +134,21 @@ def _where(node: Node) -> str:
     return "the test function"
 
 
+def closest_marker_and_node(node: Node) -> tuple[pytest.Mark, Node] | None:
+    """Return the closest ``learning_phase`` marker of ``node`` and the node it sits on.
+
+    What ``node.iter_markers_with_node()`` would yield first, in a plain loop:
+    this runs for every test at collection.
+    """
+    current: Node | None = node
+    while current is not None:
+        for mark in current.own_markers:
+            if mark.name == MARKER_NAME:
+                return mark, current
+        current = current.parent
+    return None
+
+
 def _closest_marker(item: pytest.Item) -> tuple[pytest.Mark, str] | None:
     """Return the closest marker and where it sits; a ``pytest.param`` mark is closest."""
     callspec = getattr(item, "callspec", None)
@@ -141,9 +156,8 @@ def _closest_marker(item: pytest.Item) -> tuple[pytest.Mark, str] | None:
         for mark in reversed(callspec.marks):
             if mark.name == MARKER_NAME:
                 return mark, "pytest.param"
-    for node, mark in item.iter_markers_with_node(MARKER_NAME):
-        return mark, _where(node)
-    return None
+    found = closest_marker_and_node(item)
+    return None if found is None else (found[0], _where(found[1]))
 
 
 def _marker_source(item: pytest.Item, mark: pytest.Mark, where: str) -> Resolution:
@@ -245,7 +259,7 @@ def resolve(item: pytest.Item, default: PhaseRequest) -> Resolution:
 
 def asks_for_a_phase(definition: pytest.Item, fixture_names: Sequence[str]) -> bool:
     """Return whether a test function asks for a phase (for the audit, at collection)."""
-    if definition.get_closest_marker(MARKER_NAME) is not None:
+    if closest_marker_and_node(definition) is not None:
         return True
     if TRAIN_FIXTURE in fixture_names or TEST_FIXTURE in fixture_names:
         return True

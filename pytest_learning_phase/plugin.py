@@ -8,7 +8,7 @@ set it before setup and restore the whole state after teardown
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from typing import Final
 
 import pytest
@@ -70,40 +70,48 @@ class _PhaseSession:
         wrapper has started (so failing here leaves their bookkeeping intact) and
         before pytest sets up the test's fixtures.
         """
-        resolution = self.resolution(item)
+        resolution = item.stash.get(_RESOLUTION_KEY, None) or self.resolution(item)
         if isinstance(resolution, PhaseRequestError):
             self.isolation.begin(item, self.settings.default.phase)
             pytest.fail(resolution.message, pytrace=False)
         self.isolation.begin(item, resolution.phase)
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        """After all teardown, restore the saved state; warn if the test leaked its phase.
+
+        ``trylast``: it runs after pytest has torn down the test's fixtures, and a
+        leak warning raised here is a teardown error of this test under ``-W
+        error``. If an earlier teardown raised, pluggy skips this, and
+        :meth:`pytest_runtest_logreport` restores the state instead.
+        """
+        __tracebackhide__ = True
+        self.isolation.end(item)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Add a "learning phase" section to a failure: the phase and where it came from.
+        """Add the "learning phase" section to a failure; restore after a failed teardown.
 
         ``tryfirst``, so the section is there before an xdist worker sends the
         report, and before junitxml or the terminal read it. A plain hook, not a
         ``pytest_runtest_makereport`` wrapper: it costs a passing test one call.
         """
+        if not report.failed:
+            return
         item = self.isolation.current_item
-        if report.failed and item is not None and item.nodeid == report.nodeid:
-            resolution = self.resolution(item)
-            if isinstance(resolution, PhaseRequest):
-                report.sections.append(
-                    (
-                        "learning phase",
-                        f"ran under phase {describe_phase(resolution.phase)} "
-                        f"from {resolution.source} (backend {self.adapter.name})",
-                    )
+        if item is None or item.nodeid != report.nodeid:
+            return
+        if report.when == "teardown":
+            self.isolation.end(item, warn=False)  # the teardown raised before ours ran
+        resolution = self.resolution(item)
+        if isinstance(resolution, PhaseRequest):
+            report.sections.append(
+                (
+                    "learning phase",
+                    f"ran under phase {describe_phase(resolution.phase)} "
+                    f"from {resolution.source} (backend {self.adapter.name})",
                 )
-
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
-        """After all teardown, restore the saved state; warn if the test leaked its phase."""
-        __tracebackhide__ = True
-        try:
-            return (yield)
-        finally:
-            self.isolation.end(item)
+            )
 
     def pytest_sessionfinish(self) -> None:
         """Put back the state from before the session, even if a test was interrupted."""
@@ -157,10 +165,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize a test whose closest marker gives several phases: ids test/train/unset."""
-    mark = metafunc.definition.get_closest_marker(_markers.MARKER_NAME)
-    if mark is None:
+    found = _markers.closest_marker_and_node(metafunc.definition)
+    if found is None:
         return
-    phases = _markers.parametrizing_phases(mark)
+    phases = _markers.parametrizing_phases(found[0])
     if phases is None:
         return  # one phase, or a bad marker: resolve() reports it on the item
     metafunc.fixturenames.append(_markers.MARKER_ARGUMENT)

@@ -315,3 +315,96 @@ def test_our_own_suite_runs_with_the_plugin_isolating_it() -> None:
     from pytest_learning_phase import backend as K
 
     assert not K.global_learning_phase_is_set()
+
+
+EVERY_OUTCOME = """
+import warnings
+import pytest
+from lp_backend import K
+
+@pytest.fixture
+def broken_setup():
+    raise RuntimeError("setup")
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("teardown")
+
+@pytest.mark.learning_phase(1)
+def test_passes():
+    pass
+
+@pytest.mark.learning_phase(1)
+def test_fails():
+    assert False
+
+@pytest.mark.learning_phase(1)
+def test_setup_error(broken_setup):
+    pass
+
+@pytest.mark.learning_phase(1)
+def test_teardown_error(broken_teardown):
+    pass
+
+@pytest.mark.learning_phase(0)
+def test_teardown_error_after_a_leak(broken_teardown):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        K.set_learning_phase(1)
+
+@pytest.mark.learning_phase(1)
+def test_skips():
+    pytest.skip("no")
+
+@pytest.mark.xfail(strict=True)
+@pytest.mark.learning_phase(1)
+def test_xfails():
+    assert False
+
+@pytest.mark.xfail(strict=False)
+@pytest.mark.learning_phase(1)
+def test_xpasses():
+    pass
+
+@pytest.mark.learning_phase(2)
+def test_bad_marker():
+    pass
+
+def test_leaks():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        K.set_learning_phase(0)
+"""
+
+BETWEEN_TESTS_CONFTEST = """
+from lp_backend import phase
+
+def pytest_runtest_logfinish(nodeid):
+    print(f"\\nafter {nodeid.split('::')[-1]}: {phase()}")
+"""
+
+
+def test_state_is_restored_after_each_test_whatever_the_outcome(suite: Suite) -> None:
+    suite.pytester.makeconftest(BETWEEN_TESTS_CONFTEST)
+    suite.write(EVERY_OUTCOME)
+    result = suite.run("-s", "-p", "no:randomly")
+    result.assert_outcomes(
+        passed=4, failed=1, errors=4, skipped=1, xfailed=1, xpassed=1, warnings=1
+    )
+    after = [line for line in result.stdout.lines if line.startswith("after ")]
+    assert after == [
+        f"after {name}: None"
+        for name in (
+            "test_passes",
+            "test_fails",
+            "test_setup_error",
+            "test_teardown_error",
+            "test_teardown_error_after_a_leak",
+            "test_skips",
+            "test_xfails",
+            "test_xpasses",
+            "test_bad_marker",
+            "test_leaks",
+        )
+    ]
