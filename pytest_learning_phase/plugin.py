@@ -8,8 +8,8 @@ set it before setup and restore the whole state after teardown
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Generator, Mapping
+from typing import Any, Final
 
 import pytest
 
@@ -83,35 +83,62 @@ class _PhaseSession:
         ``trylast``: it runs after pytest has torn down the test's fixtures, and a
         leak warning raised here is a teardown error of this test under ``-W
         error``. If an earlier teardown raised, pluggy skips this, and
-        :meth:`pytest_runtest_logreport` restores the state instead.
+        :meth:`pytest_exception_interact` restores the state instead.
         """
         __tracebackhide__ = True
         self.isolation.end(item)
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Add the "learning phase" section to a failure; restore after a failed teardown.
+    def pytest_exception_interact(
+        self, node: pytest.Item | pytest.Collector, report: pytest.CollectReport | pytest.TestReport
+    ) -> None:
+        """On a test's failure: restore after a failed teardown, add the "learning phase" section.
 
-        ``tryfirst``, so the section is there before an xdist worker sends the
-        report, and before junitxml or the terminal read it. A plain hook, not a
-        ``pytest_runtest_makereport`` wrapper: it costs a passing test one call.
+        pytest calls this only for failures and errors (never for a passing
+        test), after the report was logged; a failed teardown skipped
+        :meth:`pytest_runtest_teardown`, so the state is restored here.
         """
-        if not report.failed:
-            return
-        item = self.isolation.current_item
-        if item is None or item.nodeid != report.nodeid:
+        if not isinstance(node, pytest.Item) or not isinstance(report, pytest.TestReport):
             return
         if report.when == "teardown":
-            self.isolation.end(item, warn=False)  # the teardown raised before ours ran
+            self.isolation.end(node, warn=False)
+        section = self._phase_section(node)
+        if section is not None:
+            report.sections.append(section)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_to_serializable(
+        self, report: pytest.CollectReport | pytest.TestReport
+    ) -> Generator[None, dict[str, Any] | None, dict[str, Any] | None]:
+        """Put the "learning phase" section into a failure's serialized report.
+
+        An xdist worker serializes each report as it is logged, before
+        :meth:`pytest_exception_interact` runs; pytest calls this hook only
+        when something serializes reports (xdist, report logs).
+        """
+        data = yield
+        item = self.isolation.current_item
+        if (
+            data is not None
+            and report.failed
+            and isinstance(report, pytest.TestReport)
+            and item is not None
+            and item.nodeid == report.nodeid
+        ):
+            section = self._phase_section(item)
+            if section is not None:
+                data["sections"] = [*data.get("sections", []), list(section)]
+        return data
+
+    def _phase_section(self, item: pytest.Item) -> tuple[str, str] | None:
+        """Return the "learning phase" report section: the phase and where it came from."""
         resolution = self.resolution(item)
-        if isinstance(resolution, PhaseRequest):
-            report.sections.append(
-                (
-                    "learning phase",
-                    f"ran under phase {describe_phase(resolution.phase)} "
-                    f"from {resolution.source} (backend {self.adapter.name})",
-                )
-            )
+        if not isinstance(resolution, PhaseRequest):
+            return None
+        return (
+            "learning phase",
+            f"ran under phase {describe_phase(resolution.phase)} "
+            f"from {resolution.source} (backend {self.adapter.name})",
+        )
 
     def pytest_sessionfinish(self) -> None:
         """Put back the state from before the session, even if a test was interrupted."""
