@@ -236,6 +236,23 @@ def test_marker_forms_snippet_passes_with_its_ids(pytester: pytest.Pytester) -> 
     )
 
 
+def test_wrong_phase_snippet_fails_with_the_learning_phase_section(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run_snippet(pytester, "reports")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*TestTrainingStep.test_dropout_keeps_every_value*",
+            "E       assert [[][[]0.0, 4.0, 0.0, 8.0[]][]] == [[][[]1.0, 2.0, 3.0, 4.0[]][]]",
+            "*- learning phase -*",
+            "ran under phase 1 (train) from @pytest.mark.learning_phase(1) on class "
+            "TestTrainingStep (backend reference)",
+        ]
+    )
+
+
 def test_bad_marker_snippet_is_one_error_with_the_documented_message(
     pytester: pytest.Pytester,
 ) -> None:
