@@ -17,7 +17,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
 from pytest_learning_phase._active import active_adapter
-from pytest_learning_phase._markers import ALLOWED_VALUES, PHASE_IDS, normalize_phase
+from pytest_learning_phase._markers import (
+    ALLOWED_VALUES,
+    PHASE_IDS,
+    InvalidPhaseError,
+    normalize_phases,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -67,22 +72,16 @@ def _normalize_phases(phases: object, helper: str, minimum: int) -> tuple[Phase,
     prefix = f"{helper}: phases={phases!r}"
     if isinstance(phases, (str, bytes)) or not isinstance(phases, Iterable):
         raise ValueError(f"{prefix}: expected a tuple of phases, e.g. phases=(0, 1)")
-    values = tuple(phases)
-    normalized: list[Phase] = []
-    for value in values:
-        try:
-            phase = normalize_phase(value)
-        except ValueError:
-            raise ValueError(f"{prefix}: {value!r} is not a phase; {ALLOWED_VALUES}") from None
-        if phase in normalized:
-            raise ValueError(
-                f"{prefix}: {value!r} repeats {_phase_label(phase)}; give each phase once"
-            )
-        normalized.append(phase)
+    try:
+        normalized = normalize_phases(phases)
+    except InvalidPhaseError as error:
+        raise ValueError(f"{prefix}: {error.args[0]!r} is not a phase; {ALLOWED_VALUES}") from None
+    except ValueError as error:  # a repeated phase
+        raise ValueError(f"{prefix}: {error}; give each phase once") from None
     if len(normalized) < minimum:
         needed = "one phase" if minimum == 1 else f"{minimum} phases to compare"
         raise ValueError(f"{prefix}: expected at least {needed} (0, 1 or None)")
-    return tuple(normalized)
+    return normalized
 
 
 def _describe_callable(fn: object) -> str:
