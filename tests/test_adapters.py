@@ -28,6 +28,7 @@ from pytest_learning_phase.adapters import LearningPhaseAdapter
 from pytest_learning_phase.adapters.reference import ReferenceAdapter
 from pytest_learning_phase.adapters.tf_keras import NOT_INSTALLED_MESSAGE
 from tests._frameworks import require_tf_keras
+from tests._threads import run_in_thread
 
 MISSING = "<missing>"
 """What the raw state shows for an entry that is not there."""
@@ -138,24 +139,6 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     assert state_after == state_before, "the test left the learning-phase state changed"
 
 
-def _run_in_thread(function: Callable[[], object]) -> object:
-    """Call ``function`` in a new thread and return its result (or raise its exception)."""
-    outcome: dict[str, object] = {}
-
-    def target() -> None:
-        try:
-            outcome["result"] = function()
-        except BaseException as error:  # re-raised in the calling thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome.get("result")
-
-
 # -- Starting states: how a test may find the backend. -------------------------
 
 
@@ -182,7 +165,7 @@ def _start_stored_flag_down(backend: Backend, stack: contextlib.ExitStack) -> No
 def _start_flag_up_nothing_stored(backend: Backend, stack: contextlib.ExitStack) -> None:
     """Set 1 here, then ``clear_session()`` in another thread: flag up, nothing stored."""
     _start_set_1(backend, stack)
-    _run_in_thread(backend.internal.clear_session)
+    run_in_thread(backend.internal.clear_session)
 
 
 STARTING_STATES = {
@@ -397,7 +380,7 @@ def test_adapter_in_another_thread_leaves_this_thread_alone(
         adapter.restore_state(saved)
         adapter.set_phase(None)
 
-    _run_in_thread(use_adapter)
+    run_in_thread(use_adapter)
 
     assert backend.typed_state() == state_before
 
@@ -407,7 +390,7 @@ def test_new_thread_starts_unset_whatever_this_thread_set(backend: Backend, phas
     saved = backend.adapter.save_state()
     backend.adapter.set_phase(phase)  # type: ignore[arg-type]
     try:
-        phase_in_new_thread = _run_in_thread(backend.adapter.get_phase)
+        phase_in_new_thread = run_in_thread(backend.adapter.get_phase)
     finally:
         backend.adapter.restore_state(saved)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
 from pytest_learning_phase import backend as K
+from tests._threads import run_in_thread
 
 
 @pytest.fixture(autouse=True)
@@ -16,24 +16,6 @@ def _restore_backend_state() -> Iterator[None]:
     snapshot = K._snapshot()
     yield
     K._restore(snapshot)
-
-
-def run_in_thread(function: Callable[[], Any]) -> Any:
-    """Run ``function`` in a new thread and return its result (or raise its exception)."""
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["result"] = function()
-        except BaseException as error:  # re-raised in the calling thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]
 
 
 def read_state() -> tuple[object, bool]:
