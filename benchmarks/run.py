@@ -260,6 +260,28 @@ def measure_overhead(functions: int, rounds: int) -> dict[str, Any]:
     }
 
 
+def comparisons(
+    variants: Sequence[dict[str, Any]], items: Callable[[dict[str, Any]], int]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Return what rows (a) and (f) compare each variant with.
+
+    The baselines by name (``disabled``: the plain suite; ``doubled``: the plain
+    suite with as many items as a two-phase one), and, by style, each marked
+    suite run with the plugin disabled.
+    """
+    plain_disabled = [v for v in variants if v["style"] == "plain" and not v["plugin"]]
+    baselines = {
+        "disabled": min(plain_disabled, key=items),
+        "doubled": max(plain_disabled, key=items),
+    }
+    same_suite_disabled = {
+        v["style"]: v
+        for v in variants
+        if not v["plugin"] and v["style"] in {"pytestmark", "decorator"}
+    }
+    return baselines, same_suite_disabled
+
+
 def overhead_percents(test: Sequence[float], baseline: Sequence[float]) -> list[float]:
     """Return the overhead of each round's ``test`` over the same round's ``baseline``, in %."""
     return [(one / base - 1.0) * 100.0 for one, base in zip(test, baseline, strict=True)]
@@ -272,18 +294,7 @@ def report_overhead(results: dict[str, Any]) -> str:
     def per_test(variant: dict[str, Any], key: str) -> list[float]:
         return [run[key] / variant["items"] for run in variant["runs"]]
 
-    plain_disabled = [
-        variant for variant in variants if variant["style"] == "plain" and not variant["plugin"]
-    ]
-    baselines = {
-        "disabled": min(plain_disabled, key=lambda variant: variant["items"]),
-        "doubled": max(plain_disabled, key=lambda variant: variant["items"]),
-    }
-    same_suite_disabled = {
-        variant["style"]: variant
-        for variant in variants
-        if not variant["plugin"] and variant["style"] in {"pytestmark", "decorator"}
-    }
+    baselines, same_suite_disabled = comparisons(variants, lambda variant: variant["items"])
     rows = []
     for variant in variants:
         cpu = per_test(variant, "session_cpu")
@@ -683,16 +694,7 @@ def measure_instructions(small: int, large: int) -> dict[str, Any]:
 def report_instructions(results: dict[str, Any]) -> str:
     """Return the Markdown of row (f)."""
     variants = results["variants"]
-    plain_disabled = [v for v in variants if v["style"] == "plain" and not v["plugin"]]
-    baselines = {
-        "disabled": min(plain_disabled, key=lambda variant: variant["items"][0]),
-        "doubled": max(plain_disabled, key=lambda variant: variant["items"][0]),
-    }
-    same_suite_disabled = {
-        v["style"]: v
-        for v in variants
-        if not v["plugin"] and v["style"] in {"pytestmark", "decorator"}
-    }
+    baselines, same_suite_disabled = comparisons(variants, lambda variant: variant["items"][0])
     rows = []
     for variant in variants:
         baseline = baselines.get(variant["baseline"] or "")
