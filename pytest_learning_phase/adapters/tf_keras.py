@@ -34,6 +34,7 @@ from typing import Any, Final
 import pytest
 
 from pytest_learning_phase.adapters import Phase
+from pytest_learning_phase.backend import ABSENT  # "no entry", as in the reference backend
 
 __all__ = ["NOT_INSTALLED_MESSAGE", "TfKerasAdapter", "make_tf_keras_adapter"]
 
@@ -42,18 +43,6 @@ NOT_INSTALLED_MESSAGE: Final = (
     'pip install "pytest-learning-phase[tf]"'
 )
 """The usage error of :func:`make_tf_keras_adapter` when tf-keras cannot be imported."""
-
-
-class _Absent:
-    """An entry that is not there; restored as absence, never as a value."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<absent>"
-
-
-ABSENT: Final = _Absent()
 
 
 @dataclass(frozen=True)
