@@ -102,12 +102,6 @@ _THREAD: Final = _ThreadState()
 _UID_COUNTERS: Final[dict[str, int]] = {}
 
 
-def _check_phase(value: object) -> None:
-    """Raise tf_keras's ``ValueError`` unless ``value in {0, 1}`` (hash, then ``==``)."""
-    if value not in {0, 1}:
-        raise ValueError(_INVALID_PHASE_MESSAGE)
-
-
 def learning_phase() -> Any:
     """Return this thread's stored phase, exactly as stored, or ``0`` when absent."""
     phase = _THREAD.state.phase
