@@ -139,10 +139,14 @@ def run_in_phases(
     ``set_learning_phase`` accepts (``True`` is phase 1), each phase once; it is the
     only keyword this helper keeps, every other one goes to ``fn``.
 
-    Example::
+    For example:
 
-        results = run_in_phases(dropout, x, phases=(0, 1))
-        assert (results[0] == x).all()
+    >>> import numpy as np
+    >>> from pytest_learning_phase.layers import Dropout
+    >>> x = np.ones((4, 4), "float32")
+    >>> results = run_in_phases(Dropout(0.5, seed=0), x)
+    >>> bool((results[0] == x).all()), bool((results[1] == x).all())
+    (True, False)
     """
     __tracebackhide__ = True
     return _run("run_in_phases", fn, args, kwargs, phases, minimum=1)
@@ -321,9 +325,12 @@ def assert_phase_invariant(
     ``phases`` (at least two), ``rtol``, ``atol`` and ``equal_nan`` are the helper's;
     every other keyword goes to ``fn``. Returns ``{phase: result}``.
 
-    Example::
+    For example (``training=False`` goes to the layer, which then ignores the phase):
 
-        assert_phase_invariant(model.predict, x, phases=(None, 0), atol=1e-6)
+    >>> import numpy as np
+    >>> from pytest_learning_phase.layers import Dropout
+    >>> x = np.ones((4, 4), "float32")
+    >>> _ = assert_phase_invariant(Dropout(0.5), x, training=False)
     """
     __tracebackhide__ = True
     helper = "assert_phase_invariant"
@@ -358,9 +365,13 @@ def assert_phase_dependent(
     two), ``rtol``, ``atol`` and ``equal_nan`` are the helper's; every other keyword
     goes to ``fn``. Returns ``{phase: result}``.
 
-    Example::
+    For example:
 
-        results = assert_phase_dependent(Dropout(0.5), np.ones((4, 4)))
+    >>> import numpy as np
+    >>> from pytest_learning_phase.layers import Dropout
+    >>> results = assert_phase_dependent(Dropout(0.5, seed=0), np.ones((4, 4), "float32"))
+    >>> sorted(results)
+    [0, 1]
     """
     __tracebackhide__ = True
     helper = "assert_phase_dependent"
@@ -392,9 +403,11 @@ def assert_deterministic_in_inference(
     first call's result being the desired one); every other keyword goes to ``fn``.
     Returns the first call's result.
 
-    Example::
+    For example:
 
-        assert_deterministic_in_inference(GaussianNoise(0.1), x)
+    >>> import numpy as np
+    >>> from pytest_learning_phase.layers import GaussianNoise
+    >>> _ = assert_deterministic_in_inference(GaussianNoise(0.1), np.ones((4, 4), "float32"))
     """
     __tracebackhide__ = True
     helper = "assert_deterministic_in_inference"
