@@ -70,7 +70,7 @@ class _PhaseSession:
         wrapper has started (so failing here leaves their bookkeeping intact) and
         before pytest sets up the test's fixtures.
         """
-        resolution = item.stash.get(_RESOLUTION_KEY, None) or self.resolution(item)
+        resolution = self.resolution(item)
         if isinstance(resolution, PhaseRequestError):
             self.isolation.begin(item, self.settings.default.phase)
             pytest.fail(resolution.message, pytrace=False)
