@@ -1,0 +1,354 @@
+"""The adapter for PyTorch: the phase is the mode in which new ``torch.nn.Module`` objects start.
+
+Importing this module is cheap: torch is imported only by
+:func:`make_torch_adapter`, the factory the plugin calls when
+``--learning-phase-backend=torch`` is chosen.
+
+PyTorch has no global learning phase; every module carries its own
+``training`` flag, ``True`` after ``Module.__init__``. The plugin gives it one:
+each thread has a phase (``None``, ``0`` or ``1``), and a wrapper installed once
+around ``torch.nn.Module.__init__`` sets ``training`` to ``phase == 1`` right
+after the original ``__init__`` ran, when the phase is set. Every submodule's
+``Module.__init__`` runs while the phase is in effect too, so a model and all
+its submodules start in that mode; ``.train()``, ``.eval()`` or
+``self.training = ...`` in the code run later and always win. Unset changes
+nothing: modules start in train mode, as PyTorch makes them.
+
+Only modules that *code outside PyTorch* constructs follow the phase (see
+:func:`constructed_outside_torch`): the modules PyTorch builds inside its own
+functions (the ``GraphModule`` of ``torch.fx.symbolic_trace`` and its
+intermediate containers, the module of ``torch.export.export(...).module()``,
+the wrappers of ``torch.jit`` and ``torch.compile``, ``parametrize``'s lists)
+start as PyTorch makes them, so that transforming an existing module gives
+exactly what it gives without the plugin. ``copy.deepcopy`` and unpickling
+(``torch.load``) never call ``__init__`` and keep every flag of the original.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, Any, Final
+
+import pytest
+
+from pytest_learning_phase.adapters import Phase
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = [
+    "NOT_INSTALLED_MESSAGE",
+    "ModuleFlags",
+    "TorchAdapter",
+    "constructed_outside_torch",
+    "install_init_wrapper",
+    "make_torch_adapter",
+    "modules_in_mode",
+]
+
+NOT_INSTALLED_MESSAGE: Final = (
+    "--learning-phase-backend=torch needs torch, which is not installed: "
+    'pip install "pytest-learning-phase[torch]"'
+)
+"""The usage error of :func:`make_torch_adapter` when torch cannot be imported."""
+
+SWITCHBOARD_ATTRIBUTE: Final = "_pytest_learning_phase_switchboard"
+"""The attribute of ``torch.nn.Module`` (and of the wrapper) that marks the wrapper as installed.
+
+It is put on the class, not only on the wrapper, because dynamo wraps
+``Module.__init__`` again on the first ``torch.compile``: the class keeps the
+mark whatever is wrapped around ours since.
+"""
+
+ROOT_NAME: Final = "<root>"
+"""How :meth:`TorchAdapter.restore_module_flags` names the module a fixture returned itself."""
+
+_MAX_CONTAINER_DEPTH: Final = 3
+"""How many tuples, lists and dicts deep :meth:`TorchAdapter.save_module_flags` looks."""
+
+
+_INSTALL_LOCK: Final = threading.Lock()
+
+
+class _ThreadPhase(threading.local):
+    """One thread's phase; a new thread starts unset."""
+
+    phase: Phase = None
+
+
+class Switchboard:
+    """What the ``__init__`` wrapper reads: the per-thread phase and a process-wide count."""
+
+    def __init__(self) -> None:
+        self.thread: Final = _ThreadPhase()
+        self.modules_started = 0
+        """How many modules started in a set phase's mode, in all threads (for the audit)."""
+
+
+def constructed_outside_torch(module: object, frame: FrameType | None, module_class: type) -> bool:
+    """Return whether ``module`` is built for the user, not by PyTorch for its own use.
+
+    ``frame`` is the caller of ``Module.__init__``. Walking outwards:
+
+    * a frame outside ``torch`` decides yes: user code (or torchvision, Hugging
+      Face, ...) built the module;
+    * a frame of ``torch.nn`` is passed: the module library builds modules for
+      the code that called it (``Linear.__init__``, a ``TransformerEncoder``'s
+      ``ModuleList`` in ``_get_clones``, ``torch.nn.utils.skip_init``);
+    * in the rest of ``torch``, the frames of ``module``'s own ``__init__``
+      chain (``GraphModule.__init__``, dynamo's wrapper of ``Module.__init__``)
+      are passed, and a module building a submodule in its ``__init__`` hands
+      the decision to that module; any other frame (a function of
+      ``torch.fx``, ``torch.export``, ``torch.jit``, ``torch._dynamo``, ...)
+      decides no: PyTorch builds that module while transforming another one.
+    """
+    while frame is not None:
+        code_module: str = frame.f_globals.get("__name__", "")
+        if code_module.startswith("torch.nn.") or code_module == "torch.nn":
+            frame = frame.f_back
+            continue
+        if not (code_module.startswith("torch.") or code_module == "torch"):
+            return True
+        owner = frame.f_locals.get("self")
+        if owner is not module:
+            if frame.f_code.co_name != "__init__" or not isinstance(owner, module_class):
+                return False
+            module = owner  # a module building its submodule: decided as that module
+        frame = frame.f_back
+    return True
+
+
+def install_init_wrapper(torch_module: ModuleType) -> Switchboard:
+    """Wrap ``torch_module.nn.Module.__init__`` once per process; return its switchboard.
+
+    Idempotent: a second call finds the switchboard on the class and returns it.
+    The original ``__init__`` is never put back: dynamo wraps ``Module.__init__``
+    too, on the first ``torch.compile``, around whatever is there, and putting
+    an "original" back would remove its wrapper.
+
+    Code that dynamo compiles (``torch.compile``, strict ``torch.export``) may
+    build modules too; dynamo traces the wrapper then, and the wrapper returns
+    as soon as ``torch.compiler.is_compiling()`` says so: such modules start as
+    PyTorch makes them, and no compiled graph depends on the phase it was
+    compiled in (dynamo could not guard on a per-thread value).
+    """
+    module_class = torch_module.nn.Module
+    is_compiling = torch_module.compiler.is_compiling
+    with _INSTALL_LOCK:
+        installed: Switchboard | None = module_class.__dict__.get(SWITCHBOARD_ATTRIBUTE)
+        if installed is not None:
+            return installed
+        switchboard = Switchboard()
+        thread = switchboard.thread
+        original_init = module_class.__init__
+
+        def start_in_phase(module: Any, frame: FrameType | None) -> None:
+            """Set a new module's ``training`` as the phase says, if set and user code built it."""
+            phase = thread.phase
+            if phase is not None and constructed_outside_torch(module, frame, module_class):
+                switchboard.modules_started += 1
+                object.__setattr__(module, "training", phase == 1)
+
+        # Only functions in the wrapper's closure: dynamo, which inlines it in
+        # compiled code, can wrap those (not the switchboard) and never calls them.
+        @functools.wraps(original_init)
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            original_init(self, *args, **kwargs)
+            if not is_compiling():
+                start_in_phase(self, sys._getframe(1))
+
+        setattr(__init__, SWITCHBOARD_ATTRIBUTE, switchboard)
+        module_class.__init__ = __init__
+        setattr(module_class, SWITCHBOARD_ATTRIBUTE, switchboard)
+        return switchboard
+
+
+@dataclass(frozen=True)
+class ModuleFlags:
+    """The ``training`` flag of every module a value held, in the order ``named_modules()`` gives.
+
+    A module's qualified name is built only when its flag is found changed:
+    ``parents[i]`` is the position of module ``i``'s parent (``-1`` for a root)
+    and ``keys[i]`` its attribute name there (for a root: its container path).
+    """
+
+    modules: list[torch.nn.Module]
+    flags: list[object]
+    parents: list[int]
+    keys: list[str]
+
+    def name(self, index: int) -> str:
+        """Return the qualified name of module ``index``: ``[0].encoder.1``, ``<root>``, ..."""
+        parts: list[str] = []
+        while index >= 0:
+            parts.append(self.keys[index])
+            index = self.parents[index]
+        if not parts[-1]:
+            parts.pop()  # a module held directly: its submodules' names are named_modules()'s
+        return ".".join(reversed(parts)) or ROOT_NAME
+
+
+def _module_roots(
+    value: object, module_class: type, path: str = "", depth: int = 0
+) -> Iterator[tuple[str, torch.nn.Module]]:
+    """Yield (container path, module) for each module in ``value``, tuples, lists and dicts."""
+    if isinstance(value, module_class):
+        yield path, value  # type: ignore[misc]
+    elif depth < _MAX_CONTAINER_DEPTH:
+        if isinstance(value, (tuple, list)):
+            for index, item in enumerate(value):
+                yield from _module_roots(item, module_class, f"{path}[{index}]", depth + 1)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from _module_roots(item, module_class, f"{path}[{key!r}]", depth + 1)
+
+
+def _save_flags(roots: Iterable[tuple[str, torch.nn.Module]]) -> ModuleFlags | None:
+    """Return the flag of every module under ``roots``, each module once; None if none.
+
+    Walks ``_modules`` as ``named_modules()`` does, in the same order, without
+    building a name per module (a 1,500-module model takes well under 1 ms).
+    """
+    seen: set[torch.nn.Module] = set()
+    modules: list[torch.nn.Module] = []
+    parents: list[int] = []
+    keys: list[str] = []
+
+    def visit(module: torch.nn.Module, parent: int, key: str) -> None:
+        seen.add(module)
+        position = len(modules)
+        modules.append(module)
+        parents.append(parent)
+        keys.append(key)
+        for child_key, child in module._modules.items():
+            if child is not None and child not in seen:
+                visit(child, position, child_key)
+
+    for path, root in roots:
+        if root not in seen:
+            visit(root, -1, path)
+    if not modules:
+        return None
+    return ModuleFlags(modules, [module.training for module in modules], parents, keys)
+
+
+def _restore_flags(saved: ModuleFlags) -> list[str]:
+    """Put back every saved flag; return the qualified names of those that had changed.
+
+    ``training`` is a plain instance attribute of an ``nn.Module``, written as
+    ``Module.__init__`` writes it; a module that keeps it elsewhere (a
+    ``ScriptModule`` keeps it in C++) gets it through its ``__setattr__``.
+    """
+    changed: list[str] = []
+    for index, (module, flag) in enumerate(zip(saved.modules, saved.flags, strict=True)):
+        if module.training is flag:
+            continue
+        if "training" in module.__dict__:
+            object.__setattr__(module, "training", flag)
+        else:
+            module.training = flag  # type: ignore[assignment]
+        changed.append(saved.name(index))
+    return changed
+
+
+@contextlib.contextmanager
+def modules_in_mode(model: torch.nn.Module, training: bool) -> Iterator[torch.nn.Module]:
+    """Put ``model`` and every submodule in train or eval mode, for the block only.
+
+    ``model.train(training)`` sets the mode (so a module that overrides
+    ``train`` behaves as it does for its users); on exit every submodule's
+    ``training`` flag is put back exactly as it was, whatever the block raised.
+    """
+    saved = _save_flags([("", model)])
+    try:
+        model.train(training)
+        yield model
+    finally:
+        if saved is not None:
+            _restore_flags(saved)
+
+
+class TorchAdapter:
+    """Save, set, read and restore this thread's phase: the mode new modules start in."""
+
+    name: Final = "torch"
+    header_note: Final = "unset = PyTorch's default, train mode"
+
+    def __init__(self, module_class: type, switchboard: Switchboard) -> None:
+        """Drive ``switchboard``, the one the ``__init__`` wrapper of ``module_class`` reads."""
+        self._module_class = module_class
+        self._switchboard = switchboard
+        self._thread = switchboard.thread
+
+    def save_state(self) -> Phase:
+        """Return this thread's phase (``None`` when unset): the whole state."""
+        return self._thread.phase
+
+    def restore_state(self, state: object) -> None:
+        """Put back a phase :meth:`save_state` returned, unset included."""
+        if state not in (0, 1, None) or isinstance(state, bool):
+            raise TypeError(f"expected a state saved by TorchAdapter, got {state!r}")
+        self._thread.phase = state
+
+    def set_phase(self, phase: Phase) -> None:
+        """Make this thread's new modules start in eval (0) or train (1) mode, or as by default."""
+        if phase is not None and (phase not in (0, 1) or isinstance(phase, bool)):
+            raise ValueError(f"expected 0, 1 or None, got {phase!r}")
+        self._thread.phase = phase
+
+    def get_phase(self) -> Phase:
+        """Return this thread's phase: ``0``, ``1``, or ``None`` when unset."""
+        return self._thread.phase
+
+    def phase_read_counter(self) -> Callable[[], int]:
+        """Return a function giving how many modules started in a set phase's mode, all threads.
+
+        For torch, "read the phase" means "built a module": every module that
+        code outside PyTorch constructs while a phase is set counts, whatever
+        the code does with its mode afterwards.
+        """
+        switchboard = self._switchboard
+        return lambda: switchboard.modules_started
+
+    def save_module_flags(self, value: object) -> ModuleFlags | None:
+        """Return the ``training`` flag of every module ``value`` holds; None if it holds none.
+
+        ``value`` is a module, or modules in tuples, lists and dicts (nested up
+        to three deep); anything else is ignored. A module reached twice is
+        saved once, under the first name.
+        """
+        return _save_flags(_module_roots(value, self._module_class))
+
+    def restore_module_flags(self, saved: object) -> list[str]:
+        """Put back the flags :meth:`save_module_flags` returned; return the names that changed.
+
+        A name is the submodule's qualified name (``named_modules()``), after
+        the container path (``[0].encoder.1``, ``['model'].1``); a module held
+        directly is ``<root>``. The modules saved are the ones restored, even if
+        the code in between moved them.
+        """
+        if not isinstance(saved, ModuleFlags):
+            raise TypeError(f"expected flags saved by TorchAdapter, got {saved!r}")
+        return _restore_flags(saved)
+
+
+def make_torch_adapter() -> TorchAdapter:
+    """Import torch, wrap ``Module.__init__`` (once) and return the adapter: the backend's factory.
+
+    Raises:
+        pytest.UsageError: if torch is not installed.
+
+    """
+    try:
+        import torch.nn
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] != "torch":
+            raise
+        raise pytest.UsageError(NOT_INSTALLED_MESSAGE) from error
+    return TorchAdapter(torch.nn.Module, install_init_wrapper(torch))
