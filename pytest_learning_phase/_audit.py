@@ -8,13 +8,13 @@ from the reports, so the audit is complete under pytest-xdist too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 import pytest
 
 from pytest_learning_phase import _markers
-from pytest_learning_phase._markers import PHASE_IDS
-from pytest_learning_phase.adapters import Phase
+from pytest_learning_phase._phase import PHASE_IDS, Phase
 
 AUDIT_PHASES: Final[tuple[Phase, ...]] = (0, 1)
 _AUDIT_IDS: Final = {f"audit-{PHASE_IDS[phase]}": phase for phase in AUDIT_PHASES}
@@ -53,6 +53,21 @@ def _outcome(report: pytest.TestReport) -> str | None:
     return None
 
 
+def _asks_for_a_phase(definition: pytest.Item, fixture_names: Sequence[str]) -> bool:
+    """Return whether a test function asks for a phase (for the audit, at collection)."""
+    if _markers.closest_marker_and_node(definition) is not None:
+        return True
+    if _markers.TRAIN_FIXTURE in fixture_names or _markers.TEST_FIXTURE in fixture_names:
+        return True
+    for mark in definition.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+        if isinstance(names, str):
+            names = [name.strip() for name in names.split(",")]
+        if _markers.PHASE_FIXTURE in names:
+            return True
+    return False
+
+
 class LearningPhaseAudit:
     """The audit plugin: parametrize, gather outcomes per phase, report, set the exit code."""
 
@@ -62,7 +77,7 @@ class LearningPhaseAudit:
     @pytest.hookimpl(trylast=True)
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         """Run each test function that asks for no phase once in phase 0 and once in 1."""
-        if _markers.asks_for_a_phase(metafunc.definition, metafunc.fixturenames):
+        if _asks_for_a_phase(metafunc.definition, metafunc.fixturenames):
             return
         metafunc.fixturenames.append(_markers.AUDIT_ARGUMENT)
         metafunc.parametrize(

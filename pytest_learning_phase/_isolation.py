@@ -10,8 +10,8 @@ import warnings
 
 import pytest
 
-from pytest_learning_phase._markers import describe_phase
-from pytest_learning_phase.adapters import LearningPhaseAdapter, Phase
+from pytest_learning_phase._phase import Phase, describe_phase
+from pytest_learning_phase.adapters import LearningPhaseAdapter
 
 __all__ = ["LearningPhaseLeakWarning", "PhaseIsolation"]
 
@@ -70,10 +70,10 @@ def _warn_leak(item: pytest.Item, found: Phase, phase_set: Phase, restored: Phas
         f"{item.nodeid} left the learning phase at {describe_phase(found)} "
         f"(the plugin had set {describe_phase(phase_set)}); restored {describe_phase(restored)}"
     )
-    path, lineno, _ = item.location
+    _, lineno, _ = item.location
     warnings.warn_explicit(
         LearningPhaseLeakWarning(message),
         LearningPhaseLeakWarning,
-        filename=str(item.path) if hasattr(item, "path") else path,
+        filename=str(item.path),
         lineno=(lineno or 0) + 1,
     )

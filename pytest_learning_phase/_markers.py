@@ -7,14 +7,22 @@ run-time hooks only apply it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import pytest
 from _pytest.nodes import Node
 
-from pytest_learning_phase.adapters import Phase
+from pytest_learning_phase._phase import (
+    ALLOWED_VALUES,
+    PHASE_IDS,
+    InvalidPhaseError,
+    Phase,
+    describe_phase,
+    normalize_phase,
+    normalize_phases,
+)
 
 MARKER_NAME: Final = "learning_phase"
 PHASE_FIXTURE: Final = "learning_phase"
@@ -23,11 +31,6 @@ TEST_FIXTURE: Final = "test_phase"
 # Hidden arguments by which a multi-value marker and the audit parametrize a test.
 MARKER_ARGUMENT: Final = "_learning_phase_from_marker"
 AUDIT_ARGUMENT: Final = "_learning_phase_audit"
-
-PHASE_IDS: Final[dict[Phase, str]] = {0: "test", 1: "train", None: "unset"}
-ALLOWED_VALUES: Final = (
-    "expected 0, 1 or None (a value set_learning_phase accepts, or None for unset)"
-)
 
 MARKER_DOC: Final = (
     "learning_phase(phase, ...): run the test with the Keras learning phase set: "
@@ -38,18 +41,12 @@ MARKER_DOC: Final = (
 )
 
 
-def describe_phase(phase: Phase) -> str:
-    """Return ``'0 (test)'``, ``'1 (train)'`` or ``'unset'`` for messages."""
-    return "unset" if phase is None else f"{phase} ({PHASE_IDS[phase]})"
-
-
 @dataclass(frozen=True, slots=True)
 class PhaseRequest:
     """The phase one test runs under, and where that came from (for reports)."""
 
     phase: Phase
     source: str
-    asked_by_test: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,38 +57,6 @@ class PhaseRequestError:
 
 
 Resolution = PhaseRequest | PhaseRequestError
-
-
-class InvalidPhaseError(ValueError):
-    """A value that is neither None nor one ``set_learning_phase`` accepts."""
-
-
-def normalize_phase(value: object) -> Phase:
-    """Return 0, 1 or None for ``value``, as ``set_learning_phase`` would judge it.
-
-    Accepts exactly what the backend accepts (``value in {0, 1}``: True, 1.0,
-    numpy scalars, ...) plus ``None``; raises :class:`InvalidPhaseError` otherwise.
-    """
-    if value is None:
-        return None
-    try:
-        accepted = value in {0, 1}
-    except Exception:  # unhashable (lists, arrays) or a broken __eq__/__hash__
-        accepted = False
-    if not accepted:
-        raise InvalidPhaseError(value)
-    return 1 if value == 1 else 0
-
-
-def normalize_phases(values: Iterable[object]) -> tuple[Phase, ...]:
-    """Normalise several values; raise ``ValueError`` naming a bad or repeated one."""
-    phases: list[Phase] = []
-    for value in values:
-        phase = normalize_phase(value)
-        if phase in phases:
-            raise ValueError(f"{value!r} repeats the phase {describe_phase(phase)}")
-        phases.append(phase)
-    return tuple(phases)
 
 
 def marker_text(mark: pytest.Mark) -> str:
@@ -251,22 +216,5 @@ def resolve(item: pytest.Item, default: PhaseRequest) -> Resolution:
     callspec = getattr(item, "callspec", None)
     if callspec is not None and AUDIT_ARGUMENT in callspec.params:
         phase: Phase = callspec.params[AUDIT_ARGUMENT]
-        return PhaseRequest(
-            phase, f"--learning-phase-audit run in phase {describe_phase(phase)}", False
-        )
+        return PhaseRequest(phase, f"--learning-phase-audit run in phase {describe_phase(phase)}")
     return default
-
-
-def asks_for_a_phase(definition: pytest.Item, fixture_names: Sequence[str]) -> bool:
-    """Return whether a test function asks for a phase (for the audit, at collection)."""
-    if closest_marker_and_node(definition) is not None:
-        return True
-    if TRAIN_FIXTURE in fixture_names or TEST_FIXTURE in fixture_names:
-        return True
-    for mark in definition.iter_markers("parametrize"):
-        names = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
-        if isinstance(names, str):
-            names = [name.strip() for name in names.split(",")]
-        if PHASE_FIXTURE in names:
-            return True
-    return False

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 import pytest
 
-from pytest_learning_phase._markers import PhaseRequest, describe_phase
-from pytest_learning_phase.adapters import LearningPhaseAdapter, Phase
-from pytest_learning_phase.hookspecs import AdapterFactory
+from pytest_learning_phase._markers import PhaseRequest
+from pytest_learning_phase._phase import Phase, describe_phase
 
 DEFAULT_BACKEND: Final = "reference"
 _PHASE_CHOICES: Final[dict[str, Phase]] = {"0": 0, "1": 1, "unset": None}
@@ -66,13 +64,16 @@ class Settings:
     default: PhaseRequest
     backend: str
     backend_source: str
+    backend_setting: str
+    """The setting that chose the backend, as an error message names it."""
     audit: bool
 
     def header_line(self, version: str) -> str:
-        """Return the report header line: version, backend, default phase."""
+        """Return the report header line: version, backend, default phase, audit."""
         return (
             f"learning-phase: {version}, backend: {self.backend} ({self.backend_source}), "
-            f"default phase: {describe_phase(self.default.phase)} ({self.default.source})"
+            f"default phase: {describe_phase(self.default.phase)} ({self.default.source}), "
+            f"audit: {'on' if self.audit else 'off'}"
         )
 
 
@@ -83,25 +84,27 @@ def _ini_location(config: pytest.Config) -> str:
 def _default_phase(config: pytest.Config) -> PhaseRequest:
     option: str | None = config.getoption("learning_phase")
     if option is not None:
-        return PhaseRequest(_PHASE_CHOICES[option], f"--learning-phase={option}", False)
+        return PhaseRequest(_PHASE_CHOICES[option], f"--learning-phase={option}")
     ini = str(config.getini("learning_phase")).strip()
     if not ini:
-        return PhaseRequest(None, "default", False)
+        return PhaseRequest(None, "default")
     if ini not in _PHASE_CHOICES:
         raise pytest.UsageError(
             f"ini option learning_phase = {ini!r} (in {_ini_location(config)}): {_ALLOWED_PHASES}"
         )
-    return PhaseRequest(_PHASE_CHOICES[ini], f"ini learning_phase = {ini}", False)
+    return PhaseRequest(_PHASE_CHOICES[ini], f"ini learning_phase = {ini}")
 
 
-def _backend_name(config: pytest.Config) -> tuple[str, str]:
+def _backend_name(config: pytest.Config) -> tuple[str, str, str]:
+    """Return the backend's name, where it came from (header) and the setting (errors)."""
     option: str | None = config.getoption("learning_phase_backend")
     if option is not None:
-        return option, "--learning-phase-backend"
+        return option, "--learning-phase-backend", f"--learning-phase-backend={option}"
     ini = str(config.getini("learning_phase_backend")).strip()
     if ini:
-        return ini, "ini learning_phase_backend"
-    return DEFAULT_BACKEND, "default"
+        setting = f"ini option learning_phase_backend = {ini!r} (in {_ini_location(config)})"
+        return ini, "ini learning_phase_backend", setting
+    return DEFAULT_BACKEND, "default", f"the default backend {DEFAULT_BACKEND}"
 
 
 def _audit(config: pytest.Config) -> bool:
@@ -119,46 +122,7 @@ def _audit(config: pytest.Config) -> bool:
 
 def read_settings(config: pytest.Config) -> Settings:
     """Resolve the settings: command line over ini over default; bad values are usage errors."""
-    backend, backend_source = _backend_name(config)
-    return Settings(_default_phase(config), backend, backend_source, _audit(config))
-
-
-def offered_backends(config: pytest.Config) -> dict[str, AdapterFactory]:
-    """Merge what every plugin offers through ``pytest_learning_phase_backends``."""
-    offered: dict[str, AdapterFactory] = {}
-    answers: list[Mapping[str, AdapterFactory]] = config.hook.pytest_learning_phase_backends(
-        config=config
+    backend, backend_source, backend_setting = _backend_name(config)
+    return Settings(
+        _default_phase(config), backend, backend_source, backend_setting, _audit(config)
     )
-    for answer in answers:
-        for name, factory in answer.items():
-            if name in offered and offered[name] is not factory:
-                raise pytest.UsageError(
-                    f"learning phase backend {name!r} is offered by two plugins; rename one of them"
-                )
-            offered[name] = factory
-    return offered
-
-
-def build_adapter(config: pytest.Config, settings: Settings) -> LearningPhaseAdapter:
-    """Build the chosen backend's adapter; an unknown name lists the ones offered."""
-    offered = offered_backends(config)
-    factory = offered.get(settings.backend)
-    if factory is None:
-        names = ", ".join(sorted(offered))
-        where = (
-            f"--learning-phase-backend={settings.backend}"
-            if settings.backend_source.startswith("--")
-            else f"{settings.backend_source} = {settings.backend}"
-        )
-        raise pytest.UsageError(
-            f"{where}: unknown learning phase backend {settings.backend!r}; "
-            f"expected one of: {names}"
-        )
-    adapter = factory()
-    if not isinstance(adapter, LearningPhaseAdapter):
-        raise pytest.UsageError(
-            f"the factory of learning phase backend {settings.backend!r} returned "
-            f"{adapter!r}, which lacks the LearningPhaseAdapter methods "
-            "(name, save_state, restore_state, set_phase, get_phase)"
-        )
-    return adapter

@@ -16,19 +16,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
-from pytest_learning_phase._active import active_adapter
-from pytest_learning_phase._markers import (
+from pytest_learning_phase._phase import (
     ALLOWED_VALUES,
     PHASE_IDS,
     InvalidPhaseError,
+    Phase,
+    describe_phase,
     normalize_phases,
 )
+from pytest_learning_phase.adapters._current import current_adapter
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from pytest_learning_phase.adapters import LearningPhaseAdapter, Phase
+    from pytest_learning_phase.adapters import LearningPhaseAdapter
 
 __all__ = [
     "assert_deterministic_in_inference",
@@ -58,8 +60,8 @@ class _Tolerance(NamedTuple):
 
 
 def _phase_label(phase: Phase) -> str:
-    """Return ``'phase 0 (test)'``, ``'phase 1 (train)'`` or ``'phase None (unset)'``."""
-    return f"phase {phase} ({PHASE_IDS[phase]})"
+    """Return ``'phase 0 (test)'``, ``'phase 1 (train)'`` or ``'phase unset'``."""
+    return f"phase {describe_phase(phase)}"
 
 
 def _join(items: list[str]) -> str:
@@ -118,7 +120,7 @@ def _run(
     """Validate ``phases``, then call ``fn`` once in each, in order."""
     __tracebackhide__ = True
     normalized = _normalize_phases(phases, helper, minimum)
-    adapter = active_adapter()
+    adapter = current_adapter()
     results: dict[Phase, _T] = {}
     for phase in normalized:  # a loop, not a comprehension: its frame would show (< 3.12)
         results[phase] = _call_in_phase(adapter, phase, fn, args, kwargs)
@@ -411,7 +413,7 @@ def assert_deterministic_in_inference(
     """
     __tracebackhide__ = True
     helper = "assert_deterministic_in_inference"
-    adapter = active_adapter()
+    adapter = current_adapter()
     first = _call_in_phase(adapter, 0, fn, args, kwargs)
     second = _call_in_phase(adapter, 0, fn, args, kwargs)
     tolerance = _Tolerance(rtol, atol, equal_nan)

@@ -13,13 +13,13 @@ pytest plugin can drive this module without paying for numpy at start-up.
 from __future__ import annotations
 
 import sys
-import threading
 import warnings
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, TypeGuard, TypeVar
 
 from pytest_learning_phase import _call_context
+from pytest_learning_phase._phase import ABSENT
+from pytest_learning_phase._state import EVERY_THREAD, EVERY_THREAD_LOCK, READS, THREAD, reset_uids
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -61,63 +61,24 @@ def _deprecation_message(function_name: str) -> str:
     )
 
 
-class _Absent:
-    """The stored phase of a thread that has none; restored as absence, never as a value."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<absent>"
-
-
-ABSENT: Final = _Absent()
-
-
-class _PhaseState:
-    """One thread's state: its stored phase (or ``ABSENT``) and its ``is_set`` flag."""
-
-    __slots__ = ("__weakref__", "is_set", "phase")
-
-    def __init__(self) -> None:
-        self.phase: object = ABSENT
-        self.is_set = False
-
-
-class _ThreadState(threading.local):
-    """Gives each thread its own :class:`_PhaseState`, registered for ``clear_session``."""
-
-    def __init__(self) -> None:
-        self.state = _PhaseState()
-        with _EVERY_THREAD_LOCK:
-            _EVERY_THREAD.add(self.state)
-
-
-# Every thread's state (weakly: it goes with its thread), so that clear_session()
-# can drop every thread's stored phase at once, as tf_keras does when it replaces
-# _GRAPH_LEARNING_PHASES. Plain attributes, not a WeakKeyDictionary, keep the hot
-# paths (learning_phase(), scope enter/exit) to a few attribute lookups.
-_EVERY_THREAD: Final[weakref.WeakSet[_PhaseState]] = weakref.WeakSet()
-_EVERY_THREAD_LOCK: Final = threading.Lock()
-_THREAD: Final = _ThreadState()
-_UID_COUNTERS: Final[dict[str, int]] = {}
-
-
 def learning_phase() -> Any:
     """Return this thread's stored phase, exactly as stored, or ``0`` when absent."""
-    phase = _THREAD.state.phase
+    READS.count += 1
+    phase = THREAD.state.phase
     return 0 if phase is ABSENT else phase
 
 
 def global_learning_phase_is_set() -> bool:
     """Return whether this thread's phase was set by ``set_learning_phase`` or a scope."""
-    return _THREAD.state.is_set
+    READS.count += 1
+    return THREAD.state.is_set
 
 
 def deprecated_internal_set_learning_phase(value: object) -> None:
     """Set the phase to ``value`` (0 or 1) without the deprecation warning."""
     if value not in {0, 1}:
         raise ValueError(_INVALID_PHASE_MESSAGE)
-    state = _THREAD.state
+    state = THREAD.state
     state.is_set = True
     state.phase = value
 
@@ -157,14 +118,14 @@ class deprecated_internal_learning_phase_scope:
         value = self._value
         if value not in {0, 1}:
             raise ValueError(_INVALID_PHASE_MESSAGE)
-        state = _THREAD.state
+        state = THREAD.state
         self._previous_phase = state.phase
         self._previous_is_set = state.is_set
         state.is_set = True
         state.phase = value
 
     def __exit__(self, *exc_info: object) -> None:
-        state = _THREAD.state
+        state = THREAD.state
         if not self._previous_is_set:
             state.is_set = False
         state.phase = self._previous_phase
@@ -204,14 +165,14 @@ class _EagerLearningPhaseScope:
     def __enter__(self) -> None:
         if self._value not in {0, 1}:
             raise AssertionError
-        state = _THREAD.state
+        state = THREAD.state
         self._previous_is_set = state.is_set
         if self._previous_is_set:
             self._previous_phase = learning_phase()
         state.phase = self._value
 
     def __exit__(self, *exc_info: object) -> None:
-        state = _THREAD.state
+        state = THREAD.state
         if self._previous_is_set:
             state.phase = self._previous_phase
         elif state.phase is ABSENT:
@@ -232,40 +193,11 @@ def eager_learning_phase_scope(value: object) -> _EagerLearningPhaseScope:
 
 def clear_session() -> None:
     """Unset this thread's flag, drop every thread's stored phase, reset layer names."""
-    _THREAD.state.is_set = False
-    with _EVERY_THREAD_LOCK:
-        for state in _EVERY_THREAD:
+    THREAD.state.is_set = False
+    with EVERY_THREAD_LOCK:
+        for state in EVERY_THREAD:
             state.phase = ABSENT
-    _UID_COUNTERS.clear()
-
-
-def _next_uid(prefix: str) -> int:
-    """Return the next number for a layer name with ``prefix`` (1, 2, ...)."""
-    uid = _UID_COUNTERS.get(prefix, 0) + 1
-    _UID_COUNTERS[prefix] = uid
-    return uid
-
-
-# -- What the plugin's reference adapter uses: whole-state snapshot and restore. --
-
-_Snapshot = tuple[object, bool]
-
-
-def _snapshot() -> _Snapshot:
-    """Return this thread's whole state: (stored phase or ``ABSENT``, ``is_set``)."""
-    state = _THREAD.state
-    return state.phase, state.is_set
-
-
-def _restore(snapshot: _Snapshot) -> None:
-    """Put this thread's state back exactly as ``_snapshot()`` returned it."""
-    state = _THREAD.state
-    state.phase, state.is_set = snapshot
-
-
-def _unset() -> None:
-    """Make this thread's phase unset (absent, flag down), touching no other thread."""
-    _restore((ABSENT, False))
+    reset_uids()
 
 
 # -- Functions that compute with the phase: in_train_phase, in_test_phase, dropout. --
@@ -275,30 +207,6 @@ def _is_ndarray(value: object) -> TypeGuard[npt.NDArray[Any]]:
     """Return whether ``value`` is a numpy array, without importing numpy."""
     numpy = sys.modules.get("numpy")
     return numpy is not None and isinstance(value, numpy.ndarray)
-
-
-def _scalar_phase(value: object) -> bool | None:
-    """Return ``True`` for a train value (1), ``False`` for a test value (0), else ``None``.
-
-    The tests are tf_keras's own (``training == 1 or training is True``, then the
-    same with 0 and ``False``); a comparison that fails or gives no truth value
-    makes the value invalid.
-    """
-    try:
-        if value is True or bool(value == 1):
-            return True
-        if value is False or bool(value == 0):
-            return False
-    except (TypeError, ValueError):
-        return None
-    return None
-
-
-def _invalid_training(value: object) -> ValueError:
-    return ValueError(
-        f"Invalid `training` value: {value!r}. Expected None, 0, 1, True, False "
-        "(or a number or numpy scalar equal to 0 or 1), or a numpy array of 0/1 values."
-    )
 
 
 def _call_if_callable(value: Callable[[], _T] | _T) -> _T:
@@ -333,9 +241,9 @@ def in_train_phase(x: Any, alt: Any, training: object = None) -> Any:
         training = learning_phase()
     if _is_ndarray(training):
         return _in_train_phase_array(x, alt, training)
-    chosen = _scalar_phase(training)
+    chosen = _call_context.training_flag(training)
     if chosen is None:
-        raise _invalid_training(training)
+        raise _call_context.invalid_training(training)
     return _call_if_callable(x if chosen else alt)
 
 
@@ -343,12 +251,12 @@ def _in_train_phase_array(x: Any, alt: Any, training: npt.NDArray[Any]) -> Any:
     import numpy as np
 
     if training.size == 1:
-        chosen = _scalar_phase(training.reshape(()).item())
+        chosen = _call_context.training_flag(training.reshape(()).item())
         if chosen is None:
-            raise _invalid_training(training)
+            raise _call_context.invalid_training(training)
         return _call_if_callable(x if chosen else alt)
     if training.dtype.kind not in "biuf" or not np.isin(training, (0, 1)).all():
-        raise _invalid_training(training)
+        raise _call_context.invalid_training(training)
     return np.where(training.astype(bool), _call_if_callable(x), _call_if_callable(alt))
 
 

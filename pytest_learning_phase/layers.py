@@ -22,7 +22,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from pytest_learning_phase import _call_context, backend
+from pytest_learning_phase import _call_context, _state, backend
 
 __all__ = ["BatchNormalization", "Dropout", "GaussianDropout", "GaussianNoise", "Layer"]
 
@@ -45,7 +45,7 @@ def _to_snake_case(name: str) -> str:
 
 def _unique_name(prefix: str) -> str:
     """Return ``prefix``, then ``prefix_1``, ``prefix_2``... until ``clear_session()``."""
-    uid = backend._next_uid(prefix)
+    uid = _state.next_uid(prefix)
     return prefix if uid == 1 else f"{prefix}_{uid - 1}"
 
 
@@ -109,9 +109,9 @@ _TRAINING_PARAMETERS: Final[dict[Callable[..., Any], _TrainingParameter]] = {}
 
 def _training_flag(training: object) -> bool:
     """Return the truth of a resolved ``training`` (0 or 1 like); raise ``ValueError`` if other."""
-    flag = backend._scalar_phase(training)
+    flag = _call_context.training_flag(training)
     if flag is None:
-        raise backend._invalid_training(training)
+        raise _call_context.invalid_training(training)
     return flag
 
 

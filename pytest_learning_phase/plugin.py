@@ -13,17 +13,14 @@ from typing import Any, Final
 
 import pytest
 
-from pytest_learning_phase import _active, _markers, _options
+from pytest_learning_phase import _markers, _options
 from pytest_learning_phase._isolation import PhaseIsolation
-from pytest_learning_phase._markers import (
-    PHASE_IDS,
-    PhaseRequest,
-    PhaseRequestError,
-    Resolution,
-    describe_phase,
-)
+from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
+from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase._version import __version__
-from pytest_learning_phase.adapters import LearningPhaseAdapter, Phase
+from pytest_learning_phase.adapters import LearningPhaseAdapter
+from pytest_learning_phase.adapters._current import set_current_adapter
+from pytest_learning_phase.adapters._registry import build_adapter
 from pytest_learning_phase.hookspecs import AdapterFactory
 
 _RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
@@ -41,7 +38,7 @@ class _PhaseSession:
         self.settings = settings
         self.adapter = adapter
         self.isolation = PhaseIsolation(adapter)
-        self.previous_active_adapter = _active.set_active_adapter(adapter)
+        self.previous_adapter = set_current_adapter(adapter)
         self.state_before_session: list[object] = []
 
     def resolution(self, item: pytest.Item) -> Resolution:
@@ -147,7 +144,7 @@ class _PhaseSession:
 
     def pytest_unconfigure(self) -> None:
         """Hand the harness helpers back to the adapter they had before this session."""
-        _active.set_active_adapter(self.previous_active_adapter)
+        set_current_adapter(self.previous_adapter)
 
 
 _SESSION_KEY: Final = pytest.StashKey[_PhaseSession]()
@@ -176,7 +173,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the marker, resolve the settings, build the adapter, register the session."""
     config.addinivalue_line("markers", _markers.MARKER_DOC)
     settings = _options.read_settings(config)
-    session = _PhaseSession(settings, _options.build_adapter(config, settings))
+    adapter = build_adapter(config, settings.backend, settings.backend_setting)
+    session = _PhaseSession(settings, adapter)
     config.stash[_SESSION_KEY] = session
     config.pluginmanager.register(session, "learning_phase_session")
     if settings.audit:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
+import numpy  # noqa: F401  # before pytester snapshots sys.modules: numpy loads once per process
 import pytest
 
 from tests._frameworks import require_tf_keras
@@ -80,6 +81,17 @@ class Suite:
         return self.pytester.runpytest_subprocess(
             "-p", "no:cacheprovider", f"--learning-phase-backend={self.backend}", *args
         )
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """Give a pytester whose inner sessions run without pytest-randomly, unless a test enables it.
+
+    The inner suites are written in order; a test about pytest-randomly passes
+    ``-p randomly`` itself after removing this.
+    """
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    return pytester
 
 
 @pytest.fixture(params=["reference", "tf_keras"])

@@ -23,7 +23,9 @@ from typing import Any
 
 import pytest
 
+from pytest_learning_phase import _state
 from pytest_learning_phase import backend as reference_backend
+from pytest_learning_phase._phase import ABSENT
 from pytest_learning_phase.adapters import LearningPhaseAdapter
 from pytest_learning_phase.adapters.reference import ReferenceAdapter
 from pytest_learning_phase.adapters.tf_keras import NOT_INSTALLED_MESSAGE
@@ -65,13 +67,13 @@ def _reference_backend() -> Backend:
     module = reference_backend
 
     def raw_state() -> RawState:
-        stored_phase, is_set = module._snapshot()
-        return (MISSING if stored_phase is module.ABSENT else stored_phase, is_set)
+        stored_phase, is_set = _state.snapshot()
+        return (MISSING if stored_phase is ABSENT else stored_phase, is_set)
 
     def put_raw_state(state: RawState) -> None:
         stored_phase, is_set = state
         assert isinstance(is_set, bool)
-        module._restore((module.ABSENT if stored_phase is MISSING else stored_phase, is_set))
+        _state.restore((ABSENT if stored_phase is MISSING else stored_phase, is_set))
 
     return Backend(
         name="reference",
@@ -81,7 +83,7 @@ def _reference_backend() -> Backend:
         raw_state=raw_state,
         put_raw_state=put_raw_state,
         fresh_state=(MISSING, False),
-        next_uid=module._next_uid,
+        next_uid=_state.next_uid,
     )
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from pytest_learning_phase import backend
-from pytest_learning_phase._active import set_active_adapter
 from pytest_learning_phase.adapters import Phase
+from pytest_learning_phase.adapters._current import set_current_adapter
 from pytest_learning_phase.adapters.reference import ReferenceAdapter
 from pytest_learning_phase.assertions import (
     assert_deterministic_in_inference,
@@ -36,9 +36,9 @@ INVARIANT_HEAD = (
 @pytest.fixture(autouse=True)
 def reference_backend() -> Iterator[None]:
     """Make the helpers drive the reference backend, whatever the session chose."""
-    previous = set_active_adapter(ReferenceAdapter())
+    previous = set_current_adapter(ReferenceAdapter())
     yield
-    set_active_adapter(previous)
+    set_current_adapter(previous)
 
 
 @contextmanager
@@ -249,7 +249,7 @@ def test_run_in_phases_undoes_a_phase_that_fn_sets(initial: object) -> None:
 
 def test_run_in_phases_drives_the_active_adapter() -> None:
     adapter = RecordingAdapter()
-    set_active_adapter(adapter)
+    set_current_adapter(adapter)
 
     results = run_in_phases(adapter.get_phase, phases=(1, None))
 
@@ -266,7 +266,7 @@ def test_run_in_phases_drives_the_active_adapter() -> None:
 
 def test_run_in_phases_restores_through_the_active_adapter_when_fn_raises() -> None:
     adapter = RecordingAdapter()
-    set_active_adapter(adapter)
+    set_current_adapter(adapter)
 
     with pytest.raises(ZeroDivisionError):
         run_in_phases(lambda: 1 / 0, phases=(1,))
@@ -552,7 +552,7 @@ def test_assert_phase_invariant_compares_unset_with_train() -> None:
 
     assert str(excinfo.value) == (
         "assert_phase_invariant: phase_and_flag gave different results in "
-        "phase None (unset) and phase 1 (train)\n"
+        "phase unset and phase 1 (train)\n"
         f"  at result[0]: 0 (unset) vs 1 (train), abs difference 1 {TOLERANCE}\n"
         f"  at result[1]: False (unset) vs True (train), abs difference 1 {TOLERANCE}"
     )
@@ -618,7 +618,7 @@ def test_assert_phase_dependent_names_every_phase_that_agreed() -> None:
         assert_phase_dependent(identity, {"x": [1.0]}, phases=(None, 0, 1), atol=0.5)
 
     assert str(excinfo.value) == (
-        "assert_phase_dependent: identity gave the same result in phase None (unset), "
+        "assert_phase_dependent: identity gave the same result in phase unset, "
         "phase 0 (test) and phase 1 (train) (rtol=1e-07, atol=0.5)"
     )
 
@@ -716,9 +716,9 @@ def tf_keras_backend() -> Iterator[Any]:
     tf_keras = require_tf_keras()
     from pytest_learning_phase.adapters.tf_keras import make_tf_keras_adapter
 
-    previous = set_active_adapter(make_tf_keras_adapter())
+    previous = set_current_adapter(make_tf_keras_adapter())
     yield tf_keras
-    set_active_adapter(previous)
+    set_current_adapter(previous)
 
 
 def test_run_in_phases_drives_tf_keras_when_it_is_the_active_backend(tf_keras_backend: Any) -> None:

@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from pytest_learning_phase import _state
 from pytest_learning_phase import backend as K
+from pytest_learning_phase._phase import ABSENT
 from pytest_learning_phase.layers import Dropout, Layer
 
 
@@ -29,15 +31,15 @@ class Phase(enum.IntEnum):
 @pytest.fixture(autouse=True)
 def _restore_backend_state() -> Iterator[None]:
     """Leave this thread's phase as the test found it, whatever the test did."""
-    snapshot = K._snapshot()
+    snapshot = _state.snapshot()
     yield
-    K._restore(snapshot)
+    _state.restore(snapshot)
 
 
 @pytest.fixture
 def unset() -> None:
     """Start the test with the phase unset (absent, flag down)."""
-    K._unset()
+    _state.unset()
 
 
 def message(function_name: str) -> str:
@@ -136,7 +138,7 @@ def test_learning_phase_neither_warns_nor_stores() -> None:
         warnings.simplefilter("always")
         K.learning_phase()
     assert record == []
-    assert K._snapshot() == (K.ABSENT, False)
+    assert _state.snapshot() == (ABSENT, False)
 
 
 # -- set_learning_phase and the internal setter ----------------------------------------
@@ -166,7 +168,7 @@ def test_setters_reject_values_other_than_0_and_1(
     K.deprecated_internal_set_learning_phase(1)
     with pytest.raises(ValueError, match=r"^Expected learning phase to be 0 or 1\.$"):
         setter(value)
-    assert K._snapshot() == (1, True)
+    assert _state.snapshot() == (1, True)
 
 
 @pytest.mark.filterwarnings("ignore::pytest_learning_phase.backend.LearningPhaseDeprecationWarning")
@@ -175,10 +177,10 @@ def test_setters_reject_values_other_than_0_and_1(
 def test_setters_fail_on_the_hash_of_unhashable_values(
     setter: Callable[[object], None], value: object, type_name: str
 ) -> None:
-    K._unset()
+    _state.unset()
     with pytest.raises(TypeError, match="^" + re.escape(f"unhashable type: '{type_name}'") + "$"):
         setter(value)
-    assert K._snapshot() == (K.ABSENT, False)
+    assert _state.snapshot() == (ABSENT, False)
 
 
 def test_set_learning_phase_argument_errors_raise_before_any_warning() -> None:
@@ -308,10 +310,10 @@ def test_internal_api_never_warns(use_internal_api: Callable[[], None]) -> None:
 @pytest.mark.parametrize("scope", SCOPES)
 @pytest.mark.parametrize("value", ACCEPTED)
 def test_scope_stores_the_value_as_given(scope: Callable[[object], Any], value: object) -> None:
-    K._unset()
+    _state.unset()
     with scope(value):
         assert (K.learning_phase() is value, K.global_learning_phase_is_set()) == (True, True)
-    assert K._snapshot() == (K.ABSENT, False)
+    assert _state.snapshot() == (ABSENT, False)
 
 
 @pytest.mark.filterwarnings("ignore::pytest_learning_phase.backend.LearningPhaseDeprecationWarning")
@@ -324,7 +326,7 @@ def test_scope_rejects_values_other_than_0_and_1_at_enter(
     context = scope(value)
     with pytest.raises(ValueError, match=r"^Expected learning phase to be 0 or 1\.$"):
         context.__enter__()
-    assert K._snapshot() == (0, True)
+    assert _state.snapshot() == (0, True)
 
 
 @pytest.mark.filterwarnings("ignore::pytest_learning_phase.backend.LearningPhaseDeprecationWarning")
@@ -333,11 +335,11 @@ def test_scope_rejects_values_other_than_0_and_1_at_enter(
 def test_scope_fails_on_the_hash_of_unhashable_values(
     scope: Callable[[object], Any], value: object, type_name: str
 ) -> None:
-    K._unset()
+    _state.unset()
     context = scope(value)
     with pytest.raises(TypeError, match="^" + re.escape(f"unhashable type: '{type_name}'") + "$"):
         context.__enter__()
-    assert K._snapshot() == (K.ABSENT, False)
+    assert _state.snapshot() == (ABSENT, False)
 
 
 def state() -> tuple[object, bool]:
@@ -349,7 +351,7 @@ def test_scope_1_from_unset_restores_unset() -> None:
     with K.deprecated_internal_learning_phase_scope(1):
         assert state() == (1, True)
     assert state() == (0, False)
-    assert K._snapshot() == (K.ABSENT, False)
+    assert _state.snapshot() == (ABSENT, False)
 
 
 @pytest.mark.usefixtures("unset")
@@ -395,7 +397,7 @@ def test_scopes_exited_out_of_order_leave_1_not_set() -> None:
     assert state() == (0, False)
     inner.__exit__(None, None, None)
     assert state() == (1, False)
-    assert K._snapshot() == (1, False)
+    assert _state.snapshot() == (1, False)
 
 
 @pytest.mark.filterwarnings("ignore::pytest_learning_phase.backend.LearningPhaseDeprecationWarning")
@@ -420,14 +422,14 @@ def test_scope_open_across_clear_session_restores_its_phase_not_the_flag() -> No
     with K.deprecated_internal_learning_phase_scope(1):
         K.clear_session()
         assert state() == (0, False)
-    assert K._snapshot() == (0, False)
+    assert _state.snapshot() == (0, False)
 
 
 @pytest.mark.usefixtures("unset")
 def test_scope_from_unset_open_across_clear_session_ends_unset() -> None:
     with K.deprecated_internal_learning_phase_scope(1):
         K.clear_session()
-    assert K._snapshot() == (K.ABSENT, False)
+    assert _state.snapshot() == (ABSENT, False)
 
 
 # -- eager_learning_phase_scope -------------------------------------------------------------
@@ -437,12 +439,12 @@ def test_scope_from_unset_open_across_clear_session_ends_unset() -> None:
 def test_eager_scope_stores_without_setting_the_flag() -> None:
     with K.eager_learning_phase_scope(1):
         assert state() == (1, False)
-    assert K._snapshot() == (K.ABSENT, False)
+    assert _state.snapshot() == (ABSENT, False)
 
 
 @pytest.mark.parametrize("value", ACCEPTED)
 def test_eager_scope_stores_the_value_as_given(value: object) -> None:
-    K._unset()
+    _state.unset()
     with K.eager_learning_phase_scope(value):
         assert K.learning_phase() is value
 
@@ -451,31 +453,31 @@ def test_eager_scope_restores_the_previous_value_when_the_flag_was_set() -> None
     K.deprecated_internal_set_learning_phase(0)
     with K.eager_learning_phase_scope(1):
         assert state() == (1, True)
-    assert K._snapshot() == (0, True)
+    assert _state.snapshot() == (0, True)
 
 
 @pytest.mark.parametrize("value", REJECTED)
 def test_eager_scope_rejects_invalid_values_with_a_bare_assertion_error(value: object) -> None:
-    K._unset()
+    _state.unset()
     with pytest.raises(AssertionError, match=r"^$"):
         K.eager_learning_phase_scope(value).__enter__()
-    assert K._snapshot() == (K.ABSENT, False)
+    assert _state.snapshot() == (ABSENT, False)
 
 
 @pytest.mark.usefixtures("unset")
 def test_eager_scope_exit_raises_key_error_when_the_phase_is_already_gone() -> None:
     with pytest.raises(KeyError), K.eager_learning_phase_scope(1):
         K.clear_session()
-    assert K._snapshot() == (K.ABSENT, False)
+    assert _state.snapshot() == (ABSENT, False)
 
 
 @pytest.mark.usefixtures("unset")
 def test_eager_scope_restores_zero_when_set_flag_survived_a_drop() -> None:
     K.deprecated_internal_set_learning_phase(1)
-    K._restore((K.ABSENT, True))  # what another thread's clear_session() leaves behind
+    _state.restore((ABSENT, True))  # what another thread's clear_session() leaves behind
     with K.eager_learning_phase_scope(1):
         pass
-    assert K._snapshot() == (0, True)
+    assert _state.snapshot() == (0, True)
 
 
 @pytest.mark.usefixtures("unset")
@@ -484,7 +486,7 @@ def test_eager_scope_inside_a_scope_restores_the_scope_value() -> None:
         with K.eager_learning_phase_scope(1):
             assert state() == (1, True)
         assert state() == (0, True)
-    assert K._snapshot() == (K.ABSENT, False)
+    assert _state.snapshot() == (ABSENT, False)
 
 
 # -- clear_session ---------------------------------------------------------------------------
@@ -493,7 +495,7 @@ def test_eager_scope_inside_a_scope_restores_the_scope_value() -> None:
 def test_clear_session_drops_the_phase_and_unsets_the_flag() -> None:
     K.deprecated_internal_set_learning_phase(1)
     K.clear_session()
-    assert K._snapshot() == (K.ABSENT, False)
+    assert _state.snapshot() == (ABSENT, False)
 
 
 def test_clear_session_resets_layer_names() -> None:
@@ -548,14 +550,14 @@ def test_in_train_phase_returns_non_callables_unchanged() -> None:
 def test_in_train_phase_without_training_follows_learning_phase(
     phase: object, expected: str
 ) -> None:
-    K._unset()
+    _state.unset()
     if phase is not None:
         K.deprecated_internal_set_learning_phase(phase)
     assert K.in_train_phase("x", "alt") == expected
 
 
 def test_in_train_phase_follows_the_eager_scope() -> None:
-    K._unset()
+    _state.unset()
     with K.eager_learning_phase_scope(1):
         assert K.in_train_phase("x", "alt") == "x"
 

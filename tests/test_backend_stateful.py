@@ -19,9 +19,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from pytest_learning_phase import _state
 from pytest_learning_phase import backend as K
-
-ABSENT = K.ABSENT
+from pytest_learning_phase._phase import ABSENT
 
 VALID = [0, 1, True, False, 0.0, 1.0, -0.0, np.int64(1), np.bool_(False), Fraction(1), Decimal(0)]
 INVALID = [2, -1, 0.5, float("nan"), "1", None, (1,), np.float32(0.5)]
@@ -42,14 +42,14 @@ class BackendStateMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.saved = K._snapshot()
-        K._unset()
+        self.saved = _state.snapshot()
+        _state.unset()
         self.phase: object = ABSENT
         self.is_set = False
         self.open_scopes: list[OpenScope] = []
 
     def teardown(self) -> None:
-        K._restore(self.saved)
+        _state.restore(self.saved)
 
     # -- the model --------------------------------------------------------------------
 
@@ -165,7 +165,7 @@ class BackendStateMachine(RuleBasedStateMachine):
 
     @invariant()
     def snapshot_matches_the_model(self) -> None:
-        stored, is_set = K._snapshot()
+        stored, is_set = _state.snapshot()
         assert (stored is self.phase, is_set) == (True, self.is_set)
 
 

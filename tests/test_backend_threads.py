@@ -7,15 +7,17 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from pytest_learning_phase import _state
 from pytest_learning_phase import backend as K
+from pytest_learning_phase._phase import ABSENT
 from tests._threads import run_in_thread
 
 
 @pytest.fixture(autouse=True)
 def _restore_backend_state() -> Iterator[None]:
-    snapshot = K._snapshot()
+    snapshot = _state.snapshot()
     yield
-    K._restore(snapshot)
+    _state.restore(snapshot)
 
 
 def read_state() -> tuple[object, bool]:
@@ -24,11 +26,11 @@ def read_state() -> tuple[object, bool]:
 
 def test_a_new_thread_starts_absent_and_unset() -> None:
     K.deprecated_internal_set_learning_phase(1)
-    assert run_in_thread(K._snapshot) == (K.ABSENT, False)
+    assert run_in_thread(_state.snapshot) == (ABSENT, False)
 
 
 def test_a_phase_set_in_another_thread_is_not_seen_here() -> None:
-    K._unset()
+    _state.unset()
 
     def set_train() -> tuple[object, bool]:
         K.deprecated_internal_set_learning_phase(1)
@@ -49,7 +51,7 @@ def test_a_scope_in_another_thread_does_not_touch_this_thread() -> None:
         with K.deprecated_internal_learning_phase_scope(1):
             return read_state()
 
-    assert (run_in_thread(scope_train), K._snapshot()) == ((1, True), (0, True))
+    assert (run_in_thread(scope_train), _state.snapshot()) == ((1, True), (0, True))
 
 
 class ThreadThatSetsTrain(threading.Thread):
@@ -85,7 +87,7 @@ def test_clear_session_drops_another_threads_phase_but_keeps_its_flag() -> None:
 def test_clear_session_unsets_the_calling_threads_flag() -> None:
     K.deprecated_internal_set_learning_phase(1)
     ThreadThatSetsTrain().state_after(K.clear_session)
-    assert K._snapshot() == (K.ABSENT, False)
+    assert _state.snapshot() == (ABSENT, False)
 
 
 def test_without_clear_session_another_threads_phase_survives() -> None:
@@ -95,4 +97,4 @@ def test_without_clear_session_another_threads_phase_survives() -> None:
 def test_clear_session_in_another_thread_drops_this_threads_phase() -> None:
     K.deprecated_internal_set_learning_phase(1)
     run_in_thread(K.clear_session)
-    assert K._snapshot() == (K.ABSENT, True)
+    assert _state.snapshot() == (ABSENT, True)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pytest_learning_phase import backend as K
+from pytest_learning_phase import _state
 from tests import _frameworks, _tf_oracle
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,9 +59,9 @@ def tf_keras_results() -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def _restore_backend_state() -> Iterator[None]:
-    snapshot = K._snapshot()
+    snapshot = _state.snapshot()
     yield
-    K._restore(snapshot)
+    _state.restore(snapshot)
 
 
 def run_reference(registry: dict[str, Any], name: str) -> Any:

@@ -116,7 +116,10 @@ def test_example_suite_header_names_the_backend_and_default_phase(
     result = pytester.runpytest_subprocess()
 
     result.stdout.fnmatch_lines(
-        ["learning-phase: *, backend: reference (default), default phase: unset (default)"]
+        [
+            "learning-phase: *, backend: reference (default), "
+            "default phase: unset (default), audit: off"
+        ]
     )
 
 
@@ -193,7 +196,8 @@ def test_quickstart_runs_as_the_page_shows(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(
         [
-            "learning-phase: *, backend: reference (default), default phase: unset (default)",
+            "learning-phase: *, backend: reference (default), "
+            "default phase: unset (default), audit: off",
             passed("test_first.py::test_dropout_drops_in_training"),
             passed("test_first.py::test_dropout_keeps_the_mean[test]"),
             passed("test_first.py::test_dropout_keeps_the_mean[train]"),
@@ -277,7 +281,7 @@ def test_ini_snippet_sets_the_default_phase(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             "learning-phase: *, backend: reference (ini learning_phase_backend), "
-            "default phase: 0 (test) (ini learning_phase = 0)"
+            "default phase: 0 (test) (ini learning_phase = 0), audit: off"
         ]
     )
 
@@ -286,7 +290,7 @@ def test_command_line_phase_overrides_the_ini_snippet(pytester: pytest.Pytester)
     result = run_snippet(pytester, "config", "--learning-phase=1")
 
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*default phase: 1 (train) (--learning-phase=1)"])
+    result.stdout.fnmatch_lines(["*default phase: 1 (train) (--learning-phase=1), audit: off"])
 
 
 @pytest.mark.parametrize(
@@ -334,7 +338,7 @@ def test_adapter_snippet_drives_its_framework(pytester: pytest.Pytester) -> None
     result.stdout.fnmatch_lines(
         [
             "learning-phase: *, backend: minifw (--learning-phase-backend), "
-            "default phase: unset (default)",
+            "default phase: unset (default), audit: off",
             passed("test_minifw.py::test_dropout_follows_the_phase[test]"),
             passed("test_minifw.py::test_dropout_follows_the_phase[train]"),
             passed("test_minifw.py::test_a_leak_is_reported"),

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from pytest_learning_phase import _state
 from pytest_learning_phase import backend as K
 from pytest_learning_phase.layers import (
     BatchNormalization,
@@ -23,10 +24,10 @@ from pytest_learning_phase.layers import (
 
 @pytest.fixture(autouse=True)
 def _restore_backend_state() -> Iterator[None]:
-    snapshot = K._snapshot()
-    K._unset()
+    snapshot = _state.snapshot()
+    _state.unset()
     yield
-    K._restore(snapshot)
+    _state.restore(snapshot)
 
 
 def exactly(message: str) -> str:

@@ -9,8 +9,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_learning_phase import backend
-from pytest_learning_phase._markers import InvalidPhaseError, normalize_phase
+from pytest_learning_phase import _state, backend
+from pytest_learning_phase._phase import InvalidPhaseError, normalize_phase
 
 numpy_scalars = st.one_of(
     st.integers(-3, 3).map(np.int64),
@@ -35,13 +35,13 @@ values = st.one_of(
 
 
 def _backend_accepts(value: object) -> bool:
-    snapshot = backend._snapshot()
+    snapshot = _state.snapshot()
     try:
         backend.deprecated_internal_set_learning_phase(value)
     except (ValueError, TypeError):
         return False
     finally:
-        backend._restore(snapshot)
+        _state.restore(snapshot)
     return True
 
 

@@ -42,6 +42,17 @@ def test_backend_import_needs_neither_pytest_nor_numpy() -> None:
     assert heavy == set()
 
 
+def test_assertions_import_needs_neither_pytest_nor_a_framework() -> None:
+    modules = _imported_modules("import pytest_learning_phase.assertions")
+    assert "pytest_learning_phase.assertions" in modules
+    heavy = {
+        name
+        for name in modules
+        if name.split(".")[0] in {"pytest", "_pytest", "numpy", "tensorflow", "tf_keras", "torch"}
+    }
+    assert heavy == set()
+
+
 def test_plugin_is_registered_under_the_name_learning_phase() -> None:
     entry_points = metadata.entry_points(group="pytest11")
     ours = [entry for entry in entry_points if entry.value == "pytest_learning_phase.plugin"]

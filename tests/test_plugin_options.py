@@ -97,11 +97,11 @@ def test_bad_ini_phase_is_a_usage_error_naming_file_value_and_allowed(
 def test_unknown_backend_is_a_usage_error_listing_every_offered_name(
     reference_suite: Suite,
 ) -> None:
-    result = reference_suite.pytester.runpytest("--learning-phase-backend=torch")
+    result = reference_suite.pytester.runpytest("--learning-phase-backend=mxnet")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            "ERROR: --learning-phase-backend=torch: unknown learning phase backend 'torch'; "
+            "ERROR: --learning-phase-backend=mxnet: unknown learning phase backend 'mxnet'; "
             "expected one of: reference, tf_keras"
         ]
     )
@@ -112,24 +112,28 @@ def test_unknown_backend_from_ini_names_the_ini_setting(reference_suite: Suite) 
     result = reference_suite.pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["ERROR: ini learning_phase_backend = jax: unknown learning phase backend 'jax'; *"]
+        [
+            "ERROR: ini option learning_phase_backend = 'jax' (in tox.ini): "
+            "unknown learning phase backend 'jax'; *"
+        ]
     )
 
 
 @pytest.mark.parametrize(
     ("arguments", "ini", "line"),
     [
-        ((), "", "backend: reference (default), default phase: unset (default)"),
+        ((), "", "backend: reference (default), default phase: unset (default), audit: off"),
         (
             ("--learning-phase=1",),
             "",
-            "backend: reference (default), default phase: 1 (train) (--learning-phase=1)",
+            "backend: reference (default), "
+            "default phase: 1 (train) (--learning-phase=1), audit: off",
         ),
         (
             (),
             "learning_phase = 0\nlearning_phase_backend = reference\n",
             "backend: reference (ini learning_phase_backend), "
-            "default phase: 0 (test) (ini learning_phase = 0)",
+            "default phase: 0 (test) (ini learning_phase = 0), audit: off",
         ),
     ],
 )
@@ -216,7 +220,7 @@ def test_unknown_backend_lists_the_names_a_conftest_adds(pytester: pytest.Pytest
             return {"toy": object, "jax": object}
         """
     )
-    result = pytester.runpytest("--learning-phase-backend=torch")
+    result = pytester.runpytest("--learning-phase-backend=mxnet")
     result.stderr.fnmatch_lines(["*expected one of: jax, reference, tf_keras, toy"])
 
 
@@ -231,8 +235,9 @@ def test_factory_returning_a_non_adapter_is_a_usage_error(pytester: pytest.Pytes
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            "ERROR: the factory of learning phase backend 'toy' returned 42, which lacks the "
-            "LearningPhaseAdapter methods (name, save_state, restore_state, set_phase, get_phase)"
+            "ERROR: --learning-phase-backend=toy: the factory of learning phase backend 'toy' "
+            "(from */conftest.py) returned 42, which lacks the LearningPhaseAdapter methods "
+            "(name, save_state, restore_state, set_phase, get_phase)"
         ]
     )
 
@@ -246,7 +251,10 @@ def test_two_plugins_offering_one_name_is_a_usage_error(pytester: pytest.Pyteste
     )
     result = pytester.runpytest()
     result.stderr.fnmatch_lines(
-        ["ERROR: learning phase backend 'reference' is offered by two plugins; rename one of them"]
+        [
+            "ERROR: learning phase backend 'reference' is offered by two plugins, "
+            "learning_phase and */conftest.py; rename one of them"
+        ]
     )
 
 

@@ -1,19 +1,19 @@
 """Backend adapters: how the plugin saves, sets, reads and restores a backend's phase.
 
 The plugin core talks to adapters only. An adapter for another framework is
-any object with the four methods of :class:`LearningPhaseAdapter` and a
-``name``; offer it through the ``pytest_learning_phase_backends`` hook.
+any object with a ``name`` and the four methods of :class:`LearningPhaseAdapter`;
+offer it through the ``pytest_learning_phase_backends`` hook. Optional
+methods add what the audit needs (:class:`ReadTracking`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-__all__ = ["LearningPhaseAdapter", "Phase", "builtin_backends"]
+from pytest_learning_phase._phase import Phase
 
-Phase = Literal[0, 1] | None
-"""A phase as the plugin speaks of it: ``0`` (test), ``1`` (train), ``None`` (unset)."""
+__all__ = ["LearningPhaseAdapter", "Phase", "ReadTracking", "builtin_backends"]
 
 
 @runtime_checkable
@@ -42,8 +42,26 @@ class LearningPhaseAdapter(Protocol):
         ...
 
 
+@runtime_checkable
+class ReadTracking(Protocol):
+    """Optional: an adapter that can tell whether code read the phase (for the audit).
+
+    An adapter without this method cannot tell, and the audit then counts
+    every test as one that read the phase.
+    """
+
+    def phase_read_counter(self) -> Callable[[], int]:
+        """Start counting reads of the phase; return a function giving the count so far.
+
+        Called once, when the audit starts, so an adapter may install whatever
+        observes the reads then (and only then). The count only has to grow
+        when the phase is read: the audit compares it before and after a test.
+        """
+        ...
+
+
 def builtin_backends() -> dict[str, Callable[[], LearningPhaseAdapter]]:
-    """Return the built-in backends by name; building ``tf_keras`` imports TensorFlow."""
+    """Return the built-in backends by name; building one imports its framework."""
     return {"reference": _make_reference_adapter, "tf_keras": _make_tf_keras_adapter}
 
 

@@ -2,45 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
-from pytest_learning_phase import backend
-from pytest_learning_phase.adapters import Phase
+from pytest_learning_phase import _state
+from pytest_learning_phase._phase import ABSENT, Phase
 
 __all__ = ["ReferenceAdapter"]
 
 
 class ReferenceAdapter:
-    """Drive the reference backend's per-thread state directly.
+    """Drive the reference backend's per-thread state (``_state``) directly.
 
     The plugin calls these around every test, so they touch the state object
-    themselves instead of going through the backend's helper functions.
+    themselves instead of going through the backend's public functions (which
+    would count as reads of the phase, and warn).
     """
 
     name: Final = "reference"
 
     def save_state(self) -> object:
         """Return (stored phase or absence, ``is_set``) of this thread."""
-        state = backend._THREAD.state
-        return state.phase, state.is_set
+        return _state.snapshot()
 
     def restore_state(self, state: object) -> None:
         """Restore a snapshot from :meth:`save_state`."""
-        backend._restore(state)  # type: ignore[arg-type]
+        _state.restore(state)  # type: ignore[arg-type]
 
     def set_phase(self, phase: Phase) -> None:
         """Set 0 or 1 as ``deprecated_internal_set_learning_phase`` does, or unset."""
         if phase is None:
-            state = backend._THREAD.state
-            state.phase = backend.ABSENT
-            state.is_set = False
+            _state.unset()
         else:
-            backend.deprecated_internal_set_learning_phase(phase)
+            _state.restore((phase, True))
 
     def get_phase(self) -> Phase:
         """Return ``None`` when nothing is stored and the flag is down, else 0 or 1."""
-        state = backend._THREAD.state
+        state = _state.THREAD.state
         stored_phase = state.phase
-        if stored_phase is backend.ABSENT:
+        if stored_phase is ABSENT:
             return 0 if state.is_set else None
         return 1 if stored_phase == 1 else 0
+
+    def phase_read_counter(self) -> Callable[[], int]:
+        """Return a function giving how often the phase was read so far (for the audit)."""
+        reads = _state.READS
+        return lambda: reads.count

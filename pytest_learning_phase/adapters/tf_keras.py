@@ -33,8 +33,7 @@ from typing import Any, Final
 
 import pytest
 
-from pytest_learning_phase.adapters import Phase
-from pytest_learning_phase.backend import ABSENT  # "no entry", as in the reference backend
+from pytest_learning_phase._phase import ABSENT, Phase
 
 __all__ = ["NOT_INSTALLED_MESSAGE", "TfKerasAdapter", "make_tf_keras_adapter"]
 
