@@ -11,6 +11,7 @@ from types import ModuleType
 import pytest
 
 TF_INSTALL_HINT = 'pip install "pytest-learning-phase[tf]" (tensorflow-cpu and tf-keras 2.21)'
+TORCH_INSTALL_HINT = 'pip install "pytest-learning-phase[torch]" (a CPU build of torch)'
 
 
 def running_in_ci() -> bool:
@@ -35,3 +36,22 @@ def require_tf_keras() -> ModuleType:
     import tf_keras
 
     return tf_keras
+
+
+def torch_is_installed() -> bool:
+    """Return whether ``torch`` can be found, without importing it."""
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def require_torch() -> ModuleType:
+    """Return ``torch``; skip the test (fail it under CI) when it is not installed."""
+    if not torch_is_installed():
+        message = f"torch is not installed: {TORCH_INSTALL_HINT}"
+        if running_in_ci():
+            pytest.fail(f"CI=true but {message}", pytrace=False)
+        pytest.skip(message)
+    import torch
+
+    return torch
