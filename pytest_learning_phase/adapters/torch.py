@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
-from pytest_learning_phase.adapters import Phase
+from pytest_learning_phase._phase import Phase
 
 if TYPE_CHECKING:
     import torch
