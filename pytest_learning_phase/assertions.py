@@ -1,20 +1,30 @@
 """Harness helpers: call a function in several learning phases and compare the results.
 
 The helpers drive the backend the pytest session chose (``--learning-phase-backend``),
-or the reference backend outside pytest. Results are compared leaf by leaf through
-nested dicts, lists and tuples; numeric leaves (numpy arrays, array-likes such as
-tensors, Python and numpy scalars) as :func:`numpy.testing.assert_allclose` does,
-anything else with ``==``. A failure is an :class:`AssertionError` whose message
-says where the results differ, and every helper frame is hidden from pytest's
-traceback, so it ends in the test that called the helper.
+or the reference backend outside pytest. ``fn`` may also be a ``torch.nn.Module``:
+each call then puts the model (every submodule) in the phase's mode and puts
+every flag back afterwards. Each result is snapshotted as it is returned (arrays
+copied, tensors converted to numpy, dicts, lists and tuples rebuilt), so a
+function that returns an object it changes in place is compared correctly.
+Results are compared leaf by leaf through nested dicts, lists and tuples; numeric
+leaves (numpy arrays, array-likes, Python and numpy scalars) as
+:func:`numpy.testing.assert_allclose` does, anything else with ``==``. A failure is
+an :class:`AssertionError` whose message says where the results differ, and every
+helper frame is hidden from pytest's traceback, so it ends in the test that called
+the helper.
 
-numpy is imported inside the functions that compare, never at import.
+numpy, torch and TensorFlow are never imported here at import: numpy is imported
+by the functions that compare, and tensors are recognised through ``sys.modules``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
+import contextlib
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from numbers import Real
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
 
 from pytest_learning_phase._phase import (
     ALLOWED_VALUES,
@@ -27,8 +37,11 @@ from pytest_learning_phase._phase import (
 from pytest_learning_phase.adapters._current import current_adapter
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     import numpy as np
     import numpy.typing as npt
+    import torch
 
     from pytest_learning_phase.adapters import LearningPhaseAdapter
 
@@ -38,8 +51,6 @@ __all__ = [
     "assert_phase_invariant",
     "run_in_phases",
 ]
-
-_T = TypeVar("_T")
 
 _MAX_DIFFERENCE_LINES: Final = 5
 _MAX_REPR_LENGTH: Final = 60
@@ -56,7 +67,7 @@ class _Tolerance(NamedTuple):
         return f"rtol={self.rtol!r}, atol={self.atol!r}"
 
 
-# -- Phases ------------------------------------------------------------------------
+# -- Arguments ---------------------------------------------------------------------
 
 
 def _phase_label(phase: Phase) -> str:
@@ -67,6 +78,12 @@ def _phase_label(phase: Phase) -> str:
 def _join(items: list[str]) -> str:
     """Join ``['a', 'b', 'c']`` as ``'a, b and c'``."""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _short_repr(value: object) -> str:
+    """Return ``repr(value)`` on one line, cut to a readable length."""
+    text = re.sub(r"\n\s*", " ", repr(value))
+    return text if len(text) <= _MAX_REPR_LENGTH else f"{text[: _MAX_REPR_LENGTH - 3]}..."
 
 
 def _normalize_phases(phases: object, helper: str, minimum: int) -> tuple[Phase, ...]:
@@ -86,53 +103,274 @@ def _normalize_phases(phases: object, helper: str, minimum: int) -> tuple[Phase,
     return normalized
 
 
+def _check_tolerance(helper: str, name: str, value: object) -> float:
+    """Return ``value`` if it is a real number >= 0; raise naming the helper and argument."""
+    message = f"{helper}: {name}={value!r}: expected a real number >= 0"
+    if isinstance(value, bool) or not isinstance(value, (int, float, Real)):
+        raise TypeError(message)
+    number = float(value)
+    if not number >= 0:  # NaN too
+        raise ValueError(message)
+    return value if isinstance(value, int) else number  # an int shows as given: atol=0
+
+
+def _tolerance(helper: str, rtol: object, atol: object, equal_nan: object) -> _Tolerance:
+    """Validate the tolerances as ``numpy.testing.assert_allclose`` takes them."""
+    numpy = sys.modules.get("numpy")
+    booleans = (bool, numpy.bool_) if numpy is not None else (bool,)
+    if not isinstance(equal_nan, booleans):
+        raise TypeError(f"{helper}: equal_nan={equal_nan!r}: expected True or False")
+    return _Tolerance(
+        _check_tolerance(helper, "rtol", rtol),
+        _check_tolerance(helper, "atol", atol),
+        bool(equal_nan),
+    )
+
+
+# -- Calling fn in a phase ---------------------------------------------------------
+
+
+class _Target(NamedTuple):
+    """What the helpers call: ``fn``, its name in messages, and the model if it is one."""
+
+    call: Callable[..., object]
+    name: str
+    module: torch.nn.Module | None
+
+
 def _describe_callable(fn: object) -> str:
-    """Name ``fn`` by its ``__qualname__``, or its ``repr`` (partials, callable objects)."""
+    """Name ``fn`` by its ``__qualname__``, else its one-line ``repr``, else ``Class(...)``."""
     qualname = getattr(fn, "__qualname__", None)
-    return qualname if isinstance(qualname, str) else repr(fn)
+    if isinstance(qualname, str):
+        return qualname
+    text = repr(fn)
+    return text if "\n" not in text else f"{type(fn).__name__}(...)"  # Sequential(...)
+
+
+def _target(helper: str, fn: object) -> _Target:
+    """Return what to call for ``fn``; raise ``TypeError`` naming the helper if it is neither."""
+    torch_module = sys.modules.get("torch")  # a model can exist only if torch was imported
+    module_class = getattr(getattr(torch_module, "nn", None), "Module", None)
+    if isinstance(module_class, type) and isinstance(fn, module_class):
+        model = cast("torch.nn.Module", fn)
+        return _Target(model, _describe_callable(model), model)
+    if not callable(fn):
+        raise TypeError(
+            f"{helper}: fn={_short_repr(fn)}: expected a callable or a torch.nn.Module, "
+            f"e.g. {helper}(model, x)"
+        )
+    return _Target(fn, _describe_callable(fn), None)
+
+
+@contextlib.contextmanager
+def _flags_kept(model: torch.nn.Module) -> Iterator[None]:
+    """Leave every submodule's ``training`` flag as it is, and put it back after the block."""
+    saved = [(module, module.training) for module in model.modules()]
+    try:
+        yield
+    finally:
+        for module, flag in saved:
+            if module.training is not flag:
+                module.training = flag
+
+
+def _mode(model: torch.nn.Module | None, phase: Phase) -> AbstractContextManager[object]:
+    """Put ``model`` in the phase's mode for a call (1: train, 0: eval, None: as it is)."""
+    if model is None:
+        return contextlib.nullcontext()
+    if phase is None:
+        return _flags_kept(model)
+    from pytest_learning_phase.adapters.torch import modules_in_mode
+
+    return modules_in_mode(model, phase == 1)
+
+
+def _add_note(error: BaseException, note: str) -> None:
+    """Add ``note`` under the error's message, as ``BaseException.add_note`` (3.11) does."""
+    if sys.version_info >= (3, 11):
+        error.add_note(note)
+    else:  # pytest shows __notes__ on 3.10 too (through the exceptiongroup backport)
+        notes = getattr(error, "__notes__", None)
+        # typeshed knows __notes__ from 3.11 only
+        setattr(error, "__notes__", [*(notes if isinstance(notes, list) else []), note])  # noqa: B010
 
 
 def _call_in_phase(
     adapter: LearningPhaseAdapter,
     phase: Phase,
-    fn: Callable[..., _T],
+    target: _Target,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
-) -> _T:
-    """Call ``fn`` with ``phase`` set; put the backend's whole state back afterwards."""
+    note: str,
+) -> object:
+    """Call ``fn`` with ``phase`` set; put the backend's state and the model's flags back.
+
+    Returns a snapshot of the result. An exception from ``fn`` propagates with
+    its traceback, and ``note`` (which phase, which helper) under its message.
+    """
     __tracebackhide__ = True
     state = adapter.save_state()
     try:
         adapter.set_phase(phase)
-        return fn(*args, **kwargs)
+        try:
+            with _mode(target.module, phase):
+                result = target.call(*args, **kwargs)
+        except Exception as error:
+            _add_note(error, note)
+            raise
+        return _snapshot(result)
     finally:
         adapter.restore_state(state)
 
 
 def _run(
     helper: str,
-    fn: Callable[..., _T],
+    target: _Target,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
-    phases: object,
-    minimum: int,
-) -> dict[Phase, _T]:
-    """Validate ``phases``, then call ``fn`` once in each, in order."""
+    phases: tuple[Phase, ...],
+) -> dict[Phase, Any]:
+    """Call ``fn`` once in each phase, in order; return the snapshots."""
     __tracebackhide__ = True
-    normalized = _normalize_phases(phases, helper, minimum)
     adapter = current_adapter()
-    results: dict[Phase, _T] = {}
-    for phase in normalized:  # a loop, not a comprehension: its frame would show (< 3.12)
-        results[phase] = _call_in_phase(adapter, phase, fn, args, kwargs)
+    results: dict[Phase, Any] = {}
+    for phase in phases:  # a loop, not a comprehension: its frame would show (< 3.12)
+        note = f"{helper}: {target.name} raised this in {_phase_label(phase)}"
+        if results:
+            note += f", after returning in {_join([_phase_label(done) for done in results])}"
+        results[phase] = _call_in_phase(adapter, phase, target, args, kwargs, note)
     return results
 
 
+# -- Snapshots ---------------------------------------------------------------------
+
+
+def _snapshot(value: object) -> object:
+    """Return ``value`` as it is now, so that later changes to it do not change the result.
+
+    numpy arrays are copied; torch tensors and TensorFlow tensors and variables
+    become numpy arrays (copies); dicts, lists and tuples (subclasses too) are
+    rebuilt around snapshots of their items; sets and bytearrays are copied.
+    Anything else is kept as it is: a deep copy may be costly, may fail, and
+    would make objects compared by identity unequal.
+    """
+    numpy = sys.modules.get("numpy")
+    torch = sys.modules.get("torch")
+    tensorflow = sys.modules.get("tensorflow")
+    array_types = _types(numpy, "ndarray")
+    torch_types = _types(torch, "Tensor")
+    tensorflow_types = _types(tensorflow, "Tensor", "Variable")
+
+    def snapshot(item: Any) -> object:
+        if isinstance(item, array_types):
+            return cast(Any, item).copy()
+        if isinstance(item, torch_types):
+            return _torch_to_numpy(item, torch)
+        if isinstance(item, tensorflow_types):
+            return _tensorflow_to_numpy(item)
+        if isinstance(item, Mapping):
+            return _rebuilt_mapping(item, {key: snapshot(entry) for key, entry in item.items()})
+        if isinstance(item, list):
+            return _rebuilt_list(item, [snapshot(entry) for entry in item])
+        if isinstance(item, tuple):
+            return _rebuilt_tuple(item, [snapshot(entry) for entry in item])
+        if isinstance(item, (set, bytearray)):
+            return item.copy()
+        return item
+
+    return snapshot(value)
+
+
+def _types(module: object, *names: str) -> tuple[type, ...]:
+    """Return the classes ``module.<name>`` that exist (none if the module is not loaded)."""
+    found = (getattr(module, name, None) for name in names)
+    return tuple(cls for cls in found if isinstance(cls, type))
+
+
+def _torch_to_numpy(tensor: Any, torch: Any) -> object:
+    """Return a copy of ``tensor`` as a numpy array (detached, on the CPU).
+
+    numpy has no bfloat16 or float8: those become float32, which holds their values exactly.
+    A sparse tensor becomes a dense array.
+    """
+    if tensor.layout != torch.strided:
+        tensor = tensor.to_dense()
+    if tensor.is_floating_point() and tensor.dtype not in (
+        torch.float16,
+        torch.float32,
+        torch.float64,
+    ):
+        tensor = tensor.detach().to(torch.float32)
+    return tensor.numpy(force=True).copy()
+
+
+def _tensorflow_to_numpy(value: Any) -> object:
+    """Return a copy of an eager TensorFlow tensor or variable as a numpy array.
+
+    ``value.numpy()``, not ``numpy.array(value)``: a variable's ``__array__`` takes
+    no ``copy`` keyword, which numpy 2 warns about. A symbolic tensor (inside a
+    ``tf.function``) has no value yet and is kept as it is.
+    """
+    import numpy as np
+
+    if not callable(getattr(value, "numpy", None)):
+        return value
+    try:
+        return np.array(value.numpy())
+    except (NotImplementedError, AttributeError, ValueError):  # symbolic: no value yet
+        return value
+
+
+def _rebuilt_mapping(original: Mapping[Any, Any], items: dict[Any, Any]) -> Mapping[Any, Any]:
+    """Return ``items`` in ``original``'s type when it is a dict subclass, else a dict."""
+    if type(original) is dict or not isinstance(original, dict):
+        return items
+    import copy
+
+    try:
+        rebuilt = copy.copy(original)
+        rebuilt.update(items)
+    except Exception:  # a subclass that cannot be copied: the items are what is compared
+        return items
+    return rebuilt
+
+
+def _rebuilt_list(original: list[Any], items: list[Any]) -> list[Any]:
+    """Return ``items`` in ``original``'s type (a list subclass is copied, then filled)."""
+    if type(original) is list:
+        return items
+    import copy
+
+    try:
+        rebuilt = copy.copy(original)
+        rebuilt[:] = items
+    except Exception:
+        return items
+    return rebuilt
+
+
+def _rebuilt_tuple(original: tuple[Any, ...], items: list[Any]) -> tuple[Any, ...]:
+    """Return ``items`` in ``original``'s type: a tuple, named tuple or struct sequence."""
+    cls = type(original)
+    if cls is tuple:
+        return tuple(items)
+    try:
+        make = getattr(cls, "_make", None)  # a named tuple
+        rebuilt: tuple[Any, ...] = make(items) if callable(make) else cls(items)
+    except Exception:
+        return tuple(items)
+    return rebuilt
+
+
+# -- run_in_phases --------------------------------------------------------------
+
+
 def run_in_phases(
-    fn: Callable[..., _T],
+    fn: Callable[..., object],
     *args: Any,
     phases: Iterable[object] = (0, 1),
     **kwargs: Any,
-) -> dict[Phase, _T]:
+) -> dict[Phase, Any]:
     """Call ``fn(*args, **kwargs)`` once per phase; return ``{phase: result}`` in that order.
 
     Each call runs with the phase set (``None``: unset, as after ``clear_session()``)
@@ -140,6 +378,17 @@ def run_in_phases(
     also when ``fn`` raises. ``phases`` takes 0, 1, None or any value
     ``set_learning_phase`` accepts (``True`` is phase 1), each phase once; it is the
     only keyword this helper keeps, every other one goes to ``fn``.
+
+    ``fn`` may be a ``torch.nn.Module``: in phase 1 the model and every submodule
+    are in train mode for the call, in phase 0 in eval mode, and in phase unset
+    their flags are left as they are; afterwards every flag is as it was, also
+    when the call raised.
+
+    Each result is the value as ``fn`` returned it: numpy arrays are copied, torch
+    and TensorFlow tensors and variables become numpy arrays, and dicts, lists and
+    tuples are rebuilt around copies of their items; any other object is kept
+    as it is (not copied). An exception from ``fn`` propagates with a note that
+    says in which phase it was raised.
 
     For example:
 
@@ -151,15 +400,13 @@ def run_in_phases(
     (True, False)
     """
     __tracebackhide__ = True
-    return _run("run_in_phases", fn, args, kwargs, phases, minimum=1)
+    helper = "run_in_phases"
+    target = _target(helper, fn)
+    normalized = _normalize_phases(phases, helper, minimum=1)
+    return _run(helper, target, args, kwargs, normalized)
 
 
 # -- Comparison --------------------------------------------------------------------
-
-
-def _short_repr(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= _MAX_REPR_LENGTH else f"{text[: _MAX_REPR_LENGTH - 3]}..."
 
 
 def _is_array_like(value: object) -> bool:
@@ -177,6 +424,28 @@ def _element(array: npt.NDArray[Any], index: tuple[int, ...]) -> str:
     if _is_numeric(array):
         return str(value)
     return _short_repr(value.item() if hasattr(value, "item") else value)
+
+
+def _mixed_dtype_values(
+    reference: npt.NDArray[Any],
+    other: npt.NDArray[Any],
+    index: tuple[int, ...],
+    labels: tuple[str, str],
+) -> str:
+    """Format two numbers of different dtypes in the dtype both convert to, with their dtypes.
+
+    Each number printed in its own dtype's shortest form would hide the difference:
+    float16 0.1 and float64 0.1 both print as ``0.1``; in float64 the first is
+    ``0.0999755859375``.
+    """
+    import numpy as np
+
+    common = np.result_type(reference.dtype, other.dtype)
+    first, second = labels
+    return (
+        f"{common.type(reference[index])} ({first}, {reference.dtype}) vs "
+        f"{common.type(other[index])} ({second}, {other.dtype})"
+    )
 
 
 def _format_index(index: tuple[int, ...]) -> str:
@@ -227,7 +496,10 @@ def _compare_arrays(
     ranking = np.where(mismatch, np.where(np.isnan(difference), np.inf, difference), -1.0)
     index = tuple(int(i) for i in np.unravel_index(int(np.argmax(ranking)), reference.shape))
     largest = f"{float(difference[index]):.6g}"
-    values = f"{_element(reference, index)} ({first}) vs {_element(other, index)} ({second})"
+    if reference.dtype == other.dtype:
+        values = f"{_element(reference, index)} ({first}) vs {_element(other, index)} ({second})"
+    else:
+        values = _mixed_dtype_values(reference, other, index, labels)
     if reference.ndim == 0:
         return f"{values}, abs difference {largest} ({tolerance})"
     return (
@@ -311,21 +583,38 @@ def _format_differences(lines: list[str]) -> str:
 # -- Assertions --------------------------------------------------------------------
 
 
+def _compared(
+    helper: str,
+    fn: Callable[..., object],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    phases: Iterable[object],
+    tolerances: tuple[object, object, object],
+) -> tuple[_Target, dict[Phase, Any], _Tolerance]:
+    """Validate every argument of a comparing helper, then call ``fn`` in each phase."""
+    __tracebackhide__ = True
+    target = _target(helper, fn)
+    normalized = _normalize_phases(phases, helper, minimum=2)
+    tolerance = _tolerance(helper, *tolerances)
+    return target, _run(helper, target, args, kwargs, normalized), tolerance
+
+
 def assert_phase_invariant(
-    fn: Callable[..., _T],
+    fn: Callable[..., object],
     *args: Any,
     phases: Iterable[object] = (0, 1),
     rtol: float = 1e-7,
     atol: float = 0,
     equal_nan: bool = True,
     **kwargs: Any,
-) -> dict[Phase, _T]:
+) -> dict[Phase, Any]:
     """Assert that ``fn(*args, **kwargs)`` gives the same result in every phase.
 
-    Calls ``fn`` as :func:`run_in_phases` does and compares each phase's result with
-    the first phase's (the ``desired`` of ``numpy.testing.assert_allclose``).
-    ``phases`` (at least two), ``rtol``, ``atol`` and ``equal_nan`` are the helper's;
-    every other keyword goes to ``fn``. Returns ``{phase: result}``.
+    Calls ``fn`` (a callable or a ``torch.nn.Module``) as :func:`run_in_phases`
+    does and compares each phase's result with the first phase's (the ``desired``
+    of ``numpy.testing.assert_allclose``). ``phases`` (at least two), ``rtol``,
+    ``atol`` (real numbers >= 0) and ``equal_nan`` are the helper's; every other
+    keyword goes to ``fn``. Returns ``{phase: result}``.
 
     For example (``training=False`` goes to the layer, which then ignores the phase):
 
@@ -336,15 +625,16 @@ def assert_phase_invariant(
     """
     __tracebackhide__ = True
     helper = "assert_phase_invariant"
-    results = _run(helper, fn, args, kwargs, phases, minimum=2)
-    tolerance = _Tolerance(rtol, atol, equal_nan)
+    target, results, tolerance = _compared(
+        helper, fn, args, kwargs, phases, (rtol, atol, equal_nan)
+    )
     reference_phase, *other_phases = results
     for phase in other_phases:
         labels = PHASE_IDS[reference_phase], PHASE_IDS[phase]
         lines = _differences(results[reference_phase], results[phase], "result", labels, tolerance)
         if lines:
             raise AssertionError(
-                f"{helper}: {_describe_callable(fn)} gave different results in "
+                f"{helper}: {target.name} gave different results in "
                 f"{_phase_label(reference_phase)} and {_phase_label(phase)}\n"
                 f"{_format_differences(lines)}"
             )
@@ -352,20 +642,21 @@ def assert_phase_invariant(
 
 
 def assert_phase_dependent(
-    fn: Callable[..., _T],
+    fn: Callable[..., object],
     *args: Any,
     phases: Iterable[object] = (0, 1),
     rtol: float = 1e-7,
     atol: float = 0,
     equal_nan: bool = True,
     **kwargs: Any,
-) -> dict[Phase, _T]:
+) -> dict[Phase, Any]:
     """Assert that ``fn(*args, **kwargs)`` does not give the same result in every phase.
 
     The opposite of :func:`assert_phase_invariant`: it fails when every phase's
-    result matches the first phase's within the tolerances. ``phases`` (at least
-    two), ``rtol``, ``atol`` and ``equal_nan`` are the helper's; every other keyword
-    goes to ``fn``. Returns ``{phase: result}``.
+    result matches the first phase's within the tolerances. ``fn`` is a callable
+    or a ``torch.nn.Module``; ``phases`` (at least two), ``rtol``, ``atol`` and
+    ``equal_nan`` are the helper's; every other keyword goes to ``fn``. Returns
+    ``{phase: result}``.
 
     For example:
 
@@ -377,33 +668,35 @@ def assert_phase_dependent(
     """
     __tracebackhide__ = True
     helper = "assert_phase_dependent"
-    results = _run(helper, fn, args, kwargs, phases, minimum=2)
-    tolerance = _Tolerance(rtol, atol, equal_nan)
+    target, results, tolerance = _compared(
+        helper, fn, args, kwargs, phases, (rtol, atol, equal_nan)
+    )
     reference_phase, *other_phases = results
     for phase in other_phases:
         labels = PHASE_IDS[reference_phase], PHASE_IDS[phase]
         if _differences(results[reference_phase], results[phase], "result", labels, tolerance):
             return results
     raise AssertionError(
-        f"{helper}: {_describe_callable(fn)} gave the same result in "
+        f"{helper}: {target.name} gave the same result in "
         f"{_join([_phase_label(phase) for phase in results])} ({tolerance})"
     )
 
 
 def assert_deterministic_in_inference(
-    fn: Callable[..., _T],
+    fn: Callable[..., object],
     *args: Any,
     rtol: float = 1e-7,
     atol: float = 0,
     equal_nan: bool = True,
     **kwargs: Any,
-) -> _T:
+) -> Any:
     """Assert that two calls of ``fn(*args, **kwargs)`` in phase 0 (test) give equal results.
 
-    Catches noise or state updates that leak into inference. ``rtol``, ``atol`` and
+    Catches noise or state updates that leak into inference. ``fn`` is a callable
+    or a ``torch.nn.Module`` (in eval mode for both calls). ``rtol``, ``atol`` and
     ``equal_nan`` are the helper's (as in ``numpy.testing.assert_allclose``, the
     first call's result being the desired one); every other keyword goes to ``fn``.
-    Returns the first call's result.
+    Returns the first call's result, snapshotted as :func:`run_in_phases` does.
 
     For example:
 
@@ -413,14 +706,31 @@ def assert_deterministic_in_inference(
     """
     __tracebackhide__ = True
     helper = "assert_deterministic_in_inference"
+    target = _target(helper, fn)
+    tolerance = _tolerance(helper, rtol, atol, equal_nan)
     adapter = current_adapter()
-    first = _call_in_phase(adapter, 0, fn, args, kwargs)
-    second = _call_in_phase(adapter, 0, fn, args, kwargs)
-    tolerance = _Tolerance(rtol, atol, equal_nan)
+    in_test = _phase_label(0)
+    first = _call_in_phase(
+        adapter,
+        0,
+        target,
+        args,
+        kwargs,
+        f"{helper}: {target.name} raised this in the first call in {in_test}",
+    )
+    second = _call_in_phase(
+        adapter,
+        0,
+        target,
+        args,
+        kwargs,
+        f"{helper}: {target.name} raised this in the second call in {in_test}, "
+        "after returning in the first",
+    )
     lines = _differences(first, second, "result", ("first call", "second call"), tolerance)
     if lines:
         raise AssertionError(
-            f"{helper}: {_describe_callable(fn)} gave different results in two calls in "
-            f"{_phase_label(0)}\n{_format_differences(lines)}"
+            f"{helper}: {target.name} gave different results in two calls in "
+            f"{in_test}\n{_format_differences(lines)}"
         )
     return first

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import subprocess
 import sys
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
@@ -24,13 +27,20 @@ from pytest_learning_phase.assertions import (
     assert_phase_invariant,
     run_in_phases,
 )
-from tests._frameworks import require_tf_keras
+from tests._frameworks import require_tf_keras, require_torch
 
 ALLOWED = "expected 0, 1 or None (a value set_learning_phase accepts, or None for unset)"
 TOLERANCE = "(rtol=1e-07, atol=0)"
 INVARIANT_HEAD = (
     "assert_phase_invariant: {name} gave different results in phase 0 (test) and phase 1 (train)"
 )
+HELPERS = [
+    run_in_phases,
+    assert_phase_invariant,
+    assert_phase_dependent,
+    assert_deterministic_in_inference,
+]
+HELPERS_WITH_TOLERANCES = HELPERS[1:]
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +64,11 @@ def starting_phase(value: object) -> Iterator[None]:
         yield
     finally:
         adapter.restore_state(state)
+
+
+def notes(error: BaseException) -> object:
+    """Return the notes added under an exception's message (``add_note``), or None."""
+    return getattr(error, "__notes__", None)
 
 
 def observed_state() -> tuple[object, type, bool]:
@@ -139,6 +154,32 @@ class MovingMeanUpdatedInInference:
         output = x - self.moving_mean
         self.moving_mean = 0.5 * self.moving_mean + 0.5 * float(x.mean())
         return output
+
+
+class Accumulator:
+    """Return the same array on every call, after adding 1 to it in place in training."""
+
+    def __init__(self) -> None:
+        self.total = np.zeros(2)
+
+    def __call__(self) -> np.ndarray:
+        if backend.learning_phase():
+            self.total += 1.0
+        return self.total
+
+    def __repr__(self) -> str:
+        return "Accumulator()"
+
+
+class Pair(NamedTuple):
+    """A named tuple, rebuilt as itself."""
+
+    first: Any
+    second: Any
+
+
+class TaggedList(list):  # type: ignore[type-arg]
+    """A list subclass, rebuilt as itself."""
 
 
 class ArrayLike:
@@ -234,7 +275,7 @@ def test_run_in_phases_restores_the_state_it_found(initial: object) -> None:
 def test_run_in_phases_restores_the_state_when_fn_raises(initial: object) -> None:
     with starting_phase(initial):
         before = observed_state()
-        with pytest.raises(RuntimeError, match=r"^boom in training$"):
+        with pytest.raises(RuntimeError, match=r"^boom in training\n"):
             run_in_phases(fail_in_training, phases=(0, 1))
         assert observed_state() == before
 
@@ -331,14 +372,16 @@ def test_comparing_helpers_name_themselves_in_bad_phase_messages(helper: Any) ->
 # -- assert_phase_invariant --
 
 
-def test_assert_phase_invariant_passes_and_returns_the_results() -> None:
+def test_assert_phase_invariant_passes_and_returns_copies_of_the_results() -> None:
     x = np.arange(6.0)
 
     results = assert_phase_invariant(identity, x)
 
     assert list(results) == [0, 1]
-    assert results[0] is x
-    assert results[1] is x
+    np.testing.assert_array_equal(results[0], x)
+    np.testing.assert_array_equal(results[1], x)
+    assert results[0] is not x
+    assert results[1] is not x
 
 
 def test_assert_phase_invariant_reports_where_arrays_differ() -> None:
@@ -662,10 +705,13 @@ def test_assert_phase_dependent_follows_equal_nan(equal_nan: bool) -> None:
 # -- assert_deterministic_in_inference --
 
 
-def test_assert_deterministic_in_inference_passes_and_returns_the_first_result() -> None:
+def test_assert_deterministic_in_inference_passes_and_returns_a_copy_of_the_first_result() -> None:
     x = np.arange(3.0)
 
-    assert assert_deterministic_in_inference(drop_every_other_in_training, x) is x
+    result = assert_deterministic_in_inference(drop_every_other_in_training, x)
+
+    np.testing.assert_array_equal(result, x)
+    assert result is not x
 
 
 def test_assert_deterministic_in_inference_reports_a_state_update_in_inference() -> None:
@@ -707,6 +753,303 @@ def test_assert_deterministic_in_inference_passes_other_keywords_to_fn() -> None
     assert assert_deterministic_in_inference(dict, phases=(0, 1)) == {"phases": (0, 1)}
 
 
+# -- Each phase's result is a snapshot --
+
+
+def test_run_in_phases_shows_each_phases_own_value_of_an_array_changed_in_place() -> None:
+    results = run_in_phases(Accumulator(), phases=(0, 1, None))
+
+    np.testing.assert_array_equal(results[0], [0.0, 0.0])
+    np.testing.assert_array_equal(results[1], [1.0, 1.0])
+    np.testing.assert_array_equal(results[None], [1.0, 1.0])
+
+
+def test_assert_phase_invariant_fails_on_an_array_changed_in_place_in_training() -> None:
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(Accumulator())
+
+    assert str(excinfo.value) == (
+        f"{INVARIANT_HEAD.format(name='Accumulator()')}\n"
+        "  at result: max abs difference 1 at index (0,): 0.0 (test) vs 1.0 (train); "
+        f"2 of 2 elements differ {TOLERANCE}"
+    )
+
+
+def test_assert_phase_dependent_passes_on_an_array_changed_in_place_in_training() -> None:
+    assert_phase_dependent(Accumulator())
+
+
+def test_assert_deterministic_in_inference_fails_on_an_array_changed_in_place() -> None:
+    total = np.zeros(1)
+
+    def add_one() -> np.ndarray:
+        total[0] += 1.0
+        return total
+
+    with pytest.raises(AssertionError, match=r"1\.0 \(first call\) vs 2\.0 \(second call\)"):
+        assert_deterministic_in_inference(add_one)
+
+
+def test_run_in_phases_snapshots_arrays_inside_dicts_lists_and_tuples() -> None:
+    accumulator = Accumulator()
+
+    def nested() -> dict[str, Any]:
+        total = accumulator()
+        return {"total": [total, (total, {"again": total})]}
+
+    results = run_in_phases(nested)
+
+    zeros, ones = np.zeros(2), np.ones(2)
+    np.testing.assert_equal(results[0], {"total": [zeros, (zeros, {"again": zeros})]})
+    np.testing.assert_equal(results[1], {"total": [ones, (ones, {"again": ones})]})
+
+
+def test_run_in_phases_snapshots_a_list_that_fn_fills_in_place() -> None:
+    history: list[object] = []
+
+    def append_phase() -> list[object]:
+        history.append(backend.learning_phase())
+        return history
+
+    assert run_in_phases(append_phase) == {0: [0], 1: [0, 1]}
+
+
+def test_run_in_phases_snapshots_a_set_that_fn_fills_in_place() -> None:
+    seen: set[object] = set()
+
+    def add_phase() -> set[object]:
+        seen.add(backend.learning_phase())
+        return seen
+
+    assert run_in_phases(add_phase) == {0: {0}, 1: {0, 1}}
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        Pair(np.zeros(1), [np.zeros(1)]),
+        OrderedDict(b=np.zeros(1), a=1),
+        defaultdict(list, a=[np.zeros(1)]),
+        TaggedList([np.zeros(1)]),
+    ],
+    ids=["named-tuple", "OrderedDict", "defaultdict", "list-subclass"],
+)
+def test_snapshots_keep_the_type_of_containers(result: Any) -> None:
+    snapshot = run_in_phases(lambda: result, phases=(0,))[0]
+
+    assert type(snapshot) is type(result)
+    assert snapshot is not result
+    np.testing.assert_equal(snapshot, result)
+
+
+def test_snapshots_keep_a_defaultdicts_default() -> None:
+    counts: defaultdict[str, list[int]] = defaultdict(list)
+
+    snapshot = run_in_phases(lambda: counts, phases=(0,))[0]
+
+    assert snapshot["new"] == []
+
+
+def test_snapshots_rebuild_a_read_only_mapping_as_a_dict() -> None:
+    values = {"x": np.zeros(1)}
+
+    snapshot = run_in_phases(lambda: MappingProxyType(values), phases=(0,))[0]
+
+    assert type(snapshot) is dict
+    np.testing.assert_equal(snapshot, values)
+
+
+def test_run_in_phases_keeps_objects_that_are_neither_arrays_nor_containers() -> None:
+    class Box:
+        phase: object = None
+
+    box = Box()
+
+    def fill() -> Box:
+        box.phase = backend.learning_phase()
+        return box
+
+    results = run_in_phases(fill)
+
+    assert results[0] is box
+    assert results[1] is box
+
+
+# -- Bad arguments --
+
+
+@pytest.mark.parametrize("helper", HELPERS, ids=lambda helper: helper.__name__)
+@pytest.mark.parametrize(
+    ("fn", "shown"),
+    [
+        (5, "5"),
+        (None, "None"),
+        (np.ones((3, 3)), "array([[1., 1., 1.], [1., 1., 1.], [1., 1., 1.]])"),
+        ("x" * 100, f"'{'x' * 56}..."),
+    ],
+    ids=["int", "None", "array", "long-repr"],
+)
+def test_helpers_reject_fn_that_is_not_callable(helper: Any, fn: object, shown: str) -> None:
+    name = helper.__name__
+
+    with pytest.raises(TypeError) as excinfo:
+        helper(fn)
+
+    assert str(excinfo.value) == (
+        f"{name}: fn={shown}: expected a callable or a torch.nn.Module, e.g. {name}(model, x)"
+    )
+
+
+@pytest.mark.parametrize("helper", HELPERS_WITH_TOLERANCES, ids=lambda helper: helper.__name__)
+@pytest.mark.parametrize(
+    ("arguments", "error", "problem"),
+    [
+        ({"rtol": "x"}, TypeError, "rtol='x': expected a real number >= 0"),
+        ({"atol": None}, TypeError, "atol=None: expected a real number >= 0"),
+        ({"rtol": True}, TypeError, "rtol=True: expected a real number >= 0"),
+        ({"atol": 1j}, TypeError, "atol=1j: expected a real number >= 0"),
+        ({"atol": -1e-06}, ValueError, "atol=-1e-06: expected a real number >= 0"),
+        ({"rtol": float("nan")}, ValueError, "rtol=nan: expected a real number >= 0"),
+        ({"equal_nan": "no"}, TypeError, "equal_nan='no': expected True or False"),
+    ],
+    ids=["str", "None", "bool", "complex", "negative", "nan", "equal_nan"],
+)
+def test_helpers_reject_bad_tolerances_naming_the_helper_and_the_argument(
+    helper: Any, arguments: dict[str, object], error: type[Exception], problem: str
+) -> None:
+    calls: list[object] = []
+
+    with pytest.raises(error) as excinfo:
+        helper(calls.append, "called", **arguments)
+
+    assert str(excinfo.value) == f"{helper.__name__}: {problem}"
+    assert calls == []
+
+
+def test_tolerances_accept_numpy_numbers_and_show_them_as_floats() -> None:
+    fn = results_by_phase(2.0, 2.5)
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(fn, rtol=np.float32(0.125), atol=np.int64(0), equal_nan=np.True_)  # type: ignore[arg-type]
+
+    assert str(excinfo.value).endswith("abs difference 0.5 (rtol=0.125, atol=0.0)")
+
+
+# -- An error raised by fn --
+
+
+def test_an_error_in_one_phase_keeps_its_type_and_message_and_says_which_phase() -> None:
+    with pytest.raises(RuntimeError) as excinfo:
+        run_in_phases(fail_in_training)
+
+    assert str(excinfo.value) == "boom in training"
+    assert notes(excinfo.value) == [
+        "run_in_phases: fail_in_training raised this in phase 1 (train), "
+        "after returning in phase 0 (test)"
+    ]
+
+
+def test_an_error_keeps_its_traceback_into_fn() -> None:
+    with pytest.raises(RuntimeError) as excinfo:
+        assert_phase_invariant(fail_in_training)
+
+    assert excinfo.traceback[-1].name == "fail_in_training"
+
+
+def test_an_error_in_the_first_phase_names_only_that_phase() -> None:
+    with pytest.raises(RuntimeError) as excinfo:
+        assert_phase_invariant(fail_in_training, phases=(1, 0))
+
+    assert notes(excinfo.value) == [
+        "assert_phase_invariant: fail_in_training raised this in phase 1 (train)"
+    ]
+
+
+def test_an_error_after_two_phases_names_the_phases_that_returned() -> None:
+    with pytest.raises(RuntimeError) as excinfo:
+        assert_phase_dependent(fail_in_training, phases=(None, 0, 1))
+
+    assert notes(excinfo.value) == [
+        "assert_phase_dependent: fail_in_training raised this in phase 1 (train), "
+        "after returning in phase unset and phase 0 (test)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("failing_call", "note"),
+    [
+        (1, "raised this in the first call in phase 0 (test)"),
+        (2, "raised this in the second call in phase 0 (test), after returning in the first"),
+    ],
+    ids=["first", "second"],
+)
+def test_assert_deterministic_in_inference_says_which_call_raised(
+    failing_call: int, note: str
+) -> None:
+    calls = iter(range(1, 3))
+
+    def fail_in_one_call() -> None:
+        if next(calls) == failing_call:
+            raise KeyError("cache")
+
+    with pytest.raises(KeyError) as excinfo:
+        assert_deterministic_in_inference(fail_in_one_call)
+
+    assert notes(excinfo.value) == [
+        f"assert_deterministic_in_inference: {fail_in_one_call.__qualname__} {note}"
+    ]
+
+
+def test_an_outcome_of_pytest_raised_in_fn_gets_no_note() -> None:
+    def skip() -> None:
+        pytest.skip("not on this machine")
+
+    with pytest.raises(pytest.skip.Exception) as excinfo:
+        run_in_phases(skip)
+
+    assert not hasattr(excinfo.value, "__notes__")
+
+
+# -- Numbers of different dtypes --
+
+
+def test_a_float16_against_a_float64_shows_both_with_enough_digits_and_their_dtypes() -> None:
+    fn = results_by_phase(np.float16(0.1), 0.1)
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(fn)
+
+    assert str(excinfo.value) == (
+        f"{INVARIANT_HEAD.format(name=fn.__qualname__)}\n"
+        "  at result: 0.0999755859375 (test, float16) vs 0.1 (train, float64), "
+        f"abs difference 2.44141e-05 {TOLERANCE}"
+    )
+
+
+def test_arrays_of_different_dtypes_show_the_values_in_the_common_dtype() -> None:
+    fn = results_by_phase(np.array([1, 2], "int32"), np.array([1.5, 2.0]))
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(fn)
+
+    assert str(excinfo.value) == (
+        f"{INVARIANT_HEAD.format(name=fn.__qualname__)}\n"
+        "  at result: max abs difference 0.5 at index (0,): 1.0 (test, int32) vs "
+        f"1.5 (train, float64); 1 of 2 elements differ {TOLERANCE}"
+    )
+
+
+def test_numbers_of_the_same_dtype_are_shown_without_it() -> None:
+    fn = results_by_phase(np.float32(0.1), np.float32(0.2))
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(fn)
+
+    assert str(excinfo.value).splitlines()[1] == (
+        f"  at result: 0.1 (test) vs 0.2 (train), abs difference 0.1 {TOLERANCE}"
+    )
+
+
 # -- On the real tf_keras backend --
 
 
@@ -719,6 +1062,33 @@ def tf_keras_backend() -> Iterator[Any]:
     previous = set_current_adapter(make_tf_keras_adapter())
     yield tf_keras
     set_current_adapter(previous)
+
+
+def test_run_in_phases_gives_tf_keras_tensors_as_numpy_arrays(tf_keras_backend: Any) -> None:
+    dropout = tf_keras_backend.layers.Dropout(0.5, seed=1)
+
+    results = run_in_phases(dropout, np.ones((2, 2), dtype="float32"))
+
+    assert type(results[0]) is np.ndarray
+    assert type(results[1]) is np.ndarray
+
+
+def test_tf_keras_moving_mean_fails_assert_phase_invariant(tf_keras_backend: Any) -> None:
+    norm = tf_keras_backend.layers.BatchNormalization()
+    x = np.arange(12.0, dtype="float32").reshape(4, 3)
+
+    def moving_mean_after_a_call() -> object:
+        norm(x)
+        return norm.moving_mean  # one tf.Variable, updated in place in training only
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(moving_mean_after_a_call)
+
+    assert str(excinfo.value) == (
+        f"{INVARIANT_HEAD.format(name=moving_mean_after_a_call.__qualname__)}\n"
+        "  at result: max abs difference 0.065 at index (2,): 0.0 (test) vs 0.065 (train); "
+        f"3 of 3 elements differ {TOLERANCE}"
+    )
 
 
 def test_run_in_phases_drives_tf_keras_when_it_is_the_active_backend(tf_keras_backend: Any) -> None:
@@ -769,6 +1139,171 @@ def test_tf_keras_dropout_fails_assert_phase_invariant_on_its_tensors(
         r"[02]\.0 \(train\); 64 of 64 elements differ \(rtol=1e-07, atol=0\)",
         line,
     )
+
+
+# -- A torch.nn.Module in place of fn --
+
+
+@pytest.fixture
+def torch() -> Any:
+    """Return ``torch``: skip without it, fail under CI."""
+    return require_torch()
+
+
+def every_flag(model: Any) -> list[bool]:
+    """Return the ``training`` flag of the model and each submodule, in ``modules()`` order."""
+    return [module.training for module in model.modules()]
+
+
+def flag_recorder(torch: Any, fail_when: str | None = None) -> Any:
+    """Return a model whose call returns every flag as it sees them; one submodule is in eval.
+
+    ``fail_when`` ("train", "eval" or "always"): raise in that mode, after
+    flipping a submodule, as a buggy forward might.
+    """
+
+    class FlagRecorder(torch.nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.5))
+
+        def forward(self) -> list[bool]:
+            seen = every_flag(self)
+            mode = "train" if self.training else "eval"
+            if fail_when in (mode, "always"):
+                self.body[0].train(not self.body[0].training)
+                raise RuntimeError(f"boom in {mode} mode")
+            return seen
+
+    model = FlagRecorder()
+    model.body[1].eval()
+    return model
+
+
+def test_a_module_is_called_in_eval_mode_in_phase_0_and_train_mode_in_phase_1(
+    torch: Any,
+) -> None:
+    model = flag_recorder(torch)
+
+    results = run_in_phases(model, phases=(0, 1))
+
+    assert results == {0: [False] * 4, 1: [True] * 4}
+
+
+def test_a_module_is_called_with_its_flags_as_they_are_in_phase_unset(torch: Any) -> None:
+    model = flag_recorder(torch)
+
+    results = run_in_phases(model, phases=(None,))
+
+    assert results == {None: [True, True, True, False]}
+
+
+@pytest.mark.parametrize("helper", HELPERS, ids=lambda helper: helper.__name__)
+def test_every_submodule_flag_is_restored_after_the_calls(torch: Any, helper: Any) -> None:
+    model = flag_recorder(torch)
+    before = every_flag(model)
+
+    with contextlib.suppress(AssertionError):  # assert_phase_invariant fails: flags differ
+        helper(model)
+
+    assert every_flag(model) == before
+
+
+@pytest.mark.parametrize(
+    ("phases", "fail_when"),
+    [((0, 1), "train"), ((1, 0), "eval"), ((0,), "always"), ((1,), "always"), ((None,), "always")],
+    ids=["in-train-after-eval", "in-eval-after-train", "in-eval", "in-train", "unset"],
+)
+def test_every_submodule_flag_is_restored_when_the_call_raises(
+    torch: Any, phases: tuple[Phase, ...], fail_when: str
+) -> None:
+    model = flag_recorder(torch, fail_when=fail_when)
+    before = every_flag(model)
+
+    with pytest.raises(RuntimeError, match=r"^boom in"):
+        run_in_phases(model, phases=phases)
+
+    assert every_flag(model) == before
+
+
+def test_an_error_in_a_module_says_which_phase_and_names_the_model(torch: Any) -> None:
+    model = flag_recorder(torch, fail_when="train")
+
+    with pytest.raises(RuntimeError) as excinfo:
+        assert_phase_invariant(model)
+
+    assert notes(excinfo.value) == [
+        "assert_phase_invariant: FlagRecorder(...) raised this in phase 1 (train), "
+        "after returning in phase 0 (test)"
+    ]
+
+
+def test_the_backends_phase_is_set_around_a_modules_call_too(torch: Any) -> None:
+    class PhaseReader(torch.nn.Module):  # type: ignore[misc]
+        def forward(self) -> tuple[object, bool]:
+            return backend.learning_phase(), self.training
+
+    assert run_in_phases(PhaseReader()) == {0: (0, False), 1: (1, True)}
+
+
+def test_a_dropout_model_is_phase_dependent_and_deterministic_in_inference(torch: Any) -> None:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Dropout(0.5))
+    x = torch.ones(8, 4)
+
+    results = assert_phase_dependent(model, x)
+
+    assert type(results[0]) is np.ndarray  # detached from autograd, converted
+    assert_deterministic_in_inference(model, x)
+
+
+def test_a_linear_model_is_phase_invariant(torch: Any) -> None:
+    torch.manual_seed(0)
+
+    results = assert_phase_invariant(torch.nn.Linear(4, 2), torch.ones(3, 4))
+
+    assert results[0].shape == (3, 2)
+
+
+def test_a_linear_model_fails_assert_phase_dependent_named_by_its_repr(torch: Any) -> None:
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_dependent(torch.nn.Linear(4, 2), torch.ones(3, 4))
+
+    assert str(excinfo.value) == (
+        "assert_phase_dependent: Linear(in_features=4, out_features=2, bias=True) gave the "
+        f"same result in phase 0 (test) and phase 1 (train) {TOLERANCE}"
+    )
+
+
+def test_a_running_mean_changed_in_place_in_training_fails_assert_phase_invariant(
+    torch: Any,
+) -> None:
+    class RunningMean(torch.nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.norm = torch.nn.BatchNorm1d(3)
+
+        def forward(self, x: Any) -> Any:
+            self.norm(x)
+            return self.norm.running_mean  # one tensor, updated in place in train mode
+
+    x = torch.arange(12.0).reshape(4, 3)
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(RunningMean(), x)
+
+    assert str(excinfo.value) == (
+        f"{INVARIANT_HEAD.format(name='RunningMean(...)')}\n"
+        "  at result: max abs difference 0.65 at index (2,): 0.0 (test) vs 0.65000004 (train); "
+        f"3 of 3 elements differ {TOLERANCE}"
+    )
+
+
+def test_a_bfloat16_tensor_is_snapshotted_as_float32(torch: Any) -> None:
+    results = run_in_phases(lambda: torch.full((2,), 0.1, dtype=torch.bfloat16), phases=(0,))
+
+    assert results[0].dtype == np.float32
+    assert results[0].tolist() == [0.10009765625, 0.10009765625]
 
 
 # -- What a user sees in pytest's report --
@@ -890,6 +1425,19 @@ def test_error_from_fn_shows_the_users_frames(user_run: pytest.RunResult) -> Non
             "    def fail_in_training():",
             "        if backend.learning_phase():",
             '>           raise RuntimeError("boom in training")',
-            "E           RuntimeError: boom in training",
         ]
+    )
+
+
+def test_error_from_fn_has_a_note_under_it_saying_which_phase(user_run: pytest.RunResult) -> None:
+    user_run.stdout.fnmatch_lines(
+        [
+            '>           raise RuntimeError("boom in training")',
+            "E           RuntimeError: boom in training",
+            "E           run_in_phases: fail_in_training raised this in phase 1 (train), after "
+            "returning in phase 0 (test)",
+            "",
+            "test_user.py:*: RuntimeError",
+        ],
+        consecutive=True,
     )
