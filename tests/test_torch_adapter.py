@@ -497,6 +497,19 @@ def test_restoring_flags_puts_every_flag_back_and_names_the_changed_ones(
     assert flags(model) == before
 
 
+def test_a_snapshot_can_be_restored_again_after_each_change(
+    adapter: TorchAdapter, torch: Any
+) -> None:
+    model = build_in_mixed_modes(torch)
+    before = flags(model)
+    saved = adapter.save_module_flags(model)
+    model[0].eval()
+    assert adapter.restore_module_flags(saved) == ["0"]
+    model[2][0].eval()
+    assert adapter.restore_module_flags(saved) == ["2.0"]
+    assert flags(model) == before
+
+
 def test_a_changed_root_is_named_root(adapter: TorchAdapter, torch: Any) -> None:
     model = build_model(torch)
     saved = adapter.save_module_flags(model)
