@@ -14,12 +14,12 @@ its submodules start in that mode; ``.train()``, ``.eval()`` or
 ``self.training = ...`` in the code run later and always win. Unset changes
 nothing: modules start in train mode, as PyTorch makes them.
 
-Only modules that *code outside PyTorch* constructs follow the phase (see
-:func:`constructed_outside_torch`): the modules PyTorch builds inside its own
-functions (the ``GraphModule`` of ``torch.fx.symbolic_trace`` and its
-intermediate containers, the module of ``torch.export.export(...).module()``,
-the wrappers of ``torch.jit`` and ``torch.compile``, ``parametrize``'s lists)
-start as PyTorch makes them, so that transforming an existing module gives
+Only modules built for the user follow the phase (see :func:`built_for_the_user`):
+by code outside PyTorch, or by ``torch.nn`` on its behalf. The modules the
+rest of PyTorch builds while transforming a module (the ``GraphModule`` of
+``torch.fx.symbolic_trace`` and its intermediate containers, the module of
+``torch.export.export(...).module()``, the wrappers of ``torch.jit`` and
+``torch.compile``) start as PyTorch makes them, so that a transform gives
 exactly what it gives without the plugin. ``copy.deepcopy`` and unpickling
 (``torch.load``) never call ``__init__`` and keep every flag of the original.
 """
@@ -47,7 +47,7 @@ __all__ = [
     "NOT_INSTALLED_MESSAGE",
     "ModuleFlags",
     "TorchAdapter",
-    "constructed_outside_torch",
+    "built_for_the_user",
     "install_init_wrapper",
     "make_torch_adapter",
     "modules_in_mode",
@@ -92,7 +92,7 @@ class Switchboard:
         """How many modules started in a set phase's mode, in all threads (for the audit)."""
 
 
-def constructed_outside_torch(module: object, frame: FrameType | None, module_class: type) -> bool:
+def built_for_the_user(module: object, frame: FrameType | None, module_class: type) -> bool:
     """Return whether ``module`` is built for the user, not by PyTorch for its own use.
 
     ``frame`` is the caller of ``Module.__init__``. Walking outwards:
@@ -150,9 +150,9 @@ def install_init_wrapper(torch_module: ModuleType) -> Switchboard:
         original_init = module_class.__init__
 
         def start_in_phase(module: Any, frame: FrameType | None) -> None:
-            """Set a new module's ``training`` as the phase says, if set and user code built it."""
+            """Set a new module's ``training`` as the phase says, if set and built for the user."""
             phase = thread.phase
-            if phase is not None and constructed_outside_torch(module, frame, module_class):
+            if phase is not None and built_for_the_user(module, frame, module_class):
                 switchboard.modules_started += 1
                 object.__setattr__(module, "training", phase == 1)
 
