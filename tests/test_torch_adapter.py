@@ -563,7 +563,9 @@ def test_a_module_held_twice_is_saved_once_under_its_first_name(
 
 
 @pytest.mark.parametrize(
-    "value", [None, 3, "model", [1, (2, {"a": None})], [[[[object()]]]]], ids=repr
+    "value",
+    [None, 3, "model", [1, (2, {"a": None})], [[[[object()]]]]],
+    ids=["none", "int", "str", "containers-without-modules", "object-four-deep"],
 )
 def test_a_value_without_modules_has_no_flags(adapter: TorchAdapter, value: object) -> None:
     assert adapter.save_module_flags(value) is None
