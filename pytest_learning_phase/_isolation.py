@@ -1,23 +1,39 @@
-"""Save the backend's phase before each test, set what it asked for, restore it after.
+"""Save, set and restore the backend's phase around each test and each wider fixture.
 
-Also finds tests that leak: a test that leaves the phase other than the
-plugin set it gets a :class:`LearningPhaseLeakWarning`.
+The state between tests is the *baseline* of the current scope: the state at
+the start of the session, or the phase a fixture wider than one test set while
+it was set up (the classic ``set_learning_phase(1)`` in a session fixture),
+until that fixture is torn down. The baselines form a stack, one entry per
+such fixture; wider fixtures are set up and torn down in the phase of their
+own scope, never in the phase of the test that happens to request them, and
+what their teardown does is never blamed on a test.
+
+A test that changed the phase and left it other than the state between tests
+gets a :class:`LearningPhaseLeakWarning`.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Final
 
 import pytest
+from _pytest.nodes import Node
 
+from pytest_learning_phase._markers import PhaseRequest, scope_request
 from pytest_learning_phase._phase import Phase, describe_phase
 from pytest_learning_phase.adapters import LearningPhaseAdapter
 
 __all__ = ["LearningPhaseLeakWarning", "PhaseIsolation"]
 
+SCOPE_RANKS: Final = {"session": 0, "package": 1, "module": 2, "class": 3}
+"""How wide each fixture scope is: a fixture sees the baselines of its rank and below."""
+
 
 class LearningPhaseLeakWarning(pytest.PytestWarning):
-    """A test left the learning phase other than the plugin had set it.
+    """A test changed the learning phase and left it other than the state between tests.
 
     Raised at the end of the test's teardown, after the phase was restored, so
     ``-W error::pytest_learning_phase.LearningPhaseLeakWarning`` makes it a
@@ -27,53 +43,208 @@ class LearningPhaseLeakWarning(pytest.PytestWarning):
     __module__ = "pytest_learning_phase"
 
 
-class PhaseIsolation:
-    """Apply one adapter's phase around each test and put its state back afterwards.
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """The state a wider fixture left when it was set up: its scope's state between tests."""
 
-    One test runs at a time in a pytest process, so the saved state is kept
-    here, tagged with its item, rather than in ``item.stash``.
+    rank: int
+    state: object
+    phase: Phase
+    source: str
+    """Where it came from, for reports: ``module fixture trained_model``."""
+
+
+class PhaseIsolation:
+    """Apply one adapter's phases around tests and wider fixtures; put the state back after.
+
+    One test runs at a time in a pytest process, so the current test's
+    bookkeeping is kept here rather than in ``item.stash``.
     """
 
-    def __init__(self, adapter: LearningPhaseAdapter) -> None:
+    def __init__(self, adapter: LearningPhaseAdapter, default: PhaseRequest) -> None:
         self.adapter = adapter
+        self.default = default
+        self.baselines: list[Baseline] = []
+        self.session_state: object = None
+        self.session_phase: Phase = None
         self.current_item: pytest.Item | None = None
         """The test whose reports are being made: from its setup to the next test's."""
-        self._saved: tuple[pytest.Item, object, Phase] | None = None
+        self.request: PhaseRequest = default
+        """What the current test runs under: its own request, or its scope's baseline."""
+        self.inherits = True
+        """Whether the current test asked for nothing (so it follows its scope's baseline)."""
+        self.phase_at_call: Phase = None
+        self.restored = True
 
-    def begin(self, item: pytest.Item, phase: Phase) -> None:
-        """Save the whole state, then set ``phase`` for the test's setup, call and teardown."""
+    # -- The session. ----------------------------------------------------------------
+
+    def start_session(self) -> None:
+        """Remember the state before any test: the bottom of the baselines."""
+        self.session_state = self.adapter.save_state()
+        self.session_phase = self.adapter.get_phase()
+
+    def end_session(self) -> None:
+        """Put back the state from before the session, even after an interrupted test."""
+        self.adapter.restore_state(self.session_state)
+
+    # -- One test. -------------------------------------------------------------------
+
+    def begin(self, item: pytest.Item, request: PhaseRequest, inherits: bool) -> None:
+        """Set the test's phase for its setup, call and teardown."""
         self.current_item = item
-        self._saved = (item, self.adapter.save_state(), phase)
-        self.adapter.set_phase(phase)
+        self.inherits = inherits
+        self.restored = False
+        if inherits and self.baselines:
+            self._follow(self.baselines[-1])
+        else:
+            self.request = request
+            self.adapter.set_phase(request.phase)
+        self.phase_at_call = self.request.phase
+
+    def called(self) -> None:
+        """Note the phase in effect when the test function is called (after its fixtures)."""
+        self.phase_at_call = self.adapter.get_phase()
 
     def end(self, item: pytest.Item, *, warn: bool = True) -> None:
-        """Restore the state saved by :meth:`begin`; warn if the test changed the phase.
-
-        Does nothing when the state of ``item`` was already restored (or never saved).
-        """
+        """Restore the state between tests; warn if the test leaked a phase change."""
         __tracebackhide__ = True
-        saved = self._saved
-        if saved is None or saved[0] is not item:
+        if self.restored or item is not self.current_item:
             return
-        self._saved = None
-        _, previous_state, phase_set = saved
+        self.restored = True
         found = self.adapter.get_phase()
-        self.adapter.restore_state(previous_state)
-        if warn and found != phase_set:
-            _warn_leak(item, found, phase_set, self.adapter.get_phase())
+        if self.baselines:
+            self.adapter.restore_state(self.baselines[-1].state)
+            restored = self.baselines[-1].phase
+        else:
+            self.adapter.restore_state(self.session_state)
+            restored = self.session_phase
+        if warn and found != self.request.phase and found != restored:
+            _warn_leak(item, self.adapter.name, found, self.request.phase, restored)
+
+    def _follow(self, baseline: Baseline) -> None:
+        """Make the current test run in ``baseline``, its scope's state."""
+        self.adapter.restore_state(baseline.state)
+        self.request = PhaseRequest(baseline.phase, baseline.source)
+
+    # -- Fixtures wider than a test. -------------------------------------------------
+
+    def wider_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
+    ) -> Generator[None, object, object]:
+        """Wrap a wider fixture's setup: run it in its scope's phase; keep what it set.
+
+        Its teardown is wrapped too, by two finalizers around the fixture's own:
+        one registered before the setup (so it runs after the teardown) and one
+        after it (so it runs before).
+        """
+        rank = SCOPE_RANKS.get(fixturedef.scope, 0)
+        node = request.node
+        test_state = self.adapter.save_state()
+        scope_phase = self._enter_scope(node, rank)
+        teardown = _FixtureTeardown(self, node, rank)
+        fixturedef.addfinalizer(teardown.after)
+        try:
+            result = yield
+        except BaseException:
+            self.adapter.restore_state(test_state)
+            raise
+        found = self.adapter.get_phase()
+        if found != scope_phase:
+            source = f"{fixturedef.scope} fixture {fixturedef.argname}"
+            teardown.baseline = Baseline(rank, self.adapter.save_state(), found, source)
+            self.baselines.append(teardown.baseline)
+        fixturedef.addfinalizer(teardown.before)
+        if teardown.baseline is not None and self.inherits and not self.restored:
+            self._follow(teardown.baseline)
+        else:
+            self.adapter.restore_state(test_state)
+        return result
+
+    def _enter_scope(self, node: pytest.Item | pytest.Collector, rank: int) -> Phase:
+        """Put the state of a scope (marker, else baseline, else default); return its phase."""
+        marked = scope_request(node)
+        baseline = next((entry for entry in reversed(self.baselines) if entry.rank <= rank), None)
+        if baseline is not None:
+            self.adapter.restore_state(baseline.state)
+        else:
+            self.adapter.restore_state(self.session_state)
+        if marked is not None:
+            self.adapter.set_phase(marked.phase)
+            return marked.phase
+        if baseline is not None:
+            return baseline.phase
+        self.adapter.set_phase(self.default.phase)
+        return self.default.phase
 
 
-def _warn_leak(item: pytest.Item, found: Phase, phase_set: Phase, restored: Phase) -> None:
-    """Warn at the test's own file and line, so the summary points at the test."""
+class _FixtureTeardown:
+    """The two finalizers that bracket one wider fixture's teardown."""
+
+    __slots__ = ("baseline", "isolation", "node", "rank", "test_state")
+
+    def __init__(
+        self, isolation: PhaseIsolation, node: pytest.Item | pytest.Collector, rank: int
+    ) -> None:
+        self.isolation = isolation
+        self.node = node
+        self.rank = rank
+        self.baseline: Baseline | None = None
+        self.test_state: object = None
+
+    def before(self) -> None:
+        """Save the test's state; put the fixture's scope state for its teardown."""
+        isolation = self.isolation
+        self.test_state = isolation.adapter.save_state()
+        if self.baseline is not None:
+            isolation.adapter.restore_state(self.baseline.state)
+        else:
+            isolation._enter_scope(self.node, self.rank)
+
+    def after(self) -> None:
+        """Drop the fixture's baseline; give the test back the state it had."""
+        isolation = self.isolation
+        if self.baseline is not None and self.baseline in isolation.baselines:
+            isolation.baselines.remove(self.baseline)
+        if self.test_state is not None:
+            isolation.adapter.restore_state(self.test_state)
+
+
+def _warn_at_test(item: pytest.Item, message: str) -> None:
+    """Warn at the test's own file and line, taken together from one place."""
     __tracebackhide__ = True
-    message = (
-        f"{item.nodeid} left the learning phase at {describe_phase(found)} "
-        f"(the plugin had set {describe_phase(phase_set)}); restored {describe_phase(restored)}"
-    )
-    _, lineno, _ = item.location
+    filename, lineno = _test_location(item)
     warnings.warn_explicit(
         LearningPhaseLeakWarning(message),
         LearningPhaseLeakWarning,
-        filename=str(item.path),
-        lineno=(lineno or 0) + 1,
+        filename=filename,
+        lineno=lineno,
+    )
+
+
+def _test_location(item: pytest.Item) -> tuple[str, int]:
+    """Return a file and line of the test in its own file.
+
+    A test generated by a decorator elsewhere (tf-keras's ``test_combinations``)
+    has its code in the decorator's module: then the closest enclosing node
+    defined in the test's file (its class) gives the line.
+    """
+    node: Node | None = item
+    while node is not None:
+        if isinstance(node, (pytest.Item, pytest.Class)):
+            path, lineno, _ = node.reportinfo()
+            if lineno is not None and str(path) == str(item.path):
+                return str(item.path), lineno + 1
+        node = node.parent
+    return str(item.path), 1
+
+
+def _warn_leak(
+    item: pytest.Item, backend: str, found: Phase, asked: Phase, restored: Phase
+) -> None:
+    __tracebackhide__ = True
+    _warn_at_test(
+        item,
+        f"{item.nodeid} changed the learning phase of backend {backend}: it ran under "
+        f"phase {describe_phase(asked)} and left phase {describe_phase(found)}; "
+        f"restored phase {describe_phase(restored)}",
     )

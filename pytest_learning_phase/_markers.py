@@ -7,7 +7,7 @@ run-time hooks only apply it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,6 +31,11 @@ TEST_FIXTURE: Final = "test_phase"
 # Hidden arguments by which a multi-value marker and the audit parametrize a test.
 MARKER_ARGUMENT: Final = "_learning_phase_from_marker"
 AUDIT_ARGUMENT: Final = "_learning_phase_audit"
+
+_MAX_VALUES_SHOWN: Final = 4
+_MAX_VALUE_REPR: Final = 40
+PLUGIN_MODULE: Final = "pytest_learning_phase.plugin"
+"""The module that defines the phase fixtures; a user's fixture of the same name overrides."""
 
 MARKER_DOC: Final = (
     "learning_phase(phase, ...): run the test with the Keras learning phase set: "
@@ -59,10 +64,21 @@ class PhaseRequestError:
 Resolution = PhaseRequest | PhaseRequestError
 
 
+def _short_repr(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_VALUE_REPR else f"{text[: _MAX_VALUE_REPR - 3]}..."
+
+
 def marker_text(mark: pytest.Mark) -> str:
-    """Render a marker as the user wrote it: ``@pytest.mark.learning_phase(0, phase=1)``."""
-    arguments = [repr(value) for value in mark.args]
-    arguments += [f"{key}={value!r}" for key, value in mark.kwargs.items()]
+    """Render a marker as the user wrote it: ``@pytest.mark.learning_phase(0, phase=1)``.
+
+    A long marker is cut: at most a few values, each repr at most a few dozen
+    characters, and the count of the values left out.
+    """
+    arguments = [_short_repr(value) for value in mark.args[:_MAX_VALUES_SHOWN]]
+    if len(mark.args) > _MAX_VALUES_SHOWN:
+        arguments.append(f"... {len(mark.args) - _MAX_VALUES_SHOWN} more")
+    arguments += [f"{key}={_short_repr(value)}" for key, value in mark.kwargs.items()]
     return f"@pytest.mark.{mark.name}({', '.join(arguments)})"
 
 
@@ -114,6 +130,38 @@ def closest_marker_and_node(node: Node) -> tuple[pytest.Mark, Node] | None:
     return None
 
 
+def scope_request(node: Node) -> PhaseRequest | None:
+    """Return the one phase the closest marker at ``node`` or above asks for, if it does.
+
+    What a fixture of that node's scope is set up in; a marker with several
+    phases (or a bad one, reported on the tests) gives none.
+    """
+    found = closest_marker_and_node(node)
+    if found is None:
+        return None
+    mark, where = found
+    if len(mark.args) != 1 or _check_marker_form(mark) is not None:
+        return None
+    try:
+        phase = normalize_phase(mark.args[0])
+    except InvalidPhaseError:
+        return None
+    return PhaseRequest(phase, f"{marker_text(mark)} on {_where(where)}")
+
+
+def _disagreeing_markers(marks: Iterable[pytest.Mark]) -> tuple[pytest.Mark, pytest.Mark] | None:
+    """Return two ``learning_phase`` markers of one place that ask for different phases."""
+    first: pytest.Mark | None = None
+    for mark in marks:
+        if mark.name != MARKER_NAME:
+            continue
+        if first is None:
+            first = mark
+        elif mark.args != first.args or mark.kwargs != first.kwargs:
+            return first, mark
+    return None
+
+
 def _closest_marker(item: pytest.Item) -> tuple[pytest.Mark, str] | None:
     """Return the closest marker and where it sits; a ``pytest.param`` mark is closest."""
     callspec = getattr(item, "callspec", None)
@@ -128,6 +176,12 @@ def _closest_marker(item: pytest.Item) -> tuple[pytest.Mark, str] | None:
 def _marker_source(item: pytest.Item, mark: pytest.Mark, where: str) -> Resolution:
     """Return the phase the closest marker asks for, or what is wrong with it."""
     text = f"{marker_text(mark)} on {where}"
+    disagreeing = _disagreeing_markers(_marks_at(item, where))
+    if disagreeing is not None:
+        return PhaseRequestError(
+            f"In {item.nodeid}: two learning_phase markers on {where} disagree: "
+            f"{marker_text(disagreeing[0])} and {marker_text(disagreeing[1])}; keep one of them"
+        )
     problem = _check_marker_form(mark)
     if problem is not None:
         return PhaseRequestError(f"In {item.nodeid}: {text}: {problem}")
@@ -149,6 +203,27 @@ def _marker_source(item: pytest.Item, mark: pytest.Mark, where: str) -> Resoluti
         "test cannot be parametrized (a unittest.TestCase method, or a pytest.param mark); "
         "give one phase"
     )
+
+
+def _marks_at(item: pytest.Item, where: str) -> list[pytest.Mark]:
+    """Return every marker of the place ``where`` names: the param's, or a node's own."""
+    if where == "pytest.param":
+        return list(item.callspec.marks)  # type: ignore[attr-defined]
+    found = closest_marker_and_node(item)
+    return [] if found is None else list(found[1].own_markers)
+
+
+def is_plugin_fixture(item: pytest.Item, name: str) -> bool:
+    """Return whether ``item`` uses the plugin's fixture ``name`` (not a user's override)."""
+    if name not in getattr(item, "fixturenames", ()):
+        return False
+    fixture_info = getattr(item, "_fixtureinfo", None)
+    definitions = None if fixture_info is None else fixture_info.name2fixturedefs.get(name)
+    for definition in reversed(definitions or ()):
+        module = getattr(definition.func, "__module__", None) or ""
+        if not module.startswith("_pytest."):  # skip pytest's stand-in for a direct parameter
+            return module == PLUGIN_MODULE
+    return False
 
 
 def _parametrized_by_marker(item: pytest.Item, text: str) -> PhaseRequest | None:
@@ -179,17 +254,20 @@ def _requested_sources(item: pytest.Item) -> list[PhaseRequest] | PhaseRequestEr
                         sources.append(parametrized)
                     break
     callspec = getattr(item, "callspec", None)
-    if callspec is not None and PHASE_FIXTURE in callspec.params:
+    if (
+        callspec is not None
+        and PHASE_FIXTURE in callspec.params
+        and is_plugin_fixture(item, PHASE_FIXTURE)
+    ):
         value = callspec.params[PHASE_FIXTURE]
         text = f"parameter {PHASE_FIXTURE}={value!r}"
         try:
             sources.append(PhaseRequest(normalize_phase(value), text))
         except InvalidPhaseError:
             return PhaseRequestError(f"In {item.nodeid}: {text}: {ALLOWED_VALUES}")
-    fixture_names: Sequence[str] = getattr(item, "fixturenames", ())
-    if TRAIN_FIXTURE in fixture_names:
+    if is_plugin_fixture(item, TRAIN_FIXTURE):
         sources.append(PhaseRequest(1, f"fixture {TRAIN_FIXTURE}"))
-    if TEST_FIXTURE in fixture_names:
+    if is_plugin_fixture(item, TEST_FIXTURE):
         sources.append(PhaseRequest(0, f"fixture {TEST_FIXTURE}"))
     return sources
 

@@ -16,6 +16,11 @@ _PHASE_CHOICES: Final[dict[str, Phase]] = {"0": 0, "1": 1, "unset": None}
 _ALLOWED_PHASES: Final = "expected 0 (test), 1 (train) or unset"
 
 
+_INI_PHASE_TYPE: Final[object] = int | str if pytest.version_tuple >= (9, 2) else None
+"""A native TOML integer (``learning_phase = 1`` in ``[tool.pytest]``) is accepted from pytest
+9.2, the first to type ini values as unions; older ones read it as a string."""
+
+
 def _phase_option(text: str) -> str:
     """Argparse type of ``--learning-phase``: the error lists the allowed values."""
     if text not in _PHASE_CHOICES:
@@ -50,7 +55,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="run every test that asks for no phase once per phase and report those whose "
         "outcome depends on it (ini: learning_phase_audit)",
     )
-    parser.addini("learning_phase", "phase for tests that ask for none: 0, 1 or unset")
+    parser.addini(
+        "learning_phase",
+        "phase for tests that ask for none: 0, 1 or unset",
+        _INI_PHASE_TYPE,  # type: ignore[arg-type]  # pytest < 9.2 types it narrower
+        default="",
+    )
     parser.addini("learning_phase_backend", "backend the plugin drives (default: reference)")
     parser.addini(
         "learning_phase_audit", "run the learning phase audit (see --learning-phase-audit)", "bool"

@@ -15,7 +15,7 @@ import pytest
 
 from pytest_learning_phase import _markers, _options
 from pytest_learning_phase._isolation import PhaseIsolation
-from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
+from pytest_learning_phase._markers import PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase._version import __version__
 from pytest_learning_phase.adapters import LearningPhaseAdapter
@@ -37,9 +37,8 @@ class _PhaseSession:
     def __init__(self, settings: _options.Settings, adapter: LearningPhaseAdapter) -> None:
         self.settings = settings
         self.adapter = adapter
-        self.isolation = PhaseIsolation(adapter)
+        self.isolation = PhaseIsolation(adapter, settings.default)
         self.previous_adapter = set_current_adapter(adapter)
-        self.state_before_session: list[object] = []
 
     def resolution(self, item: pytest.Item) -> Resolution:
         """Return the item's resolved request, resolving it now if collection did not."""
@@ -50,7 +49,7 @@ class _PhaseSession:
 
     def pytest_sessionstart(self) -> None:
         """Remember the state before any test, to put it back when the session ends."""
-        self.state_before_session.append(self.adapter.save_state())
+        self.isolation.start_session()
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -59,45 +58,63 @@ class _PhaseSession:
         for item in items:
             item.stash[_RESOLUTION_KEY] = _markers.resolve(item, default)
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        """Save the state and set the test's phase before any of its fixtures run.
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        """Set the test's phase before any of its fixtures; note the phase they leave.
 
-        A plain ``tryfirst`` implementation, not a wrapper: it runs after every
-        wrapper has started (so failing here leaves their bookkeeping intact) and
-        before pytest sets up the test's fixtures.
+        The phase in effect when setup ends is the one the test function is
+        called in (the failure section reports it).
         """
         resolution = self.resolution(item)
         if isinstance(resolution, PhaseRequestError):
-            self.isolation.begin(item, self.settings.default.phase)
+            self.isolation.begin(item, self.settings.default, inherits=True)
             pytest.fail(resolution.message, pytrace=False)
-        self.isolation.begin(item, resolution.phase)
+        self.isolation.begin(item, resolution, inherits=resolution is self.settings.default)
+        markers_before = len(item.own_markers)
+        yield
+        if len(item.own_markers) != markers_before:
+            _reject_markers_added_at_run_time(item, markers_before)
+        self.isolation.called()
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
-        """After all teardown, restore the saved state; warn if the test leaked its phase.
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
+        """After all teardown, restore the state between tests; warn if the test leaked.
 
-        ``trylast``: it runs after pytest has torn down the test's fixtures, and a
-        leak warning raised here is a teardown error of this test under ``-W
-        error``. If an earlier teardown raised, pluggy skips this, and
-        :meth:`pytest_exception_interact` restores the state instead.
+        A wrapper, so the state is restored whatever the teardown raised (also
+        ``pytest.skip()`` in a fixture's teardown, or an error under ``xfail``).
+        The leak warning comes last: under ``-W error`` it is a teardown error of
+        this test.
         """
         __tracebackhide__ = True
+        try:
+            yield
+        except BaseException:
+            self.isolation.end(item, warn=False)
+            raise
         self.isolation.end(item)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
+    ) -> Generator[None, object, object]:
+        """Set up a fixture wider than a test in the phase of its own scope.
+
+        Function-scoped fixtures pass straight through.
+        """
+        if fixturedef.scope == "function":
+            return (yield)
+        return (yield from self.isolation.wider_fixture_setup(fixturedef, request))
 
     def pytest_exception_interact(
         self, node: pytest.Item | pytest.Collector, report: pytest.CollectReport | pytest.TestReport
     ) -> None:
-        """On a test's failure: restore after a failed teardown, add the "learning phase" section.
+        """Add the "learning phase" section to a failing test's report.
 
         pytest calls this only for failures and errors (never for a passing
-        test), after the report was logged; a failed teardown skipped
-        :meth:`pytest_runtest_teardown`, so the state is restored here.
+        test), after the report was logged.
         """
         if not isinstance(node, pytest.Item) or not isinstance(report, pytest.TestReport):
             return
-        if report.when == "teardown":
-            self.isolation.end(node, warn=False)
         section = self._phase_section(node)
         if section is not None:
             report.sections.append(section)
@@ -127,24 +144,48 @@ class _PhaseSession:
         return data
 
     def _phase_section(self, item: pytest.Item) -> tuple[str, str] | None:
-        """Return the "learning phase" report section: the phase and where it came from."""
-        resolution = self.resolution(item)
-        if not isinstance(resolution, PhaseRequest):
+        """Return the "learning phase" section: the phase the test was called in, and why.
+
+        None for a test that ran unset by default and never touched the phase.
+        """
+        if item is not self.isolation.current_item:
             return None
-        return (
-            "learning phase",
-            f"ran under phase {describe_phase(resolution.phase)} "
-            f"from {resolution.source} (backend {self.adapter.name})",
-        )
+        asked = self.isolation.request
+        ran = self.isolation.phase_at_call
+        now = self.adapter.get_phase()
+        if self.isolation.inherits and asked.phase is None and ran is None and now is None:
+            return None
+        backend = f"(backend {self.adapter.name})"
+        if ran == asked.phase:
+            text = f"ran under phase {describe_phase(ran)} from {asked.source} {backend}"
+        else:
+            text = (
+                f"ran under phase {describe_phase(ran)}, set by its fixtures; it asked for "
+                f"phase {describe_phase(asked.phase)} from {asked.source} {backend}"
+            )
+        if now != ran:
+            text += f"; the phase was {describe_phase(now)} when it failed"
+        return ("learning phase", text)
 
     def pytest_sessionfinish(self) -> None:
         """Put back the state from before the session, even if a test was interrupted."""
-        if self.state_before_session:
-            self.adapter.restore_state(self.state_before_session.pop())
+        self.isolation.end_session()
 
     def pytest_unconfigure(self) -> None:
         """Hand the harness helpers back to the adapter they had before this session."""
         set_current_adapter(self.previous_adapter)
+
+
+def _reject_markers_added_at_run_time(item: pytest.Item, markers_before: int) -> None:
+    """Fail a test whose fixtures added a ``learning_phase`` marker: too late to apply."""
+    for mark in item.own_markers[markers_before:]:
+        if mark.name == _markers.MARKER_NAME:
+            pytest.fail(
+                f"In {item.nodeid}: {_markers.marker_text(mark)} was added while the test was "
+                "set up (request.applymarker or item.add_marker), after its phase was set; "
+                "put the marker on the test, its class or module, or in pytest.param",
+                pytrace=False,
+            )
 
 
 _SESSION_KEY: Final = pytest.StashKey[_PhaseSession]()

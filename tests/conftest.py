@@ -16,71 +16,10 @@ imported twice in one process, which in-process runs also respect (see
 
 from __future__ import annotations
 
-import textwrap
-from dataclasses import dataclass
-
 import numpy  # noqa: F401  # before pytester snapshots sys.modules: numpy loads once per process
 import pytest
 
-from tests._frameworks import require_tf_keras
-
-BACKEND_MODULES = {
-    "reference": "from pytest_learning_phase import backend as K\n",
-    "tf_keras": "from tf_keras.src import backend as K\n",
-}
-PHASE_HELPER = """
-
-def phase():
-    \"\"\"The phase in effect: 0 or 1 when set, None when unset.\"\"\"
-    return int(K.learning_phase()) if K.global_learning_phase_is_set() else None
-"""
-
-
-def _preload_tf_keras() -> None:
-    """Import TensorFlow before pytester snapshots ``sys.modules``.
-
-    pytester drops every module an inline run imported; TensorFlow cannot be
-    imported twice in one process, so everything the inner runs touch is
-    imported here, in the outer test, first.
-    """
-    require_tf_keras()
-    import tf_keras.layers
-    import tf_keras.src.backend  # noqa: F401
-
-    import pytest_learning_phase.adapters.tf_keras  # noqa: F401
-
-
-@dataclass
-class Suite:
-    """A pytest session under test: write files, run them, on one backend."""
-
-    pytester: pytest.Pytester
-    backend: str
-
-    def write(self, source: str, name: str = "test_suite") -> None:
-        """Write a test module (dedented) next to ``lp_backend``."""
-        self.pytester.makepyfile(**{name: textwrap.dedent(source)})
-
-    def run(self, *args: str) -> pytest.RunResult:
-        """Run pytest in-process on the suite's backend.
-
-        ``-W default`` first: the inner session must not inherit this suite's
-        ``filterwarnings = error``, as a user's fresh process would not.
-        """
-        return self.pytester.runpytest(
-            "-W",
-            "default",
-            "-p",
-            "no:cacheprovider",
-            f"--learning-phase-backend={self.backend}",
-            *args,
-        )
-
-    def run_subprocess(self, *args: str) -> pytest.RunResult:
-        """Run pytest in a fresh interpreter (for xdist, start-up and process-wide state)."""
-        return self.pytester.runpytest_subprocess(
-            "-p", "no:cacheprovider", f"--learning-phase-backend={self.backend}", *args
-        )
+from tests._suite import BACKEND_MODULES, PHASE_HELPER, Suite, preload_tf_keras
 
 
 @pytest.fixture
@@ -99,7 +38,7 @@ def backend_name(request: pytest.FixtureRequest) -> str:
     """Each backend the plugin drives; tf_keras skips locally (fails in CI) when missing."""
     name: str = request.param
     if name == "tf_keras":
-        _preload_tf_keras()
+        preload_tf_keras()
     return name
 
 

@@ -74,9 +74,7 @@ def _imports_of(path: Path) -> set[str]:
     return found
 
 
-MODULES = {
-    _module_name(path): path for path in sorted(PACKAGE.rglob("*.py")) if _module_name(path)
-}
+MODULES = {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py")) if _module_name(path)}
 
 
 def test_every_module_has_a_layer() -> None:

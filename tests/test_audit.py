@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Suite
+from tests._suite import Suite
 
 SENSITIVE_SUITE = """
 import pytest
@@ -195,9 +195,12 @@ def test_failure_report_says_which_phase_and_where_it_came_from(suite: Suite) ->
 
 @pytest.mark.parametrize(
     ("arguments", "source"),
-    [((), "default"), (("--learning-phase=1",), "--learning-phase=1")],
+    [
+        (("--learning-phase=0",), "--learning-phase=0"),
+        (("--learning-phase=1",), "--learning-phase=1"),
+    ],
 )
-def test_failure_report_names_the_option_or_default(
+def test_failure_report_names_the_option_that_set_the_phase(
     reference_suite: Suite, arguments: tuple[str, ...], source: str
 ) -> None:
     reference_suite.write("def test_fails():\n    assert False\n")

@@ -48,7 +48,8 @@ EXAMPLE_ITEMS = [
 ]
 LEAK_WARNING = (
     "*test_leak.py:*: LearningPhaseLeakWarning: test_leak.py::test_leaks_the_training_phase "
-    "left the learning phase at 1 (train) (the plugin had set unset); restored unset"
+    "changed the learning phase of backend *: it ran under phase unset and left phase 1 (train); "
+    "restored phase unset"
 )
 AUDIT_SECTION = [
     "*= learning phase audit =*",
@@ -175,8 +176,8 @@ def test_leak_warning_as_error_fails_the_leaking_example_only(pytester: pytest.P
         [
             "*_ ERROR at teardown of test_leaks_the_training_phase _*",
             "E   pytest_learning_phase.LearningPhaseLeakWarning: test_leak.py::"
-            "test_leaks_the_training_phase left the learning phase at 1 (train) "
-            "(the plugin had set unset); restored unset",
+            "test_leaks_the_training_phase changed the learning phase of backend reference: "
+            "it ran under phase unset and left phase 1 (train); restored phase unset",
         ]
     )
 
@@ -342,8 +343,9 @@ def test_adapter_snippet_drives_its_framework(pytester: pytest.Pytester) -> None
             passed("test_minifw.py::test_dropout_follows_the_phase[test]"),
             passed("test_minifw.py::test_dropout_follows_the_phase[train]"),
             passed("test_minifw.py::test_a_leak_is_reported"),
-            "*LearningPhaseLeakWarning: test_minifw.py::test_a_leak_is_reported left the "
-            "learning phase at 1 (train) (the plugin had set unset); restored unset",
+            "*LearningPhaseLeakWarning: test_minifw.py::test_a_leak_is_reported changed the "
+            "learning phase of backend minifw: it ran under phase unset and left phase 1 (train); "
+            "restored phase unset",
         ]
     )
 

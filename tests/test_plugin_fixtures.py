@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Suite
+from tests._suite import Suite
 
 
 def test_learning_phase_fixture_is_none_for_an_unmarked_test(suite: Suite) -> None:

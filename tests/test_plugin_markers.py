@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Suite
+from tests._suite import Suite
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_learning_phase import __version__
-from tests.conftest import Suite
+from tests._suite import Suite
 
 CHECK_DEFAULT = """
 from lp_backend import phase
@@ -208,7 +208,8 @@ def test_custom_backend_from_conftest_is_driven_by_the_marker(pytester: pytest.P
         [
             "learning-phase: *, backend: toy (--learning-phase-backend), *",
             "*LearningPhaseLeakWarning: test_custom_backend_from_conftest_is_driven_by_the_marker"
-            ".py::test_unmarked left the learning phase at 1 (train)*",
+            ".py::test_unmarked changed the learning phase of backend toy: it ran under * "
+            "and left phase 1 (train)*",
         ]
     )
 

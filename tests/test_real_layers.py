@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import BACKEND_MODULES, PHASE_HELPER, Suite, _preload_tf_keras
+from tests._suite import BACKEND_MODULES, PHASE_HELPER, Suite, preload_tf_keras
 
 
 @pytest.fixture
 def tf_keras_loaded() -> None:
     """Import TensorFlow before ``pytester`` snapshots ``sys.modules`` (it can't load twice)."""
-    _preload_tf_keras()
+    preload_tf_keras()
 
 
 @pytest.fixture
