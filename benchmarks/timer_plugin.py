@@ -1,49 +1,43 @@
 """A pytest plugin for the benchmarks: time the session from start to finish, in-process.
 
 Loaded with ``-p timer_plugin`` (``benchmarks/`` on ``PYTHONPATH``). It writes
-``{"session": s, "session_cpu": s, "collection": s, "items": n}`` to the file
-named by ``BENCHMARK_TIMER_OUTPUT``: from ``pytest_sessionstart`` to
-``pytest_sessionfinish``, so interpreter start-up and plugin imports are out,
-and collection plus every test's protocol are in. ``session_cpu`` is the
-process's CPU time over the same span, which other load on the machine
-disturbs far less than wall time.
+``{"session": s, "session_cpu": s, "items": n, "calls": n}`` to the file named
+by ``BENCHMARK_TIMER_OUTPUT``, timed from ``pytest_sessionstart`` to
+``pytest_sessionfinish``: interpreter start-up and plugin imports are out,
+collection and every test's protocol are in. ``calls`` is how often the
+generated suite's ``bench_work.work()`` ran (row g), when the suite has one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 
 import pytest
 
-_times: dict[str, float] = {}
+_start: dict[str, float] = {}
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Start the clock before any other plugin's session start."""
-    _times["start"] = time.perf_counter()
-    _times["start_cpu"] = time.process_time()
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Note when collection (and the plugins' collection hooks) ended."""
-    _times["collected"] = time.perf_counter()
+    """Start the clocks before any other plugin's session start."""
+    _start["wall"] = time.perf_counter()
+    _start["cpu"] = time.process_time()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Stop the clock and write the timings where the harness asked."""
-    end = time.perf_counter()
-    end_cpu = time.process_time()
-    output = os.environ["BENCHMARK_TIMER_OUTPUT"]
+    """Stop the clocks and write the timings where the harness asked."""
+    wall = time.perf_counter() - _start["wall"]
+    cpu = time.process_time() - _start["cpu"]
+    work = sys.modules.get("bench_work")
     timings = {
-        "session": end - _times["start"],
-        "session_cpu": end_cpu - _times["start_cpu"],
-        "collection": _times.get("collected", end) - _times["start"],
+        "session": wall,
+        "session_cpu": cpu,
         "items": len(session.items),
+        "calls": getattr(work, "calls", None),
     }
-    with open(output, "w", encoding="utf-8") as file:
+    with open(os.environ["BENCHMARK_TIMER_OUTPUT"], "w", encoding="utf-8") as file:
         json.dump(timings, file)
