@@ -1,4 +1,4 @@
-"""The reference backend's state: one phase and flag per thread, layer-name counters, reads.
+"""The reference backend's state: a phase and flag per thread, session counters, reads.
 
 The public :mod:`pytest_learning_phase.backend` (the tf_keras mirror) and the
 reference adapter both work on this one copy: the backend through its API,
@@ -7,8 +7,10 @@ the adapter through :func:`snapshot`, :func:`restore` and :func:`unset`.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
+from collections.abc import Iterator
 from typing import Final
 
 from pytest_learning_phase._phase import ABSENT
@@ -19,7 +21,9 @@ __all__ = [
     "READS",
     "THREAD",
     "Snapshot",
+    "next_seeded_draw",
     "next_uid",
+    "reset_seeded_draws",
     "reset_uids",
     "restore",
     "snapshot",
@@ -65,6 +69,7 @@ THREAD: Final = _ThreadState()
 READS: Final = ReadCounter()
 """Reads of the phase in any thread: ``learning_phase()``, ``global_learning_phase_is_set()``."""
 _UID_COUNTERS: Final[dict[str, int]] = {}
+_SEEDED_DRAWS: Final[dict[int, Iterator[int]]] = {}
 
 Snapshot = tuple[object, bool]
 """A thread's whole state: (stored phase or ``ABSENT``, ``is_set``)."""
@@ -97,3 +102,17 @@ def next_uid(prefix: str) -> int:
 def reset_uids() -> None:
     """Forget every layer-name counter (``clear_session``)."""
     _UID_COUNTERS.clear()
+
+
+def next_seeded_draw(seed: int) -> int:
+    """Return how many masks ``dropout(..., seed=seed)`` drew before this one (0, 1, ...).
+
+    One sequence per seed for the whole process, as tf's eager op seed; a
+    ``setdefault`` and an ``itertools.count`` keep it right across threads.
+    """
+    return next(_SEEDED_DRAWS.setdefault(seed, itertools.count()))
+
+
+def reset_seeded_draws() -> None:
+    """Restart every seed's sequence of dropout masks (``clear_session``)."""
+    _SEEDED_DRAWS.clear()

@@ -14,14 +14,23 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, TypeGuard, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeGuard, TypeVar
 
 from pytest_learning_phase import _call_context
 from pytest_learning_phase._phase import ABSENT
-from pytest_learning_phase._state import EVERY_THREAD, EVERY_THREAD_LOCK, READS, THREAD, reset_uids
+from pytest_learning_phase._state import (
+    EVERY_THREAD,
+    EVERY_THREAD_LOCK,
+    READS,
+    THREAD,
+    next_seeded_draw,
+    reset_seeded_draws,
+    reset_uids,
+)
 
 if TYPE_CHECKING:
+    import numpy as np
     import numpy.typing as npt
 
 __all__ = [
@@ -88,6 +97,8 @@ def set_learning_phase(value: object) -> None:
 
     Raises:
         ValueError: if ``value`` is neither 0 nor 1 (after the warning).
+        TypeError: if ``value`` is unhashable (a list, a numpy array, 0-d
+            included): ``value in {0, 1}`` fails on its hash, as in tf_keras.
 
     """
     warnings.warn(
@@ -96,6 +107,26 @@ def set_learning_phase(value: object) -> None:
         stacklevel=2,
     )
     deprecated_internal_set_learning_phase(value)
+
+
+# A scope object's stage: a scope can be entered once, as tf_keras's generator-based
+# scopes can (their second __enter__ raises AttributeError).
+_NEW: Final = 0
+_ENTERED: Final = 1
+_DONE: Final = 2
+
+
+def _entered_twice(name: str, value: object) -> AttributeError:
+    """Return the error for entering one scope object a second time (tf_keras's type)."""
+    return AttributeError(
+        f"This {name}({value!r}) was already entered; a scope can be entered only once: "
+        f"call {name}({value!r}) again for a new one."
+    )
+
+
+def _exited_before_entered(name: str, value: object) -> RuntimeError:
+    """Return the error for exiting a scope object never entered (tf_keras's type)."""
+    return RuntimeError(f"This {name}({value!r}) was exited without being entered.")
 
 
 class deprecated_internal_learning_phase_scope:
@@ -107,15 +138,25 @@ class deprecated_internal_learning_phase_scope:
     raises, lowers the flag if it was down and puts the old phase back (or
     deletes it). A class rather than a generator: entering and leaving cost a
     few attribute lookups.
+
+    As tf_keras's scopes, an object can be entered only once (a second
+    ``__enter__``, even after a failed first one, is an ``AttributeError``
+    that changes nothing); a second ``__exit__`` does nothing, and an
+    ``__exit__`` before any ``__enter__`` is a ``RuntimeError``.
     """
 
-    __slots__ = ("_previous_is_set", "_previous_phase", "_value")
+    __slots__ = ("_previous_is_set", "_previous_phase", "_stage", "_value")
+    _name: ClassVar[str] = "deprecated_internal_learning_phase_scope"
 
     def __init__(self, value: object) -> None:
         self._value = value
+        self._stage = _NEW
 
     def __enter__(self) -> None:
         value = self._value
+        if self._stage:
+            raise _entered_twice(self._name, value)
+        self._stage = _DONE
         if value not in {0, 1}:
             raise ValueError(_INVALID_PHASE_MESSAGE)
         state = THREAD.state
@@ -123,8 +164,14 @@ class deprecated_internal_learning_phase_scope:
         self._previous_is_set = state.is_set
         state.is_set = True
         state.phase = value
+        self._stage = _ENTERED
 
     def __exit__(self, *exc_info: object) -> None:
+        if self._stage != _ENTERED:
+            if self._stage == _NEW:
+                raise _exited_before_entered(self._name, self._value)
+            return
+        self._stage = _DONE
         state = THREAD.state
         if not self._previous_is_set:
             state.is_set = False
@@ -135,8 +182,11 @@ class _DeprecatedLearningPhaseScope(deprecated_internal_learning_phase_scope):
     """The public, deprecated scope: warns at ``__enter__``, then as the internal one."""
 
     __slots__ = ()
+    _name: ClassVar[str] = "learning_phase_scope"
 
     def __enter__(self) -> None:
+        if self._stage:
+            raise _entered_twice(self._name, self._value)
         warnings.warn(
             _deprecation_message("learning_phase_scope"),
             LearningPhaseDeprecationWarning,
@@ -149,7 +199,13 @@ def learning_phase_scope(value: object) -> deprecated_internal_learning_phase_sc
     """Return a scope in which the phase is ``value``; deprecated, warns on ``__enter__``.
 
     On exit the previous phase (or its absence) and the previous ``is_set`` flag
-    come back, also when the block raises.
+    come back, also when the block raises. The object can be entered only once.
+
+    Raises:
+        ValueError: at ``__enter__``, if ``value`` is neither 0 nor 1 (after the warning).
+        TypeError: at ``__enter__``, if ``value`` is unhashable (as ``set_learning_phase``).
+        AttributeError: at a second ``__enter__`` of the same object (no warning).
+
     """
     return _DeprecatedLearningPhaseScope(value)
 
@@ -157,12 +213,16 @@ def learning_phase_scope(value: object) -> deprecated_internal_learning_phase_sc
 class _EagerLearningPhaseScope:
     """Store a phase without touching ``is_set``, as tf_keras's eager scope does."""
 
-    __slots__ = ("_previous_is_set", "_previous_phase", "_value")
+    __slots__ = ("_previous_is_set", "_previous_phase", "_stage", "_value")
 
     def __init__(self, value: object) -> None:
         self._value = value
+        self._stage = _NEW
 
     def __enter__(self) -> None:
+        if self._stage:
+            raise _entered_twice("eager_learning_phase_scope", self._value)
+        self._stage = _DONE
         if self._value not in {0, 1}:
             raise AssertionError
         state = THREAD.state
@@ -170,8 +230,14 @@ class _EagerLearningPhaseScope:
         if self._previous_is_set:
             self._previous_phase = learning_phase()
         state.phase = self._value
+        self._stage = _ENTERED
 
     def __exit__(self, *exc_info: object) -> None:
+        if self._stage != _ENTERED:
+            if self._stage == _NEW:
+                raise _exited_before_entered("eager_learning_phase_scope", self._value)
+            return
+        self._stage = _DONE
         state = THREAD.state
         if self._previous_is_set:
             state.phase = self._previous_phase
@@ -186,18 +252,23 @@ def eager_learning_phase_scope(value: object) -> _EagerLearningPhaseScope:
 
     An invalid value is a bare ``AssertionError`` at ``__enter__``; on exit the
     stored phase is deleted if the flag was not set on entry (``KeyError`` if it
-    is already gone, as in tf_keras).
+    is already gone, as in tf_keras). Like the other scopes, the object can be
+    entered only once.
     """
     return _EagerLearningPhaseScope(value)
 
 
 def clear_session() -> None:
-    """Unset this thread's flag, drop every thread's stored phase, reset layer names."""
+    """Unset this thread's flag, drop every thread's stored phase, reset layer names.
+
+    Also restarts the sequence of masks of each ``dropout`` seed.
+    """
     THREAD.state.is_set = False
     with EVERY_THREAD_LOCK:
         for state in EVERY_THREAD:
             state.phase = ABSENT
     reset_uids()
+    reset_seeded_draws()
 
 
 # -- Functions that compute with the phase: in_train_phase, in_test_phase, dropout. --
@@ -229,10 +300,12 @@ def in_train_phase(x: Any, alt: Any, training: object = None) -> Any:
     * more than one element: an elementwise choice, ``np.where(training, x, alt)``
       with numpy broadcasting; both callables are called, once each. Every
       element must be 0 or 1.
+    * no element: a ``ValueError``, as in tf_keras.
 
     Raises:
-        ValueError: for any other ``training`` (2, 0.5, nan, "1", a list, ...),
-            naming the value; tf_keras fails there with an ``AttributeError``.
+        ValueError: for any other ``training`` (2, 0.5, nan, "1", a list, an
+            empty array, ...), naming the value; tf_keras fails there with an
+            ``AttributeError`` (or numpy's ``ValueError`` for an empty array).
 
     """
     if training is None:
@@ -255,7 +328,11 @@ def _in_train_phase_array(x: Any, alt: Any, training: npt.NDArray[Any]) -> Any:
         if chosen is None:
             raise _call_context.invalid_training(training)
         return _call_if_callable(x if chosen else alt)
-    if training.dtype.kind not in "biuf" or not np.isin(training, (0, 1)).all():
+    if (
+        training.size == 0
+        or training.dtype.kind not in "biuf"
+        or not np.isin(training, (0, 1)).all()
+    ):
         raise _call_context.invalid_training(training)
     return np.where(training.astype(bool), _call_if_callable(x), _call_if_callable(alt))
 
@@ -266,11 +343,14 @@ def in_test_phase(x: Any, alt: Any, training: object = None) -> Any:
 
 
 def _check_dropout_rate(level: object) -> float:
-    """Return ``level`` as a float, or raise tf's ``ValueError`` for a rate outside [0, 1)."""
+    """Return ``level`` as a float, or raise tf's ``ValueError`` for a rate outside [0, 1).
+
+    A number is a ``numbers.Real`` (numpy scalars included), as tf's check; a
+    numpy array, 0-d included, is not one there either. ``nan`` is refused
+    (tf_keras lets it through and drops everything): see ``docs/semantics.md``.
+    """
     import numbers
 
-    if _is_ndarray(level) and level.ndim == 0:
-        level = level.item()
     if not isinstance(level, numbers.Real):
         raise ValueError(f"`rate` must be a scalar or scalar tensor. Received: rate={level}")
     if not 0 <= float(level) < 1:
@@ -280,22 +360,75 @@ def _check_dropout_rate(level: object) -> float:
     return float(level)
 
 
+def _mask_shape(
+    shape: tuple[int, ...], noise_shape: Sequence[int | None] | None
+) -> tuple[int, ...]:
+    """Return the keep/drop mask's shape: ``noise_shape``, its ``None`` sizes taken from ``shape``.
+
+    As tf's ``_get_noise_shape``, ``None`` sizes are filled only when
+    ``noise_shape`` has ``x``'s rank; elsewhere they are an error.
+    """
+    if noise_shape is None:
+        return shape
+    sizes = tuple(noise_shape)
+    if len(sizes) == len(shape):
+        sizes = tuple(
+            x_size if size is None else size for size, x_size in zip(sizes, shape, strict=True)
+        )
+    resolved = tuple(size for size in sizes if size is not None)
+    if len(resolved) != len(sizes):
+        raise ValueError(
+            f"`noise_shape` must broadcast to the shape of `x` {shape}. "
+            f"Received: noise_shape={noise_shape}"
+        )
+    return resolved
+
+
 def dropout(
     x: npt.ArrayLike,
     level: float,
-    noise_shape: tuple[int, ...] | None = None,
+    noise_shape: Sequence[int | None] | None = None,
     seed: int | None = None,
 ) -> npt.NDArray[Any]:
     """Inverted dropout of ``x``, whatever the phase: drop with probability ``level``.
 
     Kept values are scaled by ``1 / (1 - level)``; the result has ``x``'s
     floating dtype. ``noise_shape`` is the shape of the keep/drop mask, which
-    must broadcast to ``x``'s shape; ``seed`` makes the mask reproducible.
+    must broadcast to ``x``'s shape; a ``None`` size in it (when it has ``x``'s
+    rank) is ``x``'s size on that axis.
+
+    ``seed`` makes the masks reproducible, the way tf_keras's eager op seed
+    does: the calls with one seed draw that seed's sequence of masks, a new
+    mask on each call, and ``clear_session()`` restarts every sequence. (The
+    masks themselves are numpy's, not TensorFlow's numbers.) Without a seed,
+    each call draws a fresh random mask.
 
     Raises:
-        ValueError: for ``level`` outside [0, 1) (tf's message), a non-floating
-            ``x``, or a ``noise_shape`` that does not broadcast to ``x``.
+        ValueError: for ``level`` outside [0, 1) (tf's message) or not a number,
+            a non-floating ``x``, or a ``noise_shape`` that does not broadcast
+            to ``x``.
 
+    """
+    import numpy as np
+
+    def generator() -> np.random.Generator:
+        if seed is None:
+            return np.random.default_rng()
+        return np.random.default_rng((seed % 2**64, next_seeded_draw(seed)))
+
+    return _dropout(x, level, noise_shape, generator)
+
+
+def _dropout(
+    x: npt.ArrayLike,
+    level: object,
+    noise_shape: Sequence[int | None] | None,
+    generator: Callable[[], np.random.Generator],
+) -> npt.NDArray[Any]:
+    """Check the arguments, then drop with a mask from ``generator()`` (called only then).
+
+    :func:`dropout` and the ``Dropout`` layer (which draws from its own generator)
+    share it.
     """
     import numpy as np
 
@@ -304,9 +437,9 @@ def dropout(
     if array.dtype.kind != "f":
         raise ValueError(
             "`x.dtype` must be a floating point tensor as `x` will be scaled. "
-            f"Received: x_dtype={array.dtype}"
+            f"Received: x_dtype=<dtype: '{array.dtype.name}'>"
         )
-    mask_shape = array.shape if noise_shape is None else tuple(noise_shape)
+    mask_shape = _mask_shape(array.shape, noise_shape)
     try:
         broadcast = np.broadcast_shapes(mask_shape, array.shape)
     except ValueError:
@@ -320,7 +453,7 @@ def dropout(
     # half the memory traffic of float64 for float32 inputs. Then two in-place
     # passes: zero the dropped values, scale the kept ones.
     random_dtype = array.dtype if array.dtype in (np.float32, np.float64) else np.float32
-    keep = np.random.default_rng(seed).random(mask_shape, dtype=random_dtype) >= rate
+    keep = generator().random(mask_shape, dtype=random_dtype) >= rate
     dropped: npt.NDArray[Any] = np.multiply(array, keep, dtype=array.dtype)
     dropped *= array.dtype.type(1.0 / (1.0 - rate))
     return dropped

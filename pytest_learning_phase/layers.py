@@ -148,12 +148,17 @@ class Layer:
         return []
 
     def set_weights(self, weights: Sequence[npt.ArrayLike]) -> None:
-        """Set the weights from a list like the one ``get_weights()`` returns."""
+        """Set the weights from a list like the one ``get_weights()`` returns.
+
+        An unbuilt layer has no weights: ``set_weights([])`` is then accepted, as
+        in tf_keras (so the round trip ``set_weights(get_weights())`` always is).
+        """
         expected = self.get_weights()
         if len(weights) != len(expected):
             raise ValueError(
                 f'You called `set_weights(weights)` on layer "{self.name}" with a weight list '
-                f"of length {len(weights)}, but the layer was expecting {len(expected)} weights."
+                f"of length {len(weights)}, but the layer was expecting {len(expected)} weights. "
+                f"Provided weights: {str(weights)[:50]}..."
             )
 
     def _training_parameter(self) -> _TrainingParameter:
@@ -241,8 +246,10 @@ class Dropout(Layer):
                 array.shape[axis] if size is None else size
                 for axis, size in enumerate(self.noise_shape)
             )
+        # The layer's own sequence of masks (one per call), not backend.dropout's
+        # per-seed one: a layer with a seed is reproducible from its creation.
         seed = int(self._generator.integers(2**63))
-        return backend.dropout(array, self.rate, noise_shape=noise_shape, seed=seed)
+        return backend._dropout(array, self.rate, noise_shape, lambda: np.random.default_rng(seed))
 
 
 class GaussianNoise(Layer):
@@ -335,6 +342,10 @@ class BatchNormalization(Layer):
     updates with the unbiased (n / (n - 1)) variance: reproduced here.
     Weights are float32 as in tf_keras; the output keeps the input's floating
     dtype (tf_keras casts it to float32).
+
+    ``momentum`` may be any number, as in tf_keras (outside [0, 1] the moving
+    statistics extrapolate); ``epsilon`` must be a number > 0 (tf_keras accepts
+    any value and may return ``nan``).
     """
 
     def __init__(
@@ -362,9 +373,9 @@ class BatchNormalization(Layer):
                 f"Invalid value {axis!r} received for `axis`, "
                 "expected an int or a list/tuple of ints."
             )
-        if not _is_real(momentum) or not 0 <= float(momentum) <= 1:
+        if not _is_real(momentum):
             raise ValueError(
-                f"Invalid value {momentum!r} received for `momentum`, expected a number in [0, 1]."
+                f"Invalid value {momentum!r} received for `momentum`, expected a number."
             )
         if not _is_real(epsilon) or not float(epsilon) > 0:
             raise ValueError(
@@ -429,18 +440,24 @@ class BatchNormalization(Layer):
         return [np.array(getattr(self, name)) for name in self._weight_names()]
 
     def set_weights(self, weights: Sequence[npt.ArrayLike]) -> None:
-        """Set ``[gamma, beta, moving_mean, moving_variance]`` (those that exist), as float32."""
+        """Set ``[gamma, beta, moving_mean, moving_variance]`` (those that exist), as float32.
+
+        As in tf_keras, each weight must have a ``shape`` (an array; a list's
+        shape is taken as ``()``) equal to the layer's, and nothing is set
+        unless all of them fit.
+        """
         super().set_weights(weights)
-        arrays = [np.asarray(w, dtype=np.float32) for w in weights]
-        for name, array in zip(self._weight_names(), arrays, strict=True):
+        names = self._weight_names() if self.built else []
+        for name, weight in zip(names, weights, strict=True):
             current = getattr(self, name)
-            if array.shape != current.shape:
+            shape = tuple(weight.shape) if hasattr(weight, "shape") else ()
+            if shape != current.shape:
                 raise ValueError(
                     f"Layer {self.name} weight shape {current.shape} is not compatible "
-                    f"with provided weight shape {array.shape}."
+                    f"with provided weight shape {shape}."
                 )
-        for name, array in zip(self._weight_names(), arrays, strict=True):
-            setattr(self, name, array.copy())
+        for name, weight in zip(names, weights, strict=True):
+            setattr(self, name, np.array(weight, dtype=np.float32))
 
     def _check_input_shape(self, shape: tuple[int, ...]) -> None:
         expected = self._input_shape

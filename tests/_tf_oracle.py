@@ -3,6 +3,10 @@
 Each scenario is a function of a :class:`Framework` (the backend module, the
 layer classes, how to turn an output into numpy) returning plain JSON data:
 values are encoded with their type, exceptions with their type and message.
+The values come from ``tests/_phase_values.py``, the tables the unit tests
+use too: a row on which tf_keras agrees is a scenario in :data:`SCENARIOS`, a
+deliberate difference one in :data:`DIFFERENCES` (its row in
+:data:`REJECTIONS` says what each side does).
 ``tests/differential/run_tf_keras.py`` runs every scenario on tf_keras in a
 subprocess and prints the results; ``tests/test_differential_tf_keras.py``
 runs them on the reference backend and compares.
@@ -18,12 +22,13 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+from tests import _phase_values as values
+from tests._phase_values import Rejected
 
 JSON = Any
 
@@ -110,6 +115,9 @@ SCENARIOS: dict[str, Callable[[Framework], JSON]] = {}
 DIFFERENCES: dict[str, Callable[[Framework], JSON]] = {}
 """Scenarios of the deliberate differences: each side is pinned separately."""
 
+REJECTIONS: dict[str, Rejected] = {}
+"""The table row of each difference scenario registered by :func:`register_rejections`."""
+
 
 def scenario(
     name: str, registry: dict[str, Callable[[Framework], JSON]] = SCENARIOS
@@ -121,64 +129,39 @@ def scenario(
     return register
 
 
+def register_rejections(
+    prefix: str, table: dict[str, Rejected], attempt: Callable[[Framework, Any], Any]
+) -> None:
+    """Register ``attempt(fw, row.value)`` for every row of ``table``, as its outcome.
+
+    A row on which tf_keras raises the same error becomes the scenario
+    ``{prefix}[label]``; a deliberate difference, ``{prefix}[label]`` in
+    :data:`DIFFERENCES`, with its row in :data:`REJECTIONS`.
+    """
+    for label, row in table.items():
+        name = f"{prefix}[{label}]"
+        registry = SCENARIOS if row.tf_keras is None else DIFFERENCES
+        if row.tf_keras is not None:
+            REJECTIONS[name] = row
+
+        @scenario(name, registry)
+        def rejects(fw: Framework, value: Any = row.value) -> JSON:
+            return outcome(lambda: attempt(fw, value))
+
+
 # -- values ------------------------------------------------------------------------------
 
 
-def accepted_values() -> dict[str, Any]:
-    import enum
-
-    class Mode(enum.IntEnum):
-        TEST = 0
-        TRAIN = 1
-
-    return {
-        "int-0": 0,
-        "int-1": 1,
-        "True": True,
-        "False": False,
-        "float-0.0": 0.0,
-        "float-1.0": 1.0,
-        "float-minus-0.0": -0.0,
-        "np.int64-1": np.int64(1),
-        "np.int32-0": np.int32(0),
-        "np.bool-True": np.bool_(True),
-        "np.float32-1.0": np.float32(1.0),
-        "np.float64-0.0": np.float64(0.0),
-        "Fraction-1": Fraction(1),
-        "Decimal-1": Decimal(1),
-        "IntEnum-1": Mode.TRAIN,
-    }
-
-
-REJECTED_VALUES: dict[str, Any] = {
-    "int-2": 2,
-    "int-minus-1": -1,
-    "float-0.5": 0.5,
-    "nan": float("nan"),
-    "str-1": "1",
-    "None": None,
-    "tuple-1": (1,),
-    "np.float32-0.5": np.float32(0.5),
-    "Fraction-1/2": Fraction(1, 2),
-    "set-1": {1},
-    "list-1": [1],
-    "0-d-array": np.array(1),
-    "1-element-array": np.array([1]),
-}
-
-
 def _register_value_scenarios() -> None:
-    for label in accepted_values():
+    for label, value in values.ACCEPTED_PHASES.items():
 
         @scenario(f"set_learning_phase[{label}]")
-        def set_valid(fw: Framework, label: str = label) -> JSON:
-            value = accepted_values()[label]
+        def set_valid(fw: Framework, value: Any = value) -> JSON:
             warned = recorded_warnings(lambda: fw.backend.set_learning_phase(value))
             return {"set": warned, "state": state(fw)}
 
         @scenario(f"learning_phase_scope[{label}]")
-        def scope_valid(fw: Framework, label: str = label) -> JSON:
-            value = accepted_values()[label]
+        def scope_valid(fw: Framework, value: Any = value) -> JSON:
             inside: list[JSON] = []
 
             def enter() -> None:
@@ -188,13 +171,14 @@ def _register_value_scenarios() -> None:
             return {"scope": recorded_warnings(enter), "inside": inside, "after": state(fw)}
 
         @scenario(f"eager_learning_phase_scope[{label}]")
-        def eager_valid(fw: Framework, label: str = label) -> JSON:
-            value = accepted_values()[label]
+        def eager_valid(fw: Framework, value: Any = value) -> JSON:
             with fw.backend.eager_learning_phase_scope(value):
                 inside = state(fw)
             return {"inside": inside, "after": state(fw)}
 
-    for label, value in REJECTED_VALUES.items():
+    rejected = dict(values.REJECTED_PHASES)
+    rejected.update({label: value for label, (value, _) in values.UNHASHABLE_PHASES.items()})
+    for label, value in rejected.items():
 
         @scenario(f"set_learning_phase_rejects[{label}]")
         def set_invalid(fw: Framework, value: Any = value) -> JSON:
@@ -337,6 +321,87 @@ def scope_across_clear(fw: Framework) -> JSON:
     return {"inside": inside, "after": state(fw)}
 
 
+SCOPE_FACTORIES: dict[str, str] = {
+    "public": "learning_phase_scope",
+    "internal": "deprecated_internal_learning_phase_scope",
+    "eager": "eager_learning_phase_scope",
+}
+"""The three scopes, by the name of their factory in the backend module."""
+
+
+def _kind(result: JSON) -> JSON:
+    """The kind of an outcome: the exception's type name, or "returns"."""
+    return result.get("raises", "returns")
+
+
+def _register_scope_reuse() -> None:
+    for label, factory in SCOPE_FACTORIES.items():
+
+        @scenario(f"scope/entered_twice[{label}]")
+        def entered_twice(fw: Framework, factory: str = factory) -> JSON:
+            scope = getattr(fw.backend, factory)(1)
+            with quiet(), scope:
+                pass
+            again = recorded_warnings(scope.__enter__)
+            return {
+                "raises": _kind(again["outcome"]),
+                "warnings": len(again["warnings"]),
+                "state": state(fw),
+            }
+
+        @scenario(f"scope/entered_again_inside[{label}]")
+        def entered_again_inside(fw: Framework, factory: str = factory) -> JSON:
+            scope = getattr(fw.backend, factory)(1)
+            with quiet(), scope:
+                again = _kind(outcome(scope.__enter__))
+                inside = state(fw)
+            return {"raises": again, "inside": inside, "after": state(fw)}
+
+        @scenario(f"scope/entered_after_a_failed_enter[{label}]")
+        def entered_after_failure(fw: Framework, factory: str = factory) -> JSON:
+            scope = getattr(fw.backend, factory)(2)
+            with quiet():
+                first = _kind(outcome(scope.__enter__))
+                second = _kind(outcome(scope.__enter__))
+                exited = outcome(lambda: bool(scope.__exit__(None, None, None)))
+            return {"first": first, "second": second, "exit": exited, "state": state(fw)}
+
+        @scenario(f"scope/exited_twice[{label}]")
+        def exited_twice(fw: Framework, factory: str = factory) -> JSON:
+            scope = getattr(fw.backend, factory)(1)
+            with quiet(), scope:
+                pass
+            fw.backend.deprecated_internal_set_learning_phase(0)
+            exits = [
+                outcome(lambda: bool(scope.__exit__(None, None, None))),
+                outcome(lambda: bool(scope.__exit__(KeyError, KeyError("k"), None))),
+            ]
+            return {"exits": exits, "state": state(fw)}
+
+        @scenario(f"scope/exited_without_enter[{label}]")
+        def exited_without_enter(fw: Framework, factory: str = factory) -> JSON:
+            scope = getattr(fw.backend, factory)(1)
+            with quiet():
+                result = outcome(lambda: scope.__exit__(None, None, None))
+            return {"raises": _kind(result), "state": state(fw)}
+
+        @scenario(f"scope_reuse_messages[{label}]", DIFFERENCES)
+        def reuse_messages(fw: Framework, factory: str = factory) -> JSON:
+            entered = getattr(fw.backend, factory)(1)
+            with quiet(), entered:
+                pass
+            never_entered = getattr(fw.backend, factory)(1)
+            exited = recorded_warnings(lambda: never_entered.__exit__(None, None, None))
+            return {
+                "entered_twice": outcome(entered.__enter__)["message"],
+                "exited_without_enter": exited["outcome"]["message"],
+                "warnings_at_exit_without_enter": len(exited["warnings"]),
+            }
+
+
+_register_scope_reuse()
+
+
 # -- eager scope and clear_session ---------------------------------------------------------
 
 
@@ -433,25 +498,9 @@ def threads_clear(fw: Framework) -> JSON:
 
 # -- in_train_phase / in_test_phase / dropout ------------------------------------------------
 
-TRAINING_VALUES: dict[str, Any] = {
-    "0": 0,
-    "1": 1,
-    "True": True,
-    "False": False,
-    "1.0": 1.0,
-    "0.0": 0.0,
-    "np.int64-1": np.int64(1),
-    "np.bool-False": np.bool_(False),
-    "np.float32-1": np.float32(1),
-    "array-[1]": np.array([1]),
-    "array-[0]": np.array([0]),
-    "array-0-d-1": np.array(1),
-    "array-[[1]]": np.array([[1]]),
-}
-
 
 def _register_in_train_phase() -> None:
-    for label, training in TRAINING_VALUES.items():
+    for label, training in {**values.TRAIN_TRAININGS, **values.TEST_TRAININGS}.items():
 
         @scenario(f"in_train_phase/callables[training={label}]")
         def callables(fw: Framework, training: Any = training) -> JSON:
@@ -469,6 +518,24 @@ def _register_in_train_phase() -> None:
         def test_phase(fw: Framework, training: Any = training) -> JSON:
             x, alt = np.array([1.0, 2.0]), np.array([3.0, 4.0])
             return outcome(lambda: fw.backend.in_test_phase(x, alt, training=training))
+
+    for label, phase in values.ACCEPTED_PHASES.items():
+
+        @scenario(f"in_train_phase/none_follows_the_set_phase[{label}]")
+        def follows_set_phase(fw: Framework, phase: Any = phase) -> JSON:
+            fw.backend.deprecated_internal_set_learning_phase(phase)
+            return fw.backend.in_train_phase("x", "alt")
+
+    register_rejections(
+        "in_train_phase_invalid_training",
+        values.INVALID_TRAININGS,
+        lambda fw, training: fw.backend.in_train_phase("x", "alt", training=training),
+    )
+    for label, training in values.ELEMENTWISE_TRAININGS.items():
+
+        @scenario(f"in_train_phase_elementwise[{label}]", DIFFERENCES)
+        def elementwise(fw: Framework, training: Any = training) -> JSON:
+            return outcome(lambda: fw.backend.in_train_phase(1.0, 0.0, training=training))
 
 
 _register_in_train_phase()
@@ -499,23 +566,92 @@ def in_train_phase_enclosing(fw: Framework) -> JSON:
 
     with quiet():
         fw.backend.set_learning_phase(0)
-        Probe()(np.ones(1, np.float32), training=True)
+        for training in values.ENCLOSING_TRAININGS.values():
+            Probe()(np.ones(1, np.float32), training=training)
         Probe()(np.ones(1, np.float32))
     return seen
 
 
-DROPOUT_LEVELS = {"1.0": 1.0, "-0.1": -0.1, "1.5": 1.5, "int-1": 1, "str-a": "a"}
+def _in_train_phase_probes(fw: Framework) -> dict[str, Any]:
+    """Layers whose ``call`` returns ``in_train_phase(1, 0, training=None)``, as a number."""
+
+    def choice() -> Any:
+        return fw.backend.in_train_phase(lambda: 1.0, lambda: 0.0, training=None)
+
+    class Probe(fw.layers.Layer):  # type: ignore[name-defined,misc]
+        def call(self, inputs: Any) -> Any:
+            return inputs * 0 + choice()
+
+    class ProbeWithTraining(fw.layers.Layer):  # type: ignore[name-defined,misc]
+        def call(self, inputs: Any, training: Any = None) -> Any:
+            return inputs * 0 + choice()
+
+    class Outer(fw.layers.Layer):  # type: ignore[name-defined,misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = Probe()
+
+        def call(self, inputs: Any) -> Any:
+            return self.inner(inputs)
+
+    return {"Probe": Probe, "ProbeWithTraining": ProbeWithTraining, "Outer(Probe)": Outer}
 
 
-def _register_dropout_levels() -> None:
-    for label, level in DROPOUT_LEVELS.items():
+def _register_in_train_phase_inside_call() -> None:
+    for phase in values.PHASE_SETUPS:
 
-        @scenario(f"dropout/rejects_level[{label}]")
-        def bad_level(fw: Framework, level: Any = level) -> JSON:
-            return outcome(lambda: fw.backend.dropout(np.ones(3, np.float32), level))
+        @scenario(f"in_train_phase/explicit_none_inside_call[{phase}]")
+        def inside_call(fw: Framework, phase: str = phase) -> JSON:
+            result: dict[str, JSON] = {}
+            with values.phase_context(fw.backend, phase):
+                for name, probe in _in_train_phase_probes(fw).items():
+                    for label, training in values.LAYER_TRAININGS.items():
+                        output = call_layer(probe(), ONE, training)
+                        result[f"{name}-{label}"] = float(fw.to_numpy(output)[0])
+            return result
 
 
-_register_dropout_levels()
+_register_in_train_phase_inside_call()
+
+register_rejections(
+    "dropout/rejects_level",
+    values.DROPOUT_BAD_LEVELS,
+    lambda fw, level: fw.backend.dropout(np.ones(3, np.float32), level),
+)
+register_rejections(
+    "dropout/rejects_x_dtype",
+    values.DROPOUT_NON_FLOATING,
+    lambda fw, dtype: fw.backend.dropout(np.ones(3, dtype), 0.5),
+)
+register_rejections(
+    "dropout_bad_noise_shape",
+    values.BAD_NOISE_SHAPES,
+    lambda fw, noise_shape: fw.backend.dropout(
+        np.ones((2, 3), np.float32), 0.5, noise_shape=noise_shape
+    ),
+)
+
+
+def _register_dropout_tables() -> None:
+    for label, dtype in values.FLOAT_DTYPES.items():
+
+        @scenario(f"dropout/keeps_dtype[{label}]")
+        def keeps_dtype(fw: Framework, dtype: Any = dtype) -> JSON:
+            return str(fw.to_numpy(fw.backend.dropout(np.ones(4, dtype), 0.5, seed=0)).dtype)
+
+    for label, (noise_shape, _) in values.NOISE_SHAPES.items():
+
+        @scenario(f"dropout/noise_shape[{label}]")
+        def noise_shape_scenario(fw: Framework, noise_shape: Any = noise_shape) -> JSON:
+            x = np.ones(values.NOISE_SHAPE_X_SHAPE, np.float32)
+            output = fw.to_numpy(fw.backend.dropout(x, 0.5, noise_shape=noise_shape, seed=3))
+            return {
+                "constant_along": values.constant_along(output),
+                "values_are_0_or_2": bool(np.isin(output, (0.0, 2.0)).all()),
+            }
+
+
+_register_dropout_tables()
 
 
 @scenario("dropout/drops_at_phase_0_and_scales")
@@ -526,52 +662,50 @@ def dropout_phase_0(fw: Framework) -> JSON:
     return {"values": sorted(set(output.tolist())), "dtype": str(output.dtype)}
 
 
-@scenario("dropout/noise_shape_broadcasts_the_mask")
-def dropout_noise_shape(fw: Framework) -> JSON:
-    x = np.ones((200, 4), np.float32)
-    output = fw.to_numpy(fw.backend.dropout(x, 0.5, noise_shape=(200, 1), seed=3))
-    rows = {tuple(row) for row in output.tolist()}
-    return sorted(rows)
+@scenario("dropout/accepts_nested_lists")
+def dropout_nested_lists(fw: Framework) -> JSON:
+    return list(fw.to_numpy(fw.backend.dropout([[1.0, 2.0]], 0.5, seed=0)).shape)
 
 
-@scenario("dropout/keeps_float64")
-def dropout_float64(fw: Framework) -> JSON:
-    return str(fw.to_numpy(fw.backend.dropout(np.ones(4, np.float64), 0.5, seed=0)).dtype)
+@scenario("dropout/seed_draws_a_new_mask_on_each_call")
+def dropout_seed_sequence(fw: Framework) -> JSON:
+    x = np.ones((8, 8), np.float32)
+
+    def draw(seed: int = 7) -> np.ndarray[Any, Any]:
+        return fw.to_numpy(fw.backend.dropout(x, 0.5, seed=seed))
+
+    first, second = draw(), draw()
+    in_other_thread = _in_thread(lambda: draw().tolist())
+    other_seed = draw(8)
+    fw.backend.clear_session()
+    after_clear_session = draw()
+    negative_seed = outcome(lambda: draw(-1).shape)
+    return {
+        "negative_seed": negative_seed,
+        "second_call_differs": not np.array_equal(first, second),
+        "other_thread_continues_the_sequence": in_other_thread
+        not in (first.tolist(), second.tolist()),
+        "other_seed_differs": not np.array_equal(first, other_seed),
+        "clear_session_restarts_the_sequence": bool(np.array_equal(first, after_clear_session)),
+    }
 
 
 # -- layers per phase ------------------------------------------------------------------------
 
-PHASES = ["unset", "set(0)", "scope(0)", "set(1)", "set(1.0)", "scope(1)", "eager(1)"]
-TRAININGS: dict[str, Any] = {"none": None, "True": True, "1": 1, "False": False, "0": 0}
-
-
-@contextmanager
-def phase_context(fw: Framework, phase: str) -> Iterator[None]:
-    """Put ``fw`` in ``phase`` for the block (the runner clears the session afterwards)."""
-    with quiet():
-        if phase == "unset":
-            yield
-        elif phase == "eager(1)":
-            with fw.backend.eager_learning_phase_scope(1):
-                yield
-        elif phase.startswith("set"):
-            fw.backend.set_learning_phase(1.0 if phase == "set(1.0)" else int(phase[4]))
-            yield
-        else:
-            with fw.backend.learning_phase_scope(int(phase[6])):
-                yield
-
 
 def call_layer(layer: Any, inputs: Any, training: Any) -> Any:
-    return layer(inputs) if training is None else layer(inputs, training=training)
+    """Call ``layer`` on ``inputs`` with ``training`` (not passed at all for ``NOT_PASSED``)."""
+    if training is values.NOT_PASSED:
+        return layer(inputs)
+    return layer(inputs, training=training)
 
 
 X = np.ones((32, 16), np.float32)
 
 
 def _register_layer_table() -> None:
-    for phase in PHASES:
-        for label, training in TRAININGS.items():
+    for phase in values.PHASE_SETUPS:
+        for label, training in values.LAYER_TRAININGS.items():
 
             @scenario(f"layers/identity_or_not[{phase}-training={label}]")
             def identity(fw: Framework, phase: str = phase, training: Any = training) -> JSON:
@@ -581,7 +715,7 @@ def _register_layer_table() -> None:
                     "GaussianDropout": fw.layers.GaussianDropout(0.5, seed=1),
                 }
                 result: dict[str, JSON] = {}
-                with phase_context(fw, phase):
+                with values.phase_context(fw.backend, phase):
                     for name, layer in made.items():
                         output = fw.to_numpy(call_layer(layer, X, training))
                         result[name] = bool(np.array_equal(output, X))
@@ -593,10 +727,25 @@ def _register_layer_table() -> None:
             ) -> JSON:
                 layer = fw.layers.BatchNormalization()
                 inputs = np.arange(12, dtype=np.float32).reshape(4, 3)
-                with phase_context(fw, phase):
+                with values.phase_context(fw.backend, phase):
                     call_layer(layer, inputs, training)
                 mean = layer.get_weights()[2]
                 return {"moving_mean_updated": bool(np.any(mean != 0))}
+
+            if values.layer_trains(phase, label):
+                continue
+
+            @scenario(f"layers/noise_layers_return_their_input_in_inference[{phase}-{label}]")
+            def noise_identity(fw: Framework, phase: str = phase, training: Any = training) -> JSON:
+                inputs = np.random.default_rng(5).normal(size=(4, 3)).astype(np.float32)
+                result: dict[str, JSON] = {}
+                with values.phase_context(fw.backend, phase):
+                    for name in ("GaussianNoise", "GaussianDropout"):
+                        layer = getattr(fw.layers, name)(0.5, seed=1)
+                        output = fw.to_numpy(call_layer(layer, inputs, training))
+                        result[name] = {"values": output.tolist(), "dtype": str(output.dtype)}
+                result["inputs"] = inputs.tolist()
+                return result
 
 
 _register_layer_table()
@@ -611,6 +760,25 @@ def dropout_rate_zero(fw: Framework) -> JSON:
 def dropout_scaled(fw: Framework) -> JSON:
     output = fw.to_numpy(fw.layers.Dropout(0.75, seed=2)(X, training=True))
     return sorted(set(output.tolist()[0] + output.tolist()[1]))
+
+
+@scenario("layers/dropout_rate_zero_ignores_an_invalid_training")
+def dropout_rate_zero_invalid_training(fw: Framework) -> JSON:
+    return outcome(
+        lambda: bool(np.array_equal(fw.to_numpy(fw.layers.Dropout(0)(X, training=2)), X))
+    )
+
+
+@scenario("layers/zero_noise_is_the_identity_in_training")
+def zero_noise(fw: Framework) -> JSON:
+    layers = {
+        "GaussianNoise": fw.layers.GaussianNoise(0.0),
+        "GaussianDropout": fw.layers.GaussianDropout(0.0),
+    }
+    return {
+        name: bool(np.array_equal(fw.to_numpy(layer(X, training=True)), X))
+        for name, layer in layers.items()
+    }
 
 
 @scenario("layers/batch_norm_not_trainable_forces_inference")
@@ -639,8 +807,8 @@ BN_CASES: dict[str, tuple[tuple[int, ...], int]] = {
 
 
 def _batch_norm_inputs(shape: tuple[int, ...]) -> np.ndarray[Any, Any]:
-    values = np.random.default_rng(sum(shape)).normal(2.0, 3.0, shape)
-    return values.astype(np.float32)
+    inputs = np.random.default_rng(sum(shape)).normal(2.0, 3.0, shape)
+    return inputs.astype(np.float32)
 
 
 def _register_batch_norm_numbers() -> None:
@@ -678,6 +846,31 @@ def batch_norm_weights(fw: Framework) -> JSON:
             layer.build((2, 3))
             counts.append([w.tolist() for w in layer.get_weights()])
     return counts
+
+
+def _register_batch_norm_momentums() -> None:
+    for label, momentum in values.BATCH_NORM_MOMENTUMS.items():
+
+        @scenario(f"layers/batch_norm_momentum[{label}]")
+        def momentum_scenario(fw: Framework, momentum: float = momentum) -> JSON:
+            layer = fw.layers.BatchNormalization(momentum=momentum)
+            output = fw.to_numpy(
+                layer(np.arange(12, dtype=np.float32).reshape(4, 3), training=True)
+            )
+            return {
+                "output": {"allclose": output.tolist()},
+                "weights": {"allclose": [w.tolist() for w in layer.get_weights()]},
+            }
+
+
+_register_batch_norm_momentums()
+
+
+@scenario("layers/batch_norm_set_weights_round_trip_before_build")
+def batch_norm_round_trip(fw: Framework) -> JSON:
+    layer = fw.layers.BatchNormalization()
+    result = outcome(lambda: layer.set_weights(layer.get_weights()))
+    return {"outcome": result, "built": layer.built, "weights": len(layer.get_weights())}
 
 
 # -- training resolution in Layer.__call__ -----------------------------------------------------
@@ -730,7 +923,7 @@ def resolve_explicit(fw: Framework) -> JSON:
     r = _recorders(fw)
     with quiet():
         fw.backend.set_learning_phase(0)
-        for training in (True, False, 1, 0, 1.0, np.int64(1)):
+        for training in values.EXPLICIT_TRAININGS.values():
             r["Recorder"]()(ONE, training=training)
     return r["seen"]
 
@@ -746,7 +939,7 @@ def resolve_positional(fw: Framework) -> JSON:
 def resolve_set_phase(fw: Framework) -> JSON:
     r = _recorders(fw)
     with quiet():
-        for phase in (1, 0, 1.0, np.int64(1)):
+        for phase, _ in values.SET_PHASES_AS_BOOL.values():
             fw.backend.set_learning_phase(phase)
             r["Recorder"]()(ONE)
             r["RecorderDefaultTrue"]()(ONE)
@@ -769,7 +962,7 @@ def resolve_enclosing(fw: Framework) -> JSON:
     r = _recorders(fw)
     with quiet():
         fw.backend.set_learning_phase(0)
-        for training in (True, 1, False):
+        for training in values.ENCLOSING_TRAININGS.values():
             r["NoTraining"](r["NoTraining"](r["Recorder"]()))(ONE, training=training)
     return r["seen"]
 
@@ -777,7 +970,7 @@ def resolve_enclosing(fw: Framework) -> JSON:
 @scenario("resolve/enclosing_call_with_training_parameter")
 def resolve_enclosing_declared(fw: Framework) -> JSON:
     r = _recorders(fw)
-    for training in (True, 1, False):
+    for training in values.ENCLOSING_TRAININGS.values():
         r["Outer"](r["Recorder"](), None)(ONE, training=training)
         r["Outer"](r["Recorder"](), False)(ONE, training=training)
     return r["seen"]
@@ -793,9 +986,43 @@ def resolve_none_quirk(fw: Framework) -> JSON:
 # -- error messages shared with tf_keras -------------------------------------------------------
 
 
-@scenario("errors/dropout_rate_outside_0_1_at_construction")
-def dropout_construction(fw: Framework) -> JSON:
-    return [outcome(lambda rate=rate: fw.layers.Dropout(rate)) for rate in (1.5, -1, -0.1)]
+register_rejections(
+    "errors/dropout_rate", values.DROPOUT_LAYER_BAD_RATES, lambda fw, rate: fw.layers.Dropout(rate)
+)
+register_rejections(
+    "errors/gaussian_noise_stddev",
+    values.GAUSSIAN_NOISE_BAD_STDDEVS,
+    lambda fw, stddev: fw.layers.GaussianNoise(stddev),
+)
+register_rejections(
+    "errors/gaussian_dropout_rate",
+    values.GAUSSIAN_DROPOUT_BAD_RATES,
+    lambda fw, rate: fw.layers.GaussianDropout(rate),
+)
+register_rejections(
+    "errors/batch_norm_axis_type",
+    values.BATCH_NORM_BAD_AXES,
+    lambda fw, axis: fw.layers.BatchNormalization(axis=axis),
+)
+register_rejections(
+    "errors/batch_norm_axis_for_the_input",
+    values.BATCH_NORM_AXES_OUT_OF_RANGE,
+    lambda fw, axis: fw.layers.BatchNormalization(axis=axis)(
+        np.ones(values.BATCH_NORM_INPUT_SHAPE, np.float32)
+    ),
+)
+
+
+def _register_batch_norm_arguments() -> None:
+    for label, (argument, row) in values.BATCH_NORM_BAD_ARGUMENTS.items():
+
+        def build(fw: Framework, value: Any, argument: str = argument) -> Any:
+            return fw.layers.BatchNormalization(**{argument: value})
+
+        register_rejections("errors/batch_norm_argument", {label: row}, build)
+
+
+_register_batch_norm_arguments()
 
 
 @scenario("errors/dropout_rate_one_fails_when_dropping_identity_otherwise")
@@ -811,21 +1038,17 @@ def dropout_rate_one(fw: Framework) -> JSON:
     }
 
 
-@scenario("errors/batch_norm_axis_out_of_range")
-def batch_norm_axis(fw: Framework) -> JSON:
-    results = []
-    for axis in (2, -3, 5):
-        result = outcome(lambda axis=axis: fw.layers.BatchNormalization(axis=axis)(X))
-        results.append(result)
-    return results
-
-
 @scenario("errors/set_weights_count")
 def set_weights_count(fw: Framework) -> JSON:
     layer = fw.layers.BatchNormalization(name="bn")
     layer.build((2, 3))
-    result = outcome(lambda: layer.set_weights([np.ones(3, np.float32)] * 3))
-    return {"raises": result["raises"], "message": result["message"].split(" Provided")[0]}
+    return outcome(lambda: layer.set_weights([np.ones(3, np.float32)] * 3))
+
+
+@scenario("errors/set_weights_before_build")
+def set_weights_before_build(fw: Framework) -> JSON:
+    layer = fw.layers.BatchNormalization(name="bn")
+    return outcome(lambda: layer.set_weights([np.ones(3, np.float32)] * 4))
 
 
 @scenario("errors/set_weights_shape")
@@ -835,28 +1058,54 @@ def set_weights_shape(fw: Framework) -> JSON:
     return outcome(lambda: layer.set_weights([np.ones(2, np.float32)] * 4))
 
 
+@scenario("errors/set_weights_lists_have_no_shape")
+def set_weights_lists(fw: Framework) -> JSON:
+    layer = fw.layers.BatchNormalization(name="bn")
+    layer.build((2, 3))
+    result = outcome(lambda: layer.set_weights([[1.0, 1.0, 1.0]] * 4))
+    return {"outcome": result, "weights": [w.tolist() for w in layer.get_weights()]}
+
+
 # -- deliberate differences: each side pinned ------------------------------------------------
 
 
-@scenario("in_train_phase_invalid_training[2]", DIFFERENCES)
-def diff_invalid_training(fw: Framework) -> JSON:
-    return outcome(lambda: fw.backend.in_train_phase("x", "alt", training=2))
+LAYER_ARGUMENTS: dict[str, tuple[float, ...]] = {
+    "Dropout": (0.5,),
+    "GaussianNoise": (0.5,),
+    "GaussianDropout": (0.5,),
+    "BatchNormalization": (),
+}
+"""The positional arguments each layer is built with in the scenarios below."""
 
 
-@scenario("in_train_phase_invalid_training[array-[0.5]]", DIFFERENCES)
-def diff_invalid_array(fw: Framework) -> JSON:
-    return outcome(
-        lambda: fw.backend.in_train_phase(np.ones(2), np.zeros(2), training=np.array([0.5]))
-    )
+def _register_layer_differences() -> None:
+    for layer_name, arguments in LAYER_ARGUMENTS.items():
+        for label, row in values.LAYER_INVALID_TRAININGS.items():
+
+            @scenario(f"layer_invalid_training[{layer_name}-{label}]", DIFFERENCES)
+            def invalid_training(
+                fw: Framework,
+                layer: str = layer_name,
+                arguments: Any = arguments,
+                value: Any = row.value,
+            ) -> JSON:
+                made = getattr(fw.layers, layer)(*arguments)
+                return outcome(lambda: made(X, training=value))
+
+        for label, (inputs, _) in values.NON_NUMERIC_INPUTS.items():
+
+            @scenario(f"layer_non_numeric_input[{layer_name}-{label}]", DIFFERENCES)
+            def non_numeric(
+                fw: Framework,
+                layer: str = layer_name,
+                arguments: Any = arguments,
+                inputs: Any = inputs,
+            ) -> JSON:
+                made = getattr(fw.layers, layer)(*arguments, name="layer")
+                return outcome(lambda: made(inputs, training=True))
 
 
-@scenario("in_train_phase_multi_element_array", DIFFERENCES)
-def diff_multi_element(fw: Framework) -> JSON:
-    return outcome(
-        lambda: fw.backend.in_train_phase(
-            np.array([1.0, 2.0]), np.array([3.0, 4.0]), training=np.array([1, 0])
-        )
-    )
+_register_layer_differences()
 
 
 @scenario("warning_location", DIFFERENCES)
@@ -873,39 +1122,45 @@ def diff_warning_location(fw: Framework) -> JSON:
     ]
 
 
-@scenario("dropout_layer_invalid_training[2]", DIFFERENCES)
-def diff_dropout_training(fw: Framework) -> JSON:
-    result = outcome(lambda: fw.layers.Dropout(0.5)(X, training=2))
-    return result["raises"]
+def _register_layer_dtypes() -> None:
+    for layer_name, arguments in LAYER_ARGUMENTS.items():
+        for label, (dtype, ours) in values.LAYER_INPUT_DTYPES.items():
+            for training in (True, False):
+                theirs = values.tf_keras_layer_output(layer_name, label, training)
+                registry = SCENARIOS if theirs == ours else DIFFERENCES
+
+                @scenario(f"layer_output_dtype[{layer_name}-{label}-training={training}]", registry)
+                def output_dtype(
+                    fw: Framework,
+                    layer: str = layer_name,
+                    arguments: Any = arguments,
+                    dtype: Any = dtype,
+                    training: bool = training,
+                ) -> JSON:
+                    made = getattr(fw.layers, layer)(*arguments)
+                    inputs = np.ones((4, 2), dtype)
+                    return outcome(lambda: str(fw.to_numpy(made(inputs, training=training)).dtype))
 
 
-@scenario("batch_norm_float64_output_dtype", DIFFERENCES)
-def diff_batch_norm_dtype(fw: Framework) -> JSON:
-    output = fw.layers.BatchNormalization()(np.ones((2, 3), np.float64), training=False)
-    return str(fw.to_numpy(output).dtype)
+_register_layer_dtypes()
 
 
-@scenario("gaussian_noise_negative_stddev", DIFFERENCES)
-def diff_negative_stddev(fw: Framework) -> JSON:
-    result = outcome(lambda: fw.layers.GaussianNoise(-1.0)(X, training=True))
-    return result.get("raises", "returns")
+@scenario("noise_layer_elementwise_training", DIFFERENCES)
+def diff_noise_layer_elementwise(fw: Framework) -> JSON:
+    layer = fw.layers.GaussianNoise(1.0, seed=0)
+    return outcome(lambda: layer(np.zeros((2, 3), np.float32), training=np.array([[1], [0]])))
 
 
-@scenario("gaussian_dropout_rate_1.5", DIFFERENCES)
-def diff_gaussian_dropout_rate(fw: Framework) -> JSON:
-    result = outcome(lambda: fw.layers.GaussianDropout(1.5)(X, training=True))
-    return result.get("raises", "returns")
+@scenario("dropout_list_output_dtype", DIFFERENCES)
+def diff_dropout_list_dtype(fw: Framework) -> JSON:
+    return str(fw.to_numpy(fw.backend.dropout([[1.0, 2.0]], 0.5, seed=0)).dtype)
 
 
-@scenario("batch_norm_non_int_axis", DIFFERENCES)
-def diff_axis_type(fw: Framework) -> JSON:
-    return outcome(lambda: fw.layers.BatchNormalization(axis="a"))["raises"]
-
-
-@scenario("dropout_layer_non_numeric_rate", DIFFERENCES)
-def diff_dropout_rate_type(fw: Framework) -> JSON:
-    result = outcome(lambda: fw.layers.Dropout("0.5"))
-    return result.get("raises", "returns")
+@scenario("batch_norm_input_of_another_size", DIFFERENCES)
+def diff_batch_norm_input_size(fw: Framework) -> JSON:
+    layer = fw.layers.BatchNormalization(name="bn")
+    layer(np.ones((4, 2), np.float32), training=False)
+    return outcome(lambda: layer(np.ones((4, 3), np.float32)))
 
 
 # -- running -------------------------------------------------------------------------------

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 import inspect
-import math
 import re
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
-from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -20,12 +17,8 @@ from pytest_learning_phase import _state
 from pytest_learning_phase import backend as K
 from pytest_learning_phase._phase import ABSENT
 from pytest_learning_phase.layers import Dropout, Layer
-
-
-class Phase(enum.IntEnum):
-    TEST = 0
-    TRAIN = 1
-    OTHER = 2
+from tests import _phase_values as values
+from tests._phase_values import Rejected
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +35,26 @@ def unset() -> None:
     _state.unset()
 
 
+@pytest.fixture
+def _fresh_session() -> None:
+    """Start the test as after ``clear_session()`` (dropout seeds' sequences restarted)."""
+    K.clear_session()
+
+
+def exactly(message: str) -> str:
+    return "^" + re.escape(message) + "$"
+
+
+def recorded(calls: list[str], name: str, result: object) -> Callable[[], object]:
+    """Return a callable that appends ``name`` to ``calls``, then returns ``result``."""
+
+    def call() -> object:
+        calls.append(name)
+        return result
+
+    return call
+
+
 def message(function_name: str) -> str:
     return (
         f"`tf.keras.backend.{function_name}` is deprecated and will be removed after "
@@ -50,54 +63,17 @@ def message(function_name: str) -> str:
     )
 
 
-ACCEPTED = [
-    pytest.param(0, id="int-0"),
-    pytest.param(1, id="int-1"),
-    pytest.param(True, id="True"),
-    pytest.param(False, id="False"),
-    pytest.param(0.0, id="float-0.0"),
-    pytest.param(1.0, id="float-1.0"),
-    pytest.param(-0.0, id="float-minus-0.0"),
-    pytest.param(np.int64(1), id="np.int64-1"),
-    pytest.param(np.int32(0), id="np.int32-0"),
-    pytest.param(np.uint8(1), id="np.uint8-1"),
-    pytest.param(np.bool_(True), id="np.bool-True"),
-    pytest.param(np.bool_(False), id="np.bool-False"),
-    pytest.param(np.float32(1.0), id="np.float32-1.0"),
-    pytest.param(np.float64(0.0), id="np.float64-0.0"),
-    pytest.param(Fraction(1), id="Fraction-1"),
-    pytest.param(Fraction(0), id="Fraction-0"),
-    pytest.param(Decimal(1), id="Decimal-1"),
-    pytest.param(Decimal("0.0"), id="Decimal-0.0"),
-    pytest.param(Phase.TRAIN, id="IntEnum-1"),
-    pytest.param(Phase.TEST, id="IntEnum-0"),
-]
-
-REJECTED = [
-    pytest.param(2, id="int-2"),
-    pytest.param(-1, id="int-minus-1"),
-    pytest.param(0.5, id="float-0.5"),
-    pytest.param(math.nan, id="nan"),
-    pytest.param(math.inf, id="inf"),
-    pytest.param("1", id="str-1"),
-    pytest.param("0", id="str-0"),
-    pytest.param(b"1", id="bytes-1"),
-    pytest.param(None, id="None"),
-    pytest.param((1,), id="tuple-1"),
-    pytest.param(np.float32(0.5), id="np.float32-0.5"),
-    pytest.param(np.int64(2), id="np.int64-2"),
-    pytest.param(Fraction(1, 2), id="Fraction-1/2"),
-    pytest.param(Decimal("0.5"), id="Decimal-0.5"),
-    pytest.param(Phase.OTHER, id="IntEnum-2"),
-    pytest.param({1}, id="set-looked-up-as-frozenset"),
-]
-
-UNHASHABLE = [
-    pytest.param([1], "list", id="list"),
-    pytest.param({1: 1}, "dict", id="dict"),
-    pytest.param(np.array(1), "numpy.ndarray", id="0-d-array"),
-    pytest.param(np.array([1]), "numpy.ndarray", id="1-element-array"),
-]
+ACCEPTED = pytest.mark.parametrize(
+    "value", list(values.ACCEPTED_PHASES.values()), ids=list(values.ACCEPTED_PHASES)
+)
+REJECTED = pytest.mark.parametrize(
+    "value", list(values.REJECTED_PHASES.values()), ids=list(values.REJECTED_PHASES)
+)
+UNHASHABLE = pytest.mark.parametrize(
+    ("value", "type_name"),
+    list(values.UNHASHABLE_PHASES.values()),
+    ids=list(values.UNHASHABLE_PHASES),
+)
 
 SETTERS = [
     pytest.param(K.set_learning_phase, id="set_learning_phase"),
@@ -144,7 +120,7 @@ def test_learning_phase_neither_warns_nor_stores() -> None:
 # -- set_learning_phase and the internal setter ----------------------------------------
 
 
-@pytest.mark.parametrize("value", ACCEPTED)
+@ACCEPTED
 def test_set_learning_phase_stores_the_value_as_given(value: object) -> None:
     with pytest.deprecated_call():
         K.set_learning_phase(value)
@@ -152,7 +128,7 @@ def test_set_learning_phase_stores_the_value_as_given(value: object) -> None:
     assert K.global_learning_phase_is_set() is True
 
 
-@pytest.mark.parametrize("value", ACCEPTED)
+@ACCEPTED
 def test_internal_set_stores_the_value_as_given_without_warning(value: object) -> None:
     K.deprecated_internal_set_learning_phase(value)
     assert K.learning_phase() is value
@@ -160,7 +136,7 @@ def test_internal_set_stores_the_value_as_given_without_warning(value: object) -
 
 
 @pytest.mark.filterwarnings("ignore::pytest_learning_phase.backend.LearningPhaseDeprecationWarning")
-@pytest.mark.parametrize("value", REJECTED)
+@REJECTED
 @pytest.mark.parametrize("setter", SETTERS)
 def test_setters_reject_values_other_than_0_and_1(
     setter: Callable[[object], None], value: object
@@ -172,7 +148,7 @@ def test_setters_reject_values_other_than_0_and_1(
 
 
 @pytest.mark.filterwarnings("ignore::pytest_learning_phase.backend.LearningPhaseDeprecationWarning")
-@pytest.mark.parametrize(("value", "type_name"), UNHASHABLE)
+@UNHASHABLE
 @pytest.mark.parametrize("setter", SETTERS)
 def test_setters_fail_on_the_hash_of_unhashable_values(
     setter: Callable[[object], None], value: object, type_name: str
@@ -308,7 +284,7 @@ def test_internal_api_never_warns(use_internal_api: Callable[[], None]) -> None:
 
 @pytest.mark.filterwarnings("ignore::pytest_learning_phase.backend.LearningPhaseDeprecationWarning")
 @pytest.mark.parametrize("scope", SCOPES)
-@pytest.mark.parametrize("value", ACCEPTED)
+@ACCEPTED
 def test_scope_stores_the_value_as_given(scope: Callable[[object], Any], value: object) -> None:
     _state.unset()
     with scope(value):
@@ -318,7 +294,7 @@ def test_scope_stores_the_value_as_given(scope: Callable[[object], Any], value: 
 
 @pytest.mark.filterwarnings("ignore::pytest_learning_phase.backend.LearningPhaseDeprecationWarning")
 @pytest.mark.parametrize("scope", SCOPES)
-@pytest.mark.parametrize("value", REJECTED)
+@REJECTED
 def test_scope_rejects_values_other_than_0_and_1_at_enter(
     scope: Callable[[object], Any], value: object
 ) -> None:
@@ -331,7 +307,7 @@ def test_scope_rejects_values_other_than_0_and_1_at_enter(
 
 @pytest.mark.filterwarnings("ignore::pytest_learning_phase.backend.LearningPhaseDeprecationWarning")
 @pytest.mark.parametrize("scope", SCOPES)
-@pytest.mark.parametrize(("value", "type_name"), UNHASHABLE)
+@UNHASHABLE
 def test_scope_fails_on_the_hash_of_unhashable_values(
     scope: Callable[[object], Any], value: object, type_name: str
 ) -> None:
@@ -432,6 +408,110 @@ def test_scope_from_unset_open_across_clear_session_ends_unset() -> None:
     assert _state.snapshot() == (ABSENT, False)
 
 
+# -- a scope object is used once, as tf_keras's generator-based scopes ----------------------
+
+ALL_SCOPES = [
+    pytest.param(K.learning_phase_scope, "learning_phase_scope", id="learning_phase_scope"),
+    pytest.param(
+        K.deprecated_internal_learning_phase_scope,
+        "deprecated_internal_learning_phase_scope",
+        id="deprecated_internal_scope",
+    ),
+    pytest.param(
+        K.eager_learning_phase_scope, "eager_learning_phase_scope", id="eager_learning_phase_scope"
+    ),
+]
+
+
+def entered_twice(name: str, value: object) -> str:
+    return exactly(
+        f"This {name}({value!r}) was already entered; a scope can be entered only once: "
+        f"call {name}({value!r}) again for a new one."
+    )
+
+
+@pytest.mark.filterwarnings("ignore::pytest_learning_phase.backend.LearningPhaseDeprecationWarning")
+@pytest.mark.parametrize(("scope_factory", "name"), ALL_SCOPES)
+def test_entering_a_scope_object_twice_raises_and_changes_nothing(
+    scope_factory: Callable[[object], Any], name: str
+) -> None:
+    _state.unset()
+    scope = scope_factory(1)
+    with scope:
+        pass
+    K.deprecated_internal_set_learning_phase(0)
+    with pytest.raises(AttributeError, match=entered_twice(name, 1)):
+        scope.__enter__()
+    assert _state.snapshot() == (0, True)
+
+
+def test_entering_a_public_scope_twice_does_not_warn_again() -> None:
+    scope = K.learning_phase_scope(1)
+    with pytest.deprecated_call(), scope:
+        pass
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        with pytest.raises(AttributeError):
+            scope.__enter__()
+    assert record == []
+
+
+@pytest.mark.filterwarnings("ignore::pytest_learning_phase.backend.LearningPhaseDeprecationWarning")
+@pytest.mark.parametrize(("scope_factory", "name"), ALL_SCOPES)
+def test_entering_a_scope_again_inside_it_keeps_it_open(
+    scope_factory: Callable[[object], Any], name: str
+) -> None:
+    _state.unset()
+    scope = scope_factory(1)
+    with scope:
+        with pytest.raises(AttributeError, match=entered_twice(name, 1)):
+            scope.__enter__()
+        assert K.learning_phase() == 1
+    assert _state.snapshot() == (ABSENT, False)
+
+
+@pytest.mark.filterwarnings("ignore::pytest_learning_phase.backend.LearningPhaseDeprecationWarning")
+@pytest.mark.parametrize(("scope_factory", "name"), ALL_SCOPES)
+def test_a_scope_whose_enter_failed_cannot_be_entered_again(
+    scope_factory: Callable[[object], Any], name: str
+) -> None:
+    _state.unset()
+    scope = scope_factory(2)
+    with pytest.raises((ValueError, AssertionError)):
+        scope.__enter__()
+    with pytest.raises(AttributeError, match=entered_twice(name, 2)):
+        scope.__enter__()
+    assert not scope.__exit__(None, None, None)
+    assert _state.snapshot() == (ABSENT, False)
+
+
+@pytest.mark.filterwarnings("ignore::pytest_learning_phase.backend.LearningPhaseDeprecationWarning")
+@pytest.mark.parametrize(("scope_factory", "name"), ALL_SCOPES)
+def test_exiting_a_scope_a_second_time_does_nothing(
+    scope_factory: Callable[[object], Any], name: str
+) -> None:
+    _state.unset()
+    scope = scope_factory(1)
+    with scope:
+        pass
+    K.deprecated_internal_set_learning_phase(0)
+    assert not scope.__exit__(None, None, None)
+    assert not scope.__exit__(KeyError, KeyError("k"), None)
+    assert _state.snapshot() == (0, True)
+
+
+@pytest.mark.parametrize(("scope_factory", "name"), ALL_SCOPES)
+def test_exiting_a_scope_never_entered_raises_and_changes_nothing(
+    scope_factory: Callable[[object], Any], name: str
+) -> None:
+    K.deprecated_internal_set_learning_phase(0)
+    with pytest.raises(
+        RuntimeError, match=exactly(f"This {name}(1) was exited without being entered.")
+    ):
+        scope_factory(1).__exit__(None, None, None)
+    assert _state.snapshot() == (0, True)
+
+
 # -- eager_learning_phase_scope -------------------------------------------------------------
 
 
@@ -442,7 +522,7 @@ def test_eager_scope_stores_without_setting_the_flag() -> None:
     assert _state.snapshot() == (ABSENT, False)
 
 
-@pytest.mark.parametrize("value", ACCEPTED)
+@ACCEPTED
 def test_eager_scope_stores_the_value_as_given(value: object) -> None:
     _state.unset()
     with K.eager_learning_phase_scope(value):
@@ -456,10 +536,18 @@ def test_eager_scope_restores_the_previous_value_when_the_flag_was_set() -> None
     assert _state.snapshot() == (0, True)
 
 
-@pytest.mark.parametrize("value", REJECTED)
+@REJECTED
 def test_eager_scope_rejects_invalid_values_with_a_bare_assertion_error(value: object) -> None:
     _state.unset()
     with pytest.raises(AssertionError, match=r"^$"):
+        K.eager_learning_phase_scope(value).__enter__()
+    assert _state.snapshot() == (ABSENT, False)
+
+
+@UNHASHABLE
+def test_eager_scope_fails_on_the_hash_of_unhashable_values(value: object, type_name: str) -> None:
+    _state.unset()
+    with pytest.raises(TypeError, match="^" + re.escape(f"unhashable type: '{type_name}'") + "$"):
         K.eager_learning_phase_scope(value).__enter__()
     assert _state.snapshot() == (ABSENT, False)
 
@@ -507,21 +595,29 @@ def test_clear_session_resets_layer_names() -> None:
 
 # -- in_train_phase / in_test_phase ----------------------------------------------------------
 
-TRAIN_VALUES = [1, True, 1.0, np.int64(1), np.bool_(True), np.float32(1), Fraction(1), Decimal(1)]
-TEST_VALUES = [0, False, 0.0, -0.0, np.int64(0), np.bool_(False), np.float64(0), Decimal(0)]
+TRAIN = pytest.mark.parametrize(
+    "training", list(values.TRAIN_TRAININGS.values()), ids=list(values.TRAIN_TRAININGS)
+)
+TEST = pytest.mark.parametrize(
+    "training", list(values.TEST_TRAININGS.values()), ids=list(values.TEST_TRAININGS)
+)
 
 
-@pytest.mark.parametrize("training", TRAIN_VALUES, ids=repr)
+@TRAIN
 def test_in_train_phase_returns_x_for_train_values(training: object) -> None:
     assert K.in_train_phase("x", "alt", training=training) == "x"
 
 
-@pytest.mark.parametrize("training", TEST_VALUES, ids=repr)
+@TEST
 def test_in_train_phase_returns_alt_for_test_values(training: object) -> None:
     assert K.in_train_phase("x", "alt", training=training) == "alt"
 
 
-@pytest.mark.parametrize("training", [*TRAIN_VALUES, *TEST_VALUES], ids=repr)
+@pytest.mark.parametrize(
+    "training",
+    [*values.TRAIN_TRAININGS.values(), *values.TEST_TRAININGS.values()],
+    ids=[*values.TRAIN_TRAININGS, *values.TEST_TRAININGS],
+)
 def test_in_test_phase_is_in_train_phase_with_branches_swapped(training: object) -> None:
     assert K.in_test_phase("x", "alt", training) == K.in_train_phase("alt", "x", training)
 
@@ -531,12 +627,11 @@ def test_in_train_phase_calls_only_the_chosen_callable_once(
     training: int, expected: list[str]
 ) -> None:
     calls: list[str] = []
-
-    def branch(name: str) -> Callable[[], str]:
-        return lambda: calls.append(name) or name  # type: ignore[func-returns-value]
-
-    result = K.in_train_phase(branch("x"), branch("alt"), training=training)
-    assert (result, calls) == (expected[0], expected)
+    result = K.in_train_phase(
+        recorded(calls, "x", "x"), recorded(calls, "alt", "alt"), training=training
+    )
+    assert result == expected[0]
+    assert calls == expected
 
 
 def test_in_train_phase_returns_non_callables_unchanged() -> None:
@@ -544,16 +639,15 @@ def test_in_train_phase_returns_non_callables_unchanged() -> None:
     assert K.in_train_phase(x, alt, training=True) is x
 
 
-@pytest.mark.parametrize(
-    ("phase", "expected"), [(None, "alt"), (0, "alt"), (1, "x"), (1.0, "x"), (True, "x")]
-)
-def test_in_train_phase_without_training_follows_learning_phase(
-    phase: object, expected: str
-) -> None:
-    _state.unset()
-    if phase is not None:
-        K.deprecated_internal_set_learning_phase(phase)
-    assert K.in_train_phase("x", "alt") == expected
+@pytest.mark.usefixtures("unset")
+def test_in_train_phase_without_training_and_unset_returns_alt() -> None:
+    assert K.in_train_phase("x", "alt") == "alt"
+
+
+@ACCEPTED
+def test_in_train_phase_without_training_follows_the_set_phase(value: object) -> None:
+    K.deprecated_internal_set_learning_phase(value)
+    assert K.in_train_phase("x", "alt") == ("x" if value == 1 else "alt")
 
 
 def test_in_train_phase_follows_the_eager_scope() -> None:
@@ -564,80 +658,82 @@ def test_in_train_phase_follows_the_eager_scope() -> None:
 
 class _CallsInTrainPhase(Layer):
     def call(self, inputs: Any) -> Any:
-        return K.in_train_phase("x", "alt")
+        return K.in_train_phase("x", "alt", training=None)
 
 
-@pytest.mark.parametrize(("training", "expected"), [(True, "x"), (False, "alt"), (1, "x")])
-def test_in_train_phase_without_training_follows_the_enclosing_layer_call(
-    training: object, expected: str
+class _CallsInTrainPhaseWithTraining(Layer):
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        return K.in_train_phase("x", "alt", training=None)
+
+
+@pytest.mark.parametrize("probe", [_CallsInTrainPhase, _CallsInTrainPhaseWithTraining])
+@pytest.mark.parametrize(
+    "training", list(values.ENCLOSING_TRAININGS.values()), ids=list(values.ENCLOSING_TRAININGS)
+)
+def test_in_train_phase_with_training_none_follows_the_enclosing_layer_call(
+    probe: type[Layer], training: object
 ) -> None:
     K.deprecated_internal_set_learning_phase(1 - int(bool(training)))
-    assert _CallsInTrainPhase()(0, training=training) == expected
+    assert probe()(0, training=training) == ("x" if training else "alt")
+
+
+@pytest.mark.parametrize("probe", [_CallsInTrainPhase, _CallsInTrainPhaseWithTraining])
+def test_in_train_phase_with_training_none_inside_a_call_in_the_eager_scope_is_train(
+    probe: type[Layer],
+) -> None:
+    _state.unset()
+    with K.eager_learning_phase_scope(1):
+        assert probe()(0) == "x"
 
 
 @pytest.mark.parametrize(
     "training",
-    [np.array(1), np.array([1]), np.array([[True]]), np.array([1.0])],
-    ids=["0-d", "1-element", "1x1-bool", "1-element-float"],
+    list(values.ONE_ELEMENT_ARRAY_TRAININGS.values()),
+    ids=list(values.ONE_ELEMENT_ARRAY_TRAININGS),
 )
 def test_in_train_phase_treats_a_one_element_array_as_its_scalar(training: Any) -> None:
     calls: list[str] = []
-    x = np.arange(3)
-    result = K.in_train_phase(lambda: calls.append("x") or x, lambda: calls.append("alt"), training)
-    assert (result is x, calls) == (True, ["x"])
-
-
-def test_in_train_phase_one_element_array_zero_chooses_alt() -> None:
-    alt = np.zeros(2)
-    assert K.in_train_phase(np.ones(2), alt, training=np.array([0])) is alt
+    x, alt = np.arange(3), np.zeros(3)
+    result = K.in_train_phase(recorded(calls, "x", x), recorded(calls, "alt", alt), training)
+    chosen = "x" if training.item() == 1 else "alt"
+    assert result is (x if chosen == "x" else alt)
+    assert calls == [chosen]
 
 
 def test_in_train_phase_chooses_elementwise_for_a_multi_element_array() -> None:
     result = K.in_train_phase(
-        np.array([10.0, 20.0, 30.0]), np.array([1.0, 2.0, 3.0]), training=np.array([1, 0, 1])
+        np.array([10.0, 20.0, 30.0]),
+        np.array([1.0, 2.0, 3.0]),
+        training=values.ELEMENTWISE_TRAININGS["array-[1, 0, 1]"],
     )
     np.testing.assert_array_equal(result, [10.0, 2.0, 30.0])
 
 
 def test_in_train_phase_elementwise_broadcasts_like_np_where() -> None:
-    result = K.in_train_phase(10, lambda: np.zeros((2, 2)), training=np.array([True, False]))
+    result = K.in_train_phase(
+        10,
+        lambda: np.zeros((2, 2)),
+        training=values.ELEMENTWISE_TRAININGS["array-[True, False]"],
+    )
     np.testing.assert_array_equal(result, [[10.0, 0.0], [10.0, 0.0]])
 
 
 def test_in_train_phase_elementwise_calls_each_callable_once() -> None:
     calls: list[str] = []
     K.in_train_phase(
-        lambda: calls.append("x") or 1, lambda: calls.append("alt") or 0, np.array([0, 1])
+        recorded(calls, "x", 1),
+        recorded(calls, "alt", 0),
+        values.ELEMENTWISE_TRAININGS["array-[0, 1]"],
     )
     assert sorted(calls) == ["alt", "x"]
 
 
-INVALID_TRAINING = [
-    pytest.param(2, "2", id="int-2"),
-    pytest.param(-1, "-1", id="int-minus-1"),
-    pytest.param(0.5, "0.5", id="float-0.5"),
-    pytest.param(math.nan, "nan", id="nan"),
-    pytest.param("1", "'1'", id="str-1"),
-    pytest.param([1], "[1]", id="list"),
-    pytest.param((1,), "(1,)", id="tuple"),
-    pytest.param(Phase.OTHER, "<Phase.OTHER: 2>", id="IntEnum-2"),
-    pytest.param(np.float32(0.5), repr(np.float32(0.5)), id="np.float32-0.5"),
-    pytest.param(np.array([0.5]), "array([0.5])", id="1-element-array-0.5"),
-    pytest.param(np.array([1, 2]), "array([1, 2])", id="array-with-2"),
-    pytest.param(np.array(["1", "0"]), "array(['1', '0'], dtype='<U1')", id="str-array"),
-]
-
-
-@pytest.mark.parametrize(("training", "shown"), INVALID_TRAINING)
-def test_in_train_phase_rejects_other_training_values_naming_them(
-    training: object, shown: str
-) -> None:
-    expected = (
-        f"Invalid `training` value: {shown}. Expected None, 0, 1, True, False "
-        "(or a number or numpy scalar equal to 0 or 1), or a numpy array of 0/1 values."
-    )
-    with pytest.raises(ValueError, match="^" + re.escape(expected) + "$"):
-        K.in_train_phase("x", "alt", training=training)
+@pytest.mark.parametrize(
+    "row", list(values.INVALID_TRAININGS.values()), ids=list(values.INVALID_TRAININGS)
+)
+def test_in_train_phase_rejects_other_training_values_naming_them(row: Rejected) -> None:
+    with pytest.raises(ValueError, match=exactly(row.message)):
+        K.in_train_phase("x", "alt", training=row.value)
 
 
 def test_in_train_phase_calls_no_callable_when_training_is_invalid() -> None:
@@ -675,7 +771,7 @@ def test_dropout_level_zero_keeps_everything() -> None:
     np.testing.assert_array_equal(K.dropout(x, 0.0, seed=0), x)
 
 
-@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("dtype", list(values.FLOAT_DTYPES.values()), ids=list(values.FLOAT_DTYPES))
 def test_dropout_keeps_the_dtype(dtype: type[np.floating[Any]]) -> None:
     assert K.dropout(np.ones((2, 3), dtype=dtype), 0.5, seed=0).dtype == dtype
 
@@ -684,72 +780,90 @@ def test_dropout_accepts_nested_lists() -> None:
     assert K.dropout([[1.0, 2.0]], 0.5, seed=0).shape == (1, 2)
 
 
-def test_dropout_with_the_same_seed_is_reproducible() -> None:
-    x = np.ones((50, 50), dtype=np.float32)
-    np.testing.assert_array_equal(K.dropout(x, 0.5, seed=7), K.dropout(x, 0.5, seed=7))
+X_8_BY_8 = np.ones((8, 8), dtype=np.float32)
+
+
+@pytest.mark.usefixtures("_fresh_session")
+def test_dropout_with_a_seed_draws_a_new_mask_on_each_call() -> None:
+    assert not np.array_equal(K.dropout(X_8_BY_8, 0.5, seed=7), K.dropout(X_8_BY_8, 0.5, seed=7))
+
+
+@pytest.mark.usefixtures("_fresh_session")
+def test_clear_session_restarts_each_seeds_sequence_of_masks() -> None:
+    first = [K.dropout(X_8_BY_8, 0.5, seed=7) for _ in range(3)]
+    K.clear_session()
+    again = [K.dropout(X_8_BY_8, 0.5, seed=7) for _ in range(3)]
+    for mask, same in zip(first, again, strict=True):
+        np.testing.assert_array_equal(mask, same)
+
+
+@pytest.mark.usefixtures("_fresh_session")
+def test_a_seeds_sequence_of_masks_is_shared_by_threads() -> None:
+    first = K.dropout(X_8_BY_8, 0.5, seed=7)
+    second = K.dropout(X_8_BY_8, 0.5, seed=7)
+    K.clear_session()
+    K.dropout(X_8_BY_8, 0.5, seed=7)
+    in_thread: list[Any] = []
+    thread = threading.Thread(target=lambda: in_thread.append(K.dropout(X_8_BY_8, 0.5, seed=7)))
+    thread.start()
+    thread.join()
+    assert not np.array_equal(in_thread[0], first)
+    np.testing.assert_array_equal(in_thread[0], second)
+
+
+@pytest.mark.usefixtures("_fresh_session")
+def test_dropout_seeds_have_sequences_of_their_own() -> None:
+    first = K.dropout(X_8_BY_8, 0.5, seed=7)
+    K.dropout(X_8_BY_8, 0.5, seed=8)
+    K.clear_session()
+    K.dropout(X_8_BY_8, 0.5, seed=8)
+    np.testing.assert_array_equal(K.dropout(X_8_BY_8, 0.5, seed=7), first)
 
 
 def test_dropout_with_different_seeds_differs() -> None:
-    x = np.ones((50, 50), dtype=np.float32)
-    assert not np.array_equal(K.dropout(x, 0.5, seed=7), K.dropout(x, 0.5, seed=8))
+    assert not np.array_equal(K.dropout(X_8_BY_8, 0.5, seed=7), K.dropout(X_8_BY_8, 0.5, seed=8))
 
 
-def test_dropout_noise_shape_broadcasts_the_mask() -> None:
-    result = K.dropout(np.ones((200, 5), dtype=np.float32), 0.5, noise_shape=(200, 1), seed=2)
-    rows = {tuple(row) for row in result.tolist()}
-    assert rows == {(0.0,) * 5, (2.0,) * 5}
-
-
-@pytest.mark.parametrize("noise_shape", [(3, 2), (2, 3, 1), (4, 1)])
-def test_dropout_rejects_a_noise_shape_that_does_not_broadcast(
-    noise_shape: tuple[int, ...],
-) -> None:
-    expected = (
-        "`noise_shape` must broadcast to the shape of `x` (2, 3). "
-        f"Received: noise_shape={noise_shape}"
-    )
-    with pytest.raises(ValueError, match="^" + re.escape(expected) + "$"):
-        K.dropout(np.ones((2, 3), dtype=np.float32), 0.5, noise_shape=noise_shape)
+def test_dropout_accepts_a_negative_seed() -> None:
+    assert K.dropout(X_8_BY_8, 0.5, seed=-1).shape == (8, 8)
 
 
 @pytest.mark.parametrize(
-    ("level", "shown"),
-    [
-        (1.0, "1.0"),
-        (-0.1, "-0.1"),
-        (1.5, "1.5"),
-        (1, "1"),
-        (math.nan, "nan"),
-        (np.float32(2), "2.0"),
-    ],
+    ("noise_shape", "constant_along"),
+    list(values.NOISE_SHAPES.values()),
+    ids=list(values.NOISE_SHAPES),
 )
-def test_dropout_rejects_a_level_outside_0_1(level: float, shown: str) -> None:
-    expected = (
-        f"`rate` must be a scalar tensor or a float in the range [0, 1). Received: rate={shown}"
-    )
-    with pytest.raises(ValueError, match="^" + re.escape(expected) + "$"):
-        K.dropout(np.ones(3, dtype=np.float32), level)
+def test_dropout_broadcasts_the_mask_of_noise_shape_none_being_the_size_of_x(
+    noise_shape: Any, constant_along: tuple[bool, bool]
+) -> None:
+    x = np.ones(values.NOISE_SHAPE_X_SHAPE, dtype=np.float32)
+    result = K.dropout(x, 0.5, noise_shape=noise_shape, seed=2)
+    assert tuple(values.constant_along(result)) == constant_along
+    assert set(np.unique(result).tolist()) <= {0.0, 2.0}
 
 
-@pytest.mark.parametrize(("level", "shown"), [("a", "a"), (None, "None"), ([0.5], "[0.5]")])
-def test_dropout_rejects_a_non_numeric_level(level: Any, shown: str) -> None:
-    expected = f"`rate` must be a scalar or scalar tensor. Received: rate={shown}"
-    with pytest.raises(ValueError, match="^" + re.escape(expected) + "$"):
-        K.dropout(np.ones(3, dtype=np.float32), level)
+@pytest.mark.parametrize(
+    "row", list(values.BAD_NOISE_SHAPES.values()), ids=list(values.BAD_NOISE_SHAPES)
+)
+def test_dropout_rejects_a_noise_shape_that_does_not_broadcast(row: Rejected) -> None:
+    with pytest.raises(ValueError, match=exactly(row.message)):
+        K.dropout(np.ones((2, 3), dtype=np.float32), 0.5, noise_shape=row.value)
 
 
-def test_dropout_accepts_a_0_d_array_level() -> None:
-    assert K.dropout(np.ones(3, dtype=np.float32), np.array(0.0), seed=0).tolist() == [1, 1, 1]  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    "row", list(values.DROPOUT_BAD_LEVELS.values()), ids=list(values.DROPOUT_BAD_LEVELS)
+)
+def test_dropout_rejects_a_level_that_is_not_a_number_in_0_1(row: Rejected) -> None:
+    with pytest.raises(ValueError, match=exactly(row.message)):
+        K.dropout(np.ones(3, dtype=np.float32), row.value)
 
 
-@pytest.mark.parametrize("dtype", [np.int32, np.bool_])
-def test_dropout_rejects_non_floating_x(dtype: type[Any]) -> None:
-    expected = (
-        "`x.dtype` must be a floating point tensor as `x` will be scaled. "
-        f"Received: x_dtype={np.dtype(dtype)}"
-    )
-    with pytest.raises(ValueError, match="^" + re.escape(expected) + "$"):
-        K.dropout(np.ones(3, dtype=dtype), 0.5)
+@pytest.mark.parametrize(
+    "row", list(values.DROPOUT_NON_FLOATING.values()), ids=list(values.DROPOUT_NON_FLOATING)
+)
+def test_dropout_rejects_non_floating_x(row: Rejected) -> None:
+    with pytest.raises(ValueError, match=exactly(row.message)):
+        K.dropout(np.ones(3, dtype=row.value), 0.5)
 
 
 # -- import cost --------------------------------------------------------------------------

@@ -9,11 +9,8 @@ checks ``learning_phase()`` (value, type and identity) and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
-import numpy as np
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -22,9 +19,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from pytest_learning_phase import _state
 from pytest_learning_phase import backend as K
 from pytest_learning_phase._phase import ABSENT
+from tests import _phase_values as values
 
-VALID = [0, 1, True, False, 0.0, 1.0, -0.0, np.int64(1), np.bool_(False), Fraction(1), Decimal(0)]
-INVALID = [2, -1, 0.5, float("nan"), "1", None, (1,), np.float32(0.5)]
+VALID = list(values.ACCEPTED_PHASES.values())
+INVALID = list(values.REJECTED_PHASES.values())
 
 
 @dataclass

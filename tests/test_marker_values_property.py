@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from pytest_learning_phase import _state, backend
 from pytest_learning_phase._phase import InvalidPhaseError, normalize_phase
+from tests._phase_values import ACCEPTED_PHASES, REJECTED_PHASES, UNHASHABLE_PHASES
 
 numpy_scalars = st.one_of(
     st.integers(-3, 3).map(np.int64),
@@ -31,6 +32,13 @@ values = st.one_of(
     st.lists(st.integers(0, 1), max_size=2),
     st.tuples(st.integers(0, 1)),
     st.integers(0, 1).map(np.array),
+    st.sampled_from(
+        [
+            *ACCEPTED_PHASES.values(),
+            *REJECTED_PHASES.values(),
+            *(value for value, _ in UNHASHABLE_PHASES.values()),
+        ]
+    ),
 )
 
 
