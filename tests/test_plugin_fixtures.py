@@ -224,3 +224,45 @@ def test_fixtures_listing_describes_the_three_fixtures(suite: Suite) -> None:
             "*Run this test with the learning phase set to 0 (test); the value is 0.",
         ]
     )
+
+
+@pytest.mark.parametrize("name", ["learning_phase", "train_phase", "test_phase"])
+def test_a_users_own_fixture_of_that_name_overrides_and_asks_for_no_phase(
+    suite: Suite, name: str
+) -> None:
+    suite.write(
+        f"""
+        import pytest
+        from lp_backend import phase
+
+        @pytest.fixture
+        def {name}():
+            return "mine"
+
+        def test_uses_mine({name}):
+            assert {name} == "mine"
+            assert phase() is None
+        """
+    )
+    suite.run().assert_outcomes(passed=1)
+
+
+def test_a_users_own_learning_phase_fixture_parametrized_indirectly_sets_no_phase(
+    suite: Suite,
+) -> None:
+    suite.write(
+        """
+        import pytest
+        from lp_backend import phase
+
+        @pytest.fixture
+        def learning_phase(request):
+            return request.param
+
+        @pytest.mark.parametrize("learning_phase", ["warm-up"], indirect=True)
+        def test_uses_mine(learning_phase):
+            assert learning_phase == "warm-up"
+            assert phase() is None
+        """
+    )
+    suite.run().assert_outcomes(passed=1)

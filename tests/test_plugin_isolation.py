@@ -256,8 +256,16 @@ def test_leak_warning_of_a_test_generated_elsewhere_points_into_the_test_file(
 ) -> None:
     suite.pytester.makepyfile(
         generate="""
-        import functools
         import warnings
+        # A module of test decorators, as tf-keras's test_combinations: the
+        # generated function's code lies here, many lines below the top.
+        # ....................................................................
+        # ....................................................................
+        # ....................................................................
+        # ....................................................................
+        # ....................................................................
+        # ....................................................................
+        # ....................................................................
 
 
         def generated(test):
@@ -284,10 +292,10 @@ def test_leak_warning_of_a_test_generated_elsewhere_points_into_the_test_file(
     )
     result = suite.run()
     result.assert_outcomes(passed=1, warnings=1)
-    # File and line come from one place: the class in the test's own file, not
+    # File and line come from one place: the test's def in its own file, not
     # the test file with a line number from generate.py.
     result.stdout.fnmatch_lines(
-        ["*/test_suite.py:6: LearningPhaseLeakWarning: *", "    class TestGenerated(*"]
+        ["*/test_suite.py:8: LearningPhaseLeakWarning: *", "    def test_leaks(self):"]
     )
 
 

@@ -466,3 +466,88 @@ def test_pytest_param_mark_disagreeing_with_a_parametrizing_marker_is_an_error(
             "item [[]test[]] asks for 0 (test); keep one of them"
         ]
     )
+
+
+def test_two_disagreeing_markers_on_one_function_are_an_error(suite: Suite) -> None:
+    suite.write(
+        """
+        import pytest
+
+        @pytest.mark.learning_phase(0)
+        @pytest.mark.learning_phase(1)
+        def test_twice():
+            pass
+        """
+    )
+    result = suite.run()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*In test_suite.py::test_twice: two learning_phase markers on the test function "
+            "disagree: @pytest.mark.learning_phase(*) and @pytest.mark.learning_phase(*); "
+            "keep one of them"
+        ]
+    )
+
+
+def test_two_disagreeing_markers_in_one_pytest_param_are_an_error(suite: Suite) -> None:
+    suite.write(
+        """
+        import pytest
+
+        @pytest.mark.parametrize(
+            "x",
+            [pytest.param(1, marks=[pytest.mark.learning_phase(0), pytest.mark.learning_phase(1)])],
+        )
+        def test_case(x):
+            pass
+        """
+    )
+    result = suite.run()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*two learning_phase markers on pytest.param disagree*"])
+
+
+def test_a_marker_applied_at_run_time_is_an_error_not_ignored(suite: Suite) -> None:
+    suite.write(
+        """
+        import pytest
+
+        @pytest.fixture
+        def late(request):
+            request.applymarker(pytest.mark.learning_phase(1))
+
+        def test_late(late):
+            pass
+        """
+    )
+    result = suite.run()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*In test_suite.py::test_late: @pytest.mark.learning_phase(1) was added while the "
+            "test was set up (request.applymarker or item.add_marker), after its phase was set; "
+            "put the marker on the test, its class or module, or in pytest.param"
+        ]
+    )
+
+
+def test_a_marker_with_a_thousand_values_is_cut_in_its_error(suite: Suite) -> None:
+    suite.write(
+        """
+        import pytest
+
+        @pytest.mark.learning_phase(*range(1000))
+        def test_many():
+            pass
+        """
+    )
+    result = suite.run()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*In test_suite.py::test_many: @pytest.mark.learning_phase(0, 1, 2, 3, ... 996 more) "
+            "on the test function: got 2; *"
+        ]
+    )
+    assert "999" not in result.stdout.str()

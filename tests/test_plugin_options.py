@@ -290,3 +290,106 @@ def test_bad_ini_audit_flag_is_a_usage_error_naming_the_setting(reference_suite:
             "expected true or false"
         ]
     )
+
+
+def test_a_factory_that_raises_import_error_is_a_usage_error_naming_the_backend(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        """
+        def make():
+            import framework_that_is_not_installed
+
+        def pytest_learning_phase_backends(config):
+            return {"toy": make}
+        """
+    )
+    result = pytester.runpytest("--learning-phase-backend=toy")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --learning-phase-backend=toy: the factory of learning phase backend 'toy' "
+            "(from */conftest.py) raised ModuleNotFoundError: No module named "
+            "'framework_that_is_not_installed'"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+
+
+BROKEN_ADAPTER = """
+class Broken:
+    name = "toy"
+
+    def save_state(self):
+        {save}
+
+    def restore_state(self, state):
+        pass
+
+    def set_phase(self, phase):
+        pass
+
+    def get_phase(self):
+        {get}
+
+def pytest_learning_phase_backends(config):
+    return {{"toy": Broken}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("save", "get", "message"),
+    [
+        (
+            "raise RuntimeError('no state')",
+            "return None",
+            "failed: RuntimeError: no state",
+        ),
+        (
+            "return None",
+            "return 2",
+            "get_phase() returned 2; expected 0, 1 or None (phase 0 (test), 1 (train) or unset)",
+        ),
+    ],
+)
+def test_a_broken_adapter_is_a_usage_error_naming_the_backend(
+    pytester: pytest.Pytester, save: str, get: str, message: str
+) -> None:
+    pytester.makeconftest(BROKEN_ADAPTER.format(save=save, get=get))
+    result = pytester.runpytest("--learning-phase-backend=toy")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --learning-phase-backend=toy: learning phase backend 'toy' "
+            f"(from */conftest.py)*{message}"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+
+
+def test_a_native_toml_integer_sets_the_default_phase(pytester: pytest.Pytester) -> None:
+    if pytest.version_tuple < (9, 2):
+        pytest.skip("native TOML ini values with union types need pytest 9.2")
+    pytester.makepyprojecttoml(
+        """
+        [tool.pytest]
+        learning_phase = 1
+        """
+    )
+    pytester.makepyfile(
+        """
+        from pytest_learning_phase import backend as K
+
+        def test_default():
+            assert K.learning_phase() == 1
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*default phase: 1 (train) (ini learning_phase = 1)*"])
+
+
+def test_header_says_when_the_audit_is_on(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest("--learning-phase-audit")
+    result.stdout.fnmatch_lines(["learning-phase: *, audit: on"])
