@@ -15,7 +15,7 @@ import pytest
 
 from pytest_learning_phase import _markers, _options
 from pytest_learning_phase._isolation import PhaseIsolation
-from pytest_learning_phase._markers import PhaseRequestError, Resolution
+from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase._version import __version__
 from pytest_learning_phase.adapters import LearningPhaseAdapter
@@ -39,6 +39,8 @@ class _PhaseSession:
         self.adapter = adapter
         self.isolation = PhaseIsolation(adapter, settings.default)
         self.previous_adapter = set_current_adapter(adapter)
+        self.audit_run: PhaseRequest | None = None
+        """Set by the audit while it runs a test again in one phase: the phase to run it in."""
 
     def resolution(self, item: pytest.Item) -> Resolution:
         """Return the item's resolved request, resolving it now if collection did not."""
@@ -65,7 +67,7 @@ class _PhaseSession:
         The phase in effect when setup ends is the one the test function is
         called in (the failure section reports it).
         """
-        resolution = self.resolution(item)
+        resolution = self.audit_run or self.resolution(item)
         if isinstance(resolution, PhaseRequestError):
             self.isolation.begin(item, self.settings.default, inherits=True)
             pytest.fail(resolution.message, pytrace=False)
@@ -91,7 +93,7 @@ class _PhaseSession:
         except BaseException:
             self.isolation.end(item, warn=False)
             raise
-        self.isolation.end(item)
+        self.isolation.end(item, warn=self.audit_run is None)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(
@@ -221,7 +223,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.audit:
         from pytest_learning_phase._audit import LearningPhaseAudit
 
-        config.pluginmanager.register(LearningPhaseAudit(), "learning_phase_audit")
+        config.pluginmanager.register(LearningPhaseAudit(session), "learning_phase_audit")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
