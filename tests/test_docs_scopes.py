@@ -1,0 +1,24 @@
+"""The scopes how-to's example runs as the page says, in any order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SNIPPET = Path(__file__).resolve().parent.parent / "docs" / "snippets" / "scopes"
+
+
+@pytest.mark.parametrize("order", ["as written", "reversed"])
+def test_scopes_snippet_passes_in_any_order(pytester: pytest.Pytester, order: str) -> None:
+    for path in SNIPPET.glob("*.py"):
+        pytester.path.joinpath(path.name).write_text(path.read_text(encoding="utf-8"))
+    if order == "reversed":
+        pytester.makeconftest(
+            SNIPPET.joinpath("conftest.py").read_text(encoding="utf-8")
+            + "\n\ndef pytest_collection_modifyitems(items):\n    items.reverse()\n"
+        )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-W", "error::pytest_learning_phase.LearningPhaseLeakWarning"
+    )
+    result.assert_outcomes(passed=3)
