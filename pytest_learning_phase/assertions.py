@@ -88,6 +88,7 @@ def _short_repr(value: object) -> str:
 
 def _normalize_phases(phases: object, helper: str, minimum: int) -> tuple[Phase, ...]:
     """Return the phases as 0, 1 or None; raise ``ValueError`` naming what is wrong."""
+    __tracebackhide__ = True
     prefix = f"{helper}: phases={phases!r}"
     if isinstance(phases, (str, bytes)) or not isinstance(phases, Iterable):
         raise ValueError(f"{prefix}: expected a tuple of phases, e.g. phases=(0, 1)")
@@ -105,6 +106,7 @@ def _normalize_phases(phases: object, helper: str, minimum: int) -> tuple[Phase,
 
 def _check_tolerance(helper: str, name: str, value: object) -> float:
     """Return ``value`` if it is a real number >= 0; raise naming the helper and argument."""
+    __tracebackhide__ = True
     message = f"{helper}: {name}={value!r}: expected a real number >= 0"
     if isinstance(value, bool) or not isinstance(value, (int, float, Real)):
         raise TypeError(message)
@@ -116,6 +118,7 @@ def _check_tolerance(helper: str, name: str, value: object) -> float:
 
 def _tolerance(helper: str, rtol: object, atol: object, equal_nan: object) -> _Tolerance:
     """Validate the tolerances as ``numpy.testing.assert_allclose`` takes them."""
+    __tracebackhide__ = True
     numpy = sys.modules.get("numpy")
     booleans = (bool, numpy.bool_) if numpy is not None else (bool,)
     if not isinstance(equal_nan, booleans):
@@ -149,6 +152,7 @@ def _describe_callable(fn: object) -> str:
 
 def _target(helper: str, fn: object) -> _Target:
     """Return what to call for ``fn``; raise ``TypeError`` naming the helper if it is neither."""
+    __tracebackhide__ = True
     torch_module = sys.modules.get("torch")  # a model can exist only if torch was imported
     module_class = getattr(getattr(torch_module, "nn", None), "Module", None)
     if isinstance(module_class, type) and isinstance(fn, module_class):
@@ -576,7 +580,8 @@ def _format_differences(lines: list[str]) -> str:
     """Indent the difference lines, keeping the first few."""
     shown = [f"  {line}" for line in lines[:_MAX_DIFFERENCE_LINES]]
     if len(lines) > _MAX_DIFFERENCE_LINES:
-        shown.append(f"  ... and {len(lines) - _MAX_DIFFERENCE_LINES} more differences")
+        hidden = len(lines) - _MAX_DIFFERENCE_LINES
+        shown.append(f"  ... and {hidden} more difference{'s' if hidden > 1 else ''}")
     return "\n".join(shown)
 
 

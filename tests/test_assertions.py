@@ -411,6 +411,16 @@ def test_assert_phase_invariant_reports_the_path_into_nested_results() -> None:
     )
 
 
+def test_assert_phase_invariant_counts_one_difference_past_five_in_the_singular() -> None:
+    def six(x: float) -> list[float]:
+        return [halve_in_training(x + offset) for offset in range(6)]
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(six, 1.0)
+
+    assert str(excinfo.value).splitlines()[-1] == "  ... and 1 more difference"
+
+
 def test_assert_phase_invariant_lists_every_difference_up_to_five() -> None:
     def many(x: float) -> list[float]:
         return [halve_in_training(x + offset) for offset in range(7)]
