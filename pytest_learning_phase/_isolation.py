@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Final
 
@@ -27,6 +26,10 @@ from pytest_learning_phase._phase import Phase, describe_phase
 from pytest_learning_phase.adapters import LearningPhaseAdapter
 
 __all__ = ["LearningPhaseLeakWarning", "PhaseIsolation"]
+
+ROOT_NAME: Final = "<root>"
+"""How an adapter names the module a fixture holds itself (not a submodule)."""
+_MAX_NAMES_SHOWN: Final = 5
 
 SCOPE_RANKS: Final = {"session": 0, "package": 1, "module": 2, "class": 3}
 """How wide each fixture scope is: a fixture sees the baselines of its rank and below."""
@@ -75,6 +78,8 @@ class PhaseIsolation:
         """Whether the current test asked for nothing (so it follows its scope's baseline)."""
         self.phase_at_call: Phase = None
         self.restored = True
+        self.held: list[tuple[str, object]] = []
+        """(fixture name, saved flags) of the modules that live wider fixtures hold."""
 
     # -- The session. ----------------------------------------------------------------
 
@@ -120,6 +125,29 @@ class PhaseIsolation:
             restored = self.session_phase
         if warn and found != self.request.phase and found != restored:
             _warn_leak(item, self.adapter.name, found, self.request.phase, restored)
+        if self.held:
+            self._restore_held(item, warn)
+
+    def _restore_held(self, item: pytest.Item, warn: bool) -> None:
+        """Put back the flags of the modules wider fixtures hold; warn about changed ones."""
+        __tracebackhide__ = True
+        restore_module_flags = self.adapter.restore_module_flags  # type: ignore[attr-defined]
+        changed: dict[str, list[str]] = {}
+        for fixture, saved in self.held:
+            names = restore_module_flags(saved)
+            if names:
+                changed.setdefault(fixture, []).extend(_held_name(fixture, n) for n in names)
+        if changed and warn:
+            modules = [name for names in changed.values() for name in names]
+            shown = ", ".join(modules[:_MAX_NAMES_SHOWN])
+            if len(modules) > _MAX_NAMES_SHOWN:
+                shown += f" and {len(modules) - _MAX_NAMES_SHOWN} more"
+            _warn_at_test(
+                item,
+                f"{item.nodeid} changed the train/eval mode of modules held by fixture "
+                f"{', '.join(changed)} (wider than the test; backend {self.adapter.name}): "
+                f"{shown}; restored",
+            )
 
     def _follow(self, baseline: Baseline) -> None:
         """Make the current test run in ``baseline``, its scope's state."""
@@ -128,37 +156,43 @@ class PhaseIsolation:
 
     # -- Fixtures wider than a test. -------------------------------------------------
 
-    def wider_fixture_setup(
+    def before_wider_fixture(
         self, fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
-    ) -> Generator[None, object, object]:
-        """Wrap a wider fixture's setup: run it in its scope's phase; keep what it set.
+    ) -> WiderFixture:
+        """Put the wider fixture's scope state for its setup; remember the test's.
 
-        Its teardown is wrapped too, by two finalizers around the fixture's own:
-        one registered before the setup (so it runs after the teardown) and one
-        after it (so it runs before).
+        The fixture's teardown is bracketed by two finalizers around its own:
+        one registered here, before the setup (so it runs after the teardown),
+        and one in :meth:`after_wider_fixture` (so it runs before).
         """
-        rank = SCOPE_RANKS.get(fixturedef.scope, 0)
-        node = request.node
-        test_state = self.adapter.save_state()
-        scope_phase = self._enter_scope(node, rank)
-        teardown = _FixtureTeardown(self, node, rank)
-        fixturedef.addfinalizer(teardown.after)
-        try:
-            result = yield
-        except BaseException:
-            self.adapter.restore_state(test_state)
-            raise
+        fixture = WiderFixture(self, fixturedef, request.node)
+        fixture.state_at_setup = self.adapter.save_state()
+        fixture.scope_phase = self._enter_scope(fixture.node, fixture.rank)
+        fixturedef.addfinalizer(fixture.after_teardown)
+        return fixture
+
+    def after_wider_fixture(self, fixture: WiderFixture, value: object, failed: bool) -> None:
+        """Keep the phase the fixture set (its scope's baseline) and its modules' flags."""
+        if failed:
+            self.adapter.restore_state(fixture.state_at_setup)
+            return
+        fixturedef = fixture.fixturedef
         found = self.adapter.get_phase()
-        if found != scope_phase:
+        if found != fixture.scope_phase:
             source = f"{fixturedef.scope} fixture {fixturedef.argname}"
-            teardown.baseline = Baseline(rank, self.adapter.save_state(), found, source)
-            self.baselines.append(teardown.baseline)
-        fixturedef.addfinalizer(teardown.before)
-        if teardown.baseline is not None and self.inherits and not self.restored:
-            self._follow(teardown.baseline)
+            fixture.baseline = Baseline(fixture.rank, self.adapter.save_state(), found, source)
+            self.baselines.append(fixture.baseline)
+        save_module_flags = getattr(self.adapter, "save_module_flags", None)
+        if save_module_flags is not None:
+            saved = save_module_flags(value)
+            if saved is not None:
+                fixture.held = (fixturedef.argname, saved)
+                self.held.append(fixture.held)
+        fixturedef.addfinalizer(fixture.before_teardown)
+        if fixture.baseline is not None and self.inherits and not self.restored:
+            self._follow(fixture.baseline)
         else:
-            self.adapter.restore_state(test_state)
-        return result
+            self.adapter.restore_state(fixture.state_at_setup)
 
     def _enter_scope(self, node: pytest.Item | pytest.Collector, rank: int) -> Phase:
         """Put the state of a scope (marker, else baseline, else default); return its phase."""
@@ -177,36 +211,62 @@ class PhaseIsolation:
         return self.default.phase
 
 
-class _FixtureTeardown:
-    """The two finalizers that bracket one wider fixture's teardown."""
+class WiderFixture:
+    """One wider fixture's bookkeeping, and the two finalizers that bracket its teardown."""
 
-    __slots__ = ("baseline", "isolation", "node", "rank", "test_state")
+    __slots__ = (
+        "baseline",
+        "fixturedef",
+        "held",
+        "isolation",
+        "node",
+        "rank",
+        "scope_phase",
+        "state_at_setup",
+        "state_at_teardown",
+    )
 
     def __init__(
-        self, isolation: PhaseIsolation, node: pytest.Item | pytest.Collector, rank: int
+        self,
+        isolation: PhaseIsolation,
+        fixturedef: pytest.FixtureDef[object],
+        node: pytest.Item | pytest.Collector,
     ) -> None:
         self.isolation = isolation
+        self.fixturedef = fixturedef
         self.node = node
-        self.rank = rank
+        self.rank = SCOPE_RANKS.get(fixturedef.scope, 0)
+        self.scope_phase: Phase = None
+        self.state_at_setup: object = None
+        self.state_at_teardown: object = None
         self.baseline: Baseline | None = None
-        self.test_state: object = None
+        self.held: tuple[str, object] | None = None
 
-    def before(self) -> None:
+    def before_teardown(self) -> None:
         """Save the test's state; put the fixture's scope state for its teardown."""
         isolation = self.isolation
-        self.test_state = isolation.adapter.save_state()
+        self.state_at_teardown = isolation.adapter.save_state()
         if self.baseline is not None:
             isolation.adapter.restore_state(self.baseline.state)
         else:
             isolation._enter_scope(self.node, self.rank)
 
-    def after(self) -> None:
-        """Drop the fixture's baseline; give the test back the state it had."""
+    def after_teardown(self) -> None:
+        """Drop the fixture's baseline and held modules; give the test back its state."""
         isolation = self.isolation
         if self.baseline is not None and self.baseline in isolation.baselines:
             isolation.baselines.remove(self.baseline)
-        if self.test_state is not None:
-            isolation.adapter.restore_state(self.test_state)
+        if self.held is not None and self.held in isolation.held:
+            isolation.held.remove(self.held)
+        if self.state_at_teardown is not None:
+            isolation.adapter.restore_state(self.state_at_teardown)
+
+
+def _held_name(fixture: str, module: str) -> str:
+    """Name a held module from its fixture: ``shared``, ``shared.1``, ``shared[0].encoder``."""
+    if module == ROOT_NAME:
+        return fixture
+    return f"{fixture}{'' if module.startswith('[') else '.'}{module}"
 
 
 def _warn_at_test(item: pytest.Item, message: str) -> None:

@@ -77,11 +77,17 @@ class Settings:
     backend_setting: str
     """The setting that chose the backend, as an error message names it."""
     audit: bool
+    backends: tuple[str, ...] = ()
+    """The backends to drive: ``backend`` split at commas (``tf_keras,torch``)."""
 
-    def header_line(self, version: str) -> str:
-        """Return the report header line: version, backend, default phase, audit."""
+    def header_line(self, version: str, notes: tuple[str, ...] = ()) -> str:
+        """Return the report header line: version, backend, default phase, audit.
+
+        ``notes`` are what the backends add (torch: what unset means).
+        """
+        note = "".join(f"; {text}" for text in notes)
         return (
-            f"learning-phase: {version}, backend: {self.backend} ({self.backend_source}), "
+            f"learning-phase: {version}, backend: {self.backend} ({self.backend_source}{note}), "
             f"default phase: {describe_phase(self.default.phase)} ({self.default.source}), "
             f"audit: {'on' if self.audit else 'off'}"
         )
@@ -134,5 +140,24 @@ def read_settings(config: pytest.Config) -> Settings:
     """Resolve the settings: command line over ini over default; bad values are usage errors."""
     backend, backend_source, backend_setting = _backend_name(config)
     return Settings(
-        _default_phase(config), backend, backend_source, backend_setting, _audit(config)
+        _default_phase(config),
+        backend,
+        backend_source,
+        backend_setting,
+        _audit(config),
+        _split_backends(backend, backend_setting),
     )
+
+
+def _split_backends(backend: str, setting: str) -> tuple[str, ...]:
+    """Return the backend names in ``tf_keras,torch``; each once, none empty."""
+    names = tuple(name.strip() for name in backend.split(","))
+    if not all(names):
+        raise pytest.UsageError(
+            f"{setting}: an empty backend name; expected names separated by commas, "
+            "e.g. tf_keras,torch"
+        )
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise pytest.UsageError(f"{setting}: backend {repeated[0]!r} is named twice; name it once")
+    return names

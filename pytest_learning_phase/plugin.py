@@ -8,7 +8,7 @@ set it before setup and restore the whole state after teardown
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any, Final
 
 import pytest
@@ -34,11 +34,16 @@ class _PhaseSession:
     session (pytester) has its own.
     """
 
-    def __init__(self, settings: _options.Settings, adapter: LearningPhaseAdapter) -> None:
+    def __init__(
+        self, settings: _options.Settings, adapters: Sequence[LearningPhaseAdapter]
+    ) -> None:
         self.settings = settings
-        self.adapter = adapter
-        self.isolation = PhaseIsolation(adapter, settings.default)
-        self.previous_adapter = set_current_adapter(adapter)
+        self.adapters = tuple(adapters)
+        self.isolations = tuple(PhaseIsolation(adapter, settings.default) for adapter in adapters)
+        self.adapter = adapters[0]
+        """The first backend: the one the harness helpers drive."""
+        self.isolation = self.isolations[0]
+        self.previous_adapter = set_current_adapter(self.adapter)
         self.audit_run: PhaseRequest | None = None
         """Set by the audit while it runs a test again in one phase: the phase to run it in."""
 
@@ -51,7 +56,8 @@ class _PhaseSession:
 
     def pytest_sessionstart(self) -> None:
         """Remember the state before any test, to put it back when the session ends."""
-        self.isolation.start_session()
+        for isolation in self.isolations:
+            isolation.start_session()
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -69,14 +75,18 @@ class _PhaseSession:
         """
         resolution = self.audit_run or self.resolution(item)
         if isinstance(resolution, PhaseRequestError):
-            self.isolation.begin(item, self.settings.default, inherits=True)
+            for isolation in self.isolations:
+                isolation.begin(item, self.settings.default, inherits=True)
             pytest.fail(resolution.message, pytrace=False)
-        self.isolation.begin(item, resolution, inherits=resolution is self.settings.default)
+        inherits = resolution is self.settings.default
+        for isolation in self.isolations:
+            isolation.begin(item, resolution, inherits)
         markers_before = len(item.own_markers)
         yield
         if len(item.own_markers) != markers_before:
             _reject_markers_added_at_run_time(item, markers_before)
-        self.isolation.called()
+        for isolation in self.isolations:
+            isolation.called()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -91,9 +101,12 @@ class _PhaseSession:
         try:
             yield
         except BaseException:
-            self.isolation.end(item, warn=False)
+            for isolation in self.isolations:
+                isolation.end(item, warn=False)
             raise
-        self.isolation.end(item, warn=self.audit_run is None)
+        warn = self.audit_run is None
+        for isolation in self.isolations:
+            isolation.end(item, warn=warn)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(
@@ -105,7 +118,18 @@ class _PhaseSession:
         """
         if fixturedef.scope == "function":
             return (yield)
-        return (yield from self.isolation.wider_fixture_setup(fixturedef, request))
+        fixtures = [
+            isolation.before_wider_fixture(fixturedef, request) for isolation in self.isolations
+        ]
+        try:
+            value = yield
+        except BaseException:
+            for isolation, fixture in zip(self.isolations, fixtures, strict=True):
+                isolation.after_wider_fixture(fixture, None, failed=True)
+            raise
+        for isolation, fixture in zip(self.isolations, fixtures, strict=True):
+            isolation.after_wider_fixture(fixture, value, failed=False)
+        return value
 
     def pytest_exception_interact(
         self, node: pytest.Item | pytest.Collector, report: pytest.CollectReport | pytest.TestReport
@@ -148,34 +172,44 @@ class _PhaseSession:
     def _phase_section(self, item: pytest.Item) -> tuple[str, str] | None:
         """Return the "learning phase" section: the phase the test was called in, and why.
 
-        None for a test that ran unset by default and never touched the phase.
+        One line per backend; none for a backend under which the test ran unset
+        by default and never touched the phase, no section if that is every one.
         """
-        if item is not self.isolation.current_item:
-            return None
-        asked = self.isolation.request
-        ran = self.isolation.phase_at_call
-        now = self.adapter.get_phase()
-        if self.isolation.inherits and asked.phase is None and ran is None and now is None:
-            return None
-        backend = f"(backend {self.adapter.name})"
-        if ran == asked.phase:
-            text = f"ran under phase {describe_phase(ran)} from {asked.source} {backend}"
-        else:
-            text = (
-                f"ran under phase {describe_phase(ran)}, set by its fixtures; it asked for "
-                f"phase {describe_phase(asked.phase)} from {asked.source} {backend}"
-            )
-        if now != ran:
-            text += f"; the phase was {describe_phase(now)} when it failed"
-        return ("learning phase", text)
+        lines = [
+            line for line in (_phase_line(item, isolation) for isolation in self.isolations) if line
+        ]
+        return ("learning phase", "\n".join(lines)) if lines else None
 
     def pytest_sessionfinish(self) -> None:
         """Put back the state from before the session, even if a test was interrupted."""
-        self.isolation.end_session()
+        for isolation in self.isolations:
+            isolation.end_session()
 
     def pytest_unconfigure(self) -> None:
         """Hand the harness helpers back to the adapter they had before this session."""
         set_current_adapter(self.previous_adapter)
+
+
+def _phase_line(item: pytest.Item, isolation: PhaseIsolation) -> str | None:
+    """Say under which phase ``item`` was called on one backend, and why; None if untouched."""
+    if item is not isolation.current_item:
+        return None
+    asked = isolation.request
+    ran = isolation.phase_at_call
+    now = isolation.adapter.get_phase()
+    if isolation.inherits and asked.phase is None and ran is None and now is None:
+        return None
+    backend = f"(backend {isolation.adapter.name})"
+    if ran == asked.phase:
+        text = f"ran under phase {describe_phase(ran)} from {asked.source} {backend}"
+    else:
+        text = (
+            f"ran under phase {describe_phase(ran)}, set by its fixtures; it asked for "
+            f"phase {describe_phase(asked.phase)} from {asked.source} {backend}"
+        )
+    if now != ran:
+        text += f"; the phase was {describe_phase(now)} when it failed"
+    return text
 
 
 def _reject_markers_added_at_run_time(item: pytest.Item, markers_before: int) -> None:
@@ -216,8 +250,10 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the marker, resolve the settings, build the adapter, register the session."""
     config.addinivalue_line("markers", _markers.MARKER_DOC)
     settings = _options.read_settings(config)
-    adapter = build_adapter(config, settings.backend, settings.backend_setting)
-    session = _PhaseSession(settings, adapter)
+    adapters = [
+        build_adapter(config, backend, settings.backend_setting) for backend in settings.backends
+    ]
+    session = _PhaseSession(settings, adapters)
     config.stash[_SESSION_KEY] = session
     config.pluginmanager.register(session, "learning_phase_session")
     if settings.audit:
@@ -228,7 +264,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     """One line: the plugin's version, the backend and the default phase, with their sources."""
-    return config.stash[_SESSION_KEY].settings.header_line(__version__)
+    session = config.stash[_SESSION_KEY]
+    notes = tuple(
+        note
+        for note in (getattr(adapter, "header_note", None) for adapter in session.adapters)
+        if isinstance(note, str)
+    )
+    return session.settings.header_line(__version__, notes)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

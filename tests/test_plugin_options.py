@@ -102,7 +102,7 @@ def test_unknown_backend_is_a_usage_error_listing_every_offered_name(
     result.stderr.fnmatch_lines(
         [
             "ERROR: --learning-phase-backend=mxnet: unknown learning phase backend 'mxnet'; "
-            "expected one of: reference, tf_keras"
+            "expected one of: reference, tf_keras, torch"
         ]
     )
 
@@ -222,7 +222,7 @@ def test_unknown_backend_lists_the_names_a_conftest_adds(pytester: pytest.Pytest
         """
     )
     result = pytester.runpytest("--learning-phase-backend=mxnet")
-    result.stderr.fnmatch_lines(["*expected one of: jax, reference, tf_keras, toy"])
+    result.stderr.fnmatch_lines(["*expected one of: jax, reference, tf_keras, torch, toy"])
 
 
 def test_factory_returning_a_non_adapter_is_a_usage_error(pytester: pytest.Pytester) -> None:

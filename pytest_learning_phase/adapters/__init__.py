@@ -62,7 +62,11 @@ class ReadTracking(Protocol):
 
 def builtin_backends() -> dict[str, Callable[[], LearningPhaseAdapter]]:
     """Return the built-in backends by name; building one imports its framework."""
-    return {"reference": _make_reference_adapter, "tf_keras": _make_tf_keras_adapter}
+    return {
+        "reference": _make_reference_adapter,
+        "tf_keras": _make_tf_keras_adapter,
+        "torch": _make_torch_adapter,
+    }
 
 
 def _make_reference_adapter() -> LearningPhaseAdapter:
@@ -75,3 +79,9 @@ def _make_tf_keras_adapter() -> LearningPhaseAdapter:
     from pytest_learning_phase.adapters.tf_keras import make_tf_keras_adapter
 
     return make_tf_keras_adapter()
+
+
+def _make_torch_adapter() -> LearningPhaseAdapter:
+    from pytest_learning_phase.adapters.torch import make_torch_adapter
+
+    return make_torch_adapter()

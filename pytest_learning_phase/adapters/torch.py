@@ -36,8 +36,6 @@ from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
-import pytest
-
 from pytest_learning_phase._phase import Phase
 
 if TYPE_CHECKING:
@@ -283,6 +281,10 @@ class TorchAdapter:
 
     name: Final = "torch"
     header_note: Final = "unset = PyTorch's default, train mode"
+    audit_hint: Final = (
+        "a model's mode decided the outcome: call .eval() (inference) or .train() (training) "
+        "in the code where the model is used; marking the test would only hide the bug"
+    )
 
     def __init__(self, module_class: type, switchboard: Switchboard) -> None:
         """Drive ``switchboard``, the one the ``__init__`` wrapper of ``module_class`` reads."""
@@ -359,5 +361,7 @@ def make_torch_adapter() -> TorchAdapter:
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] != "torch":
             raise
+        import pytest  # only here: importing this module stays free of pytest
+
         raise pytest.UsageError(NOT_INSTALLED_MESSAGE) from error
     return TorchAdapter(torch.nn.Module, install_init_wrapper(torch))

@@ -1,0 +1,257 @@
+"""The torch backend through real pytest sessions: the phase is the mode new modules start in."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tests._frameworks import require_torch
+
+
+@pytest.fixture
+def preloaded_torch() -> None:
+    """Import torch before pytester snapshots ``sys.modules`` (it loads once per process)."""
+    require_torch()
+    import torch.nn  # noqa: F401
+
+    import pytest_learning_phase.adapters.torch  # noqa: F401
+
+
+@pytest.fixture
+def torch_pytester(preloaded_torch: None, pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytester whose runs drive the torch backend."""
+    return pytester
+
+
+def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_suite=textwrap.dedent(source))
+    return pytester.runpytest(
+        "-W", "default", "-p", "no:cacheprovider", "--learning-phase-backend=torch", *args
+    )
+
+
+def test_new_modules_start_in_the_marked_mode_with_every_submodule(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        torch_pytester,
+        """
+        import pytest
+        from torch import nn
+
+        def build():
+            return nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Dropout(), nn.BatchNorm1d(2)))
+
+        @pytest.mark.learning_phase(0, 1, None)
+        def test_modes(learning_phase):
+            flags = {module.training for module in build().modules()}
+            assert flags == {learning_phase != 0}
+        """,
+        "-v",
+    )
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        ["*test_modes[[]test[]] PASSED*", "*test_modes[[]train[]] PASSED*", "*[[]unset[]] PASSED*"]
+    )
+
+
+def test_explicit_train_eval_and_assignments_win_over_the_phase(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        torch_pytester,
+        """
+        import pytest
+        from torch import nn
+
+        class AlwaysEval(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = nn.Dropout()
+                self.eval()
+
+        class FlagAssigned(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.training = False
+
+        @pytest.mark.learning_phase(1)
+        def test_own_init_wins():
+            assert not AlwaysEval().training
+            assert not AlwaysEval().inner.training
+            assert not FlagAssigned().training
+
+        @pytest.mark.learning_phase(0)
+        def test_calls_after_building_win():
+            model = nn.Dropout()
+            assert not model.training
+            assert model.train().training
+        """,
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_function_fixtures_build_in_the_test_phase_wider_ones_in_their_scope(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        torch_pytester,
+        """
+        import pytest
+        from torch import nn
+
+        @pytest.fixture
+        def fresh():
+            return nn.Dropout()
+
+        @pytest.fixture(scope="module")
+        def shared():
+            return nn.Dropout()
+
+        built_at_import = nn.Dropout()
+
+        @pytest.mark.parametrize("model", [nn.Dropout()])
+        @pytest.mark.learning_phase(0)
+        def test_in_inference(fresh, shared, model):
+            assert not fresh.training
+            assert shared.training  # module scope, no marker: PyTorch's default
+            assert model.training  # built at collection
+            assert built_at_import.training
+        """,
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_a_shared_model_flipped_by_one_test_is_restored_with_a_warning_naming_it(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        torch_pytester,
+        """
+        import pytest
+        from torch import nn
+
+        @pytest.fixture(scope="module")
+        def models():
+            encoder = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+            return {"encoder": encoder, "head": nn.Linear(2, 1)}
+
+        def test_flips(models):
+            models["encoder"][1].eval()
+
+        def test_next(models):
+            assert models["encoder"][1].training
+        """,
+        "-p",
+        "no:randomly",
+    )
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*LearningPhaseLeakWarning: test_suite.py::test_flips changed the train/eval mode of "
+            "modules held by fixture models (wider than the test; backend torch): "
+            "models[[]'encoder'].1; restored"
+        ]
+    )
+
+
+def test_leak_warning_as_error_fails_the_test_that_flipped_the_shared_model(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        torch_pytester,
+        """
+        import pytest
+        from torch import nn
+
+        @pytest.fixture(scope="session")
+        def shared():
+            return nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+
+        def test_flips(shared):
+            shared.eval()
+
+        def test_next(shared):
+            assert all(module.training for module in shared.modules())
+        """,
+        "-W",
+        "error::pytest_learning_phase.LearningPhaseLeakWarning",
+    )
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_flips*", "*: shared, shared.0, *"])
+
+
+def test_two_backends_at_once_set_both_and_warn_per_backend(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    from tests._suite import preload_tf_keras
+
+    preload_tf_keras()
+    pytester.makepyfile(
+        test_suite=textwrap.dedent(
+            """
+            import warnings
+            import pytest
+            from torch import nn
+            from tf_keras.src import backend as K
+
+            @pytest.mark.learning_phase(0)
+            def test_both():
+                assert K.learning_phase() == 0
+                assert not nn.Dropout().training
+
+            def test_leaks_keras():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    K.set_learning_phase(1)
+            """
+        )
+    )
+    result = pytester.runpytest(
+        "-W", "default", "-p", "no:randomly", "--learning-phase-backend=tf_keras,torch"
+    )
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "learning-phase: *, backend: tf_keras,torch (--learning-phase-backend; "
+            "unset = PyTorch's default, train mode), *",
+            "*LearningPhaseLeakWarning: test_suite.py::test_leaks_keras changed the learning "
+            "phase of backend tf_keras: *",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("backends", "message"),
+    [
+        ("reference,,torch", "an empty backend name; expected names separated by commas"),
+        ("torch,torch", "backend 'torch' is named twice; name it once"),
+    ],
+)
+def test_a_bad_list_of_backends_is_a_usage_error(
+    pytester: pytest.Pytester, backends: str, message: str
+) -> None:
+    result = pytester.runpytest(f"--learning-phase-backend={backends}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: --learning-phase-backend={backends}: {message}*"])
+
+
+def test_choosing_torch_without_it_installed_says_what_to_install(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        """
+        import sys
+
+        sys.modules["torch"] = None  # as if torch were not installed
+        """
+    )
+    result = pytester.runpytest_subprocess("--learning-phase-backend=torch")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --learning-phase-backend=torch needs torch, which is not installed: "
+            'pip install "pytest-learning-phase[torch]"'
+        ]
+    )
