@@ -1364,11 +1364,16 @@ def test_fn_raises():
 """
 
 
-@pytest.fixture
-def user_run(pytester: pytest.Pytester) -> pytest.RunResult:
-    """Run the user's test file above in a subprocess, once for the whole module's needs."""
-    pytester.makepyfile(test_user=USER_TEST)
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider")
+@pytest.fixture(scope="module")
+def user_run(tmp_path_factory: pytest.TempPathFactory) -> pytest.RunResult:
+    """Run the user's test file above in one subprocess, shared by the module's tests."""
+    directory = tmp_path_factory.mktemp("user_run")
+    (directory / "test_user.py").write_text(USER_TEST, encoding="utf-8")
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    completed = subprocess.run(command, cwd=directory, capture_output=True, text=True, check=False)
+    return pytest.RunResult(
+        completed.returncode, completed.stdout.splitlines(), completed.stderr.splitlines(), 0.0
+    )
 
 
 @pytest.mark.parametrize(
