@@ -16,10 +16,31 @@ imported twice in one process, which in-process runs also respect (see
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy  # noqa: F401  # before pytester snapshots sys.modules: numpy loads once per process
 import pytest
 
+from pytest_learning_phase import _state
 from tests._suite import BACKEND_MODULES, PHASE_HELPER, Suite, preload_tf_keras
+
+
+@pytest.fixture
+def restored_backend_state() -> Iterator[None]:
+    """Leave this thread's reference phase as the test found it, whatever the test did.
+
+    The plugin restores it too, but reports a test that leaves it changed: the
+    backend's own unit tests change it on purpose.
+    """
+    saved = _state.snapshot()
+    yield
+    _state.restore(saved)
+
+
+@pytest.fixture
+def unset(restored_backend_state: None) -> None:
+    """Start the test with the reference phase unset (absent, flag down)."""
+    _state.unset()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,19 +20,7 @@ from pytest_learning_phase.layers import Dropout, Layer
 from tests import _phase_values as values
 from tests._phase_values import Rejected
 
-
-@pytest.fixture(autouse=True)
-def _restore_backend_state() -> Iterator[None]:
-    """Leave this thread's phase as the test found it, whatever the test did."""
-    snapshot = _state.snapshot()
-    yield
-    _state.restore(snapshot)
-
-
-@pytest.fixture
-def unset() -> None:
-    """Start the test with the phase unset (absent, flag down)."""
-    _state.unset()
+pytestmark = pytest.mark.usefixtures("restored_backend_state")
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -12,12 +12,7 @@ from pytest_learning_phase import backend as K
 from pytest_learning_phase._phase import ABSENT
 from tests._threads import run_in_thread
 
-
-@pytest.fixture(autouse=True)
-def _restore_backend_state() -> Iterator[None]:
-    snapshot = _state.snapshot()
-    yield
-    _state.restore(snapshot)
+pytestmark = pytest.mark.usefixtures("restored_backend_state")
 
 
 def read_state() -> tuple[object, bool]:

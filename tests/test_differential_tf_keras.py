@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pytest_learning_phase import _state
 from tests import _frameworks, _tf_oracle
 from tests import _phase_values as values
 from tests._phase_values import Rejected
@@ -60,11 +58,7 @@ def tf_keras_results() -> dict[str, Any]:
     return results
 
 
-@pytest.fixture(autouse=True)
-def _restore_backend_state() -> Iterator[None]:
-    snapshot = _state.snapshot()
-    yield
-    _state.restore(snapshot)
+pytestmark = pytest.mark.usefixtures("restored_backend_state")
 
 
 def run_reference(registry: dict[str, Any], name: str) -> Any:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 
-from pytest_learning_phase import _state
 from pytest_learning_phase import backend as K
 from pytest_learning_phase.layers import (
     BatchNormalization,
@@ -21,13 +20,7 @@ from pytest_learning_phase.layers import (
 from tests import _phase_values as values
 from tests._phase_values import Rejected
 
-
-@pytest.fixture(autouse=True)
-def _restore_backend_state() -> Iterator[None]:
-    snapshot = _state.snapshot()
-    _state.unset()
-    yield
-    _state.restore(snapshot)
+pytestmark = pytest.mark.usefixtures("unset")
 
 
 def exactly(message: str) -> str:
