@@ -303,7 +303,10 @@ def provenance(command: str, quick: bool) -> str:
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}"
     installed.insert(0, f"Python {platform.python_version()}")
-    line = f"*`{command}`, {date}; {machine}; {', '.join(installed)}.*"
+    describe = ["git", "describe", "--always", "--dirty=+uncommitted changes"]
+    commit = subprocess.run(describe, cwd=REPOSITORY, capture_output=True, text=True).stdout
+    line = f"*`{command}`, {date}, commit {commit.strip() or 'unknown'}; {machine}; "
+    line += f"{', '.join(installed)}.*"
     smoke = "**Smoke run (`--quick`): small suites, few rounds; not the project's figures.** "
     return smoke + line if quick else line
 
