@@ -604,6 +604,20 @@ def _compared(
     return target, _run(helper, target, args, kwargs, normalized), tolerance
 
 
+def _differences_from_the_first(
+    results: dict[Phase, Any], tolerance: _Tolerance
+) -> Iterator[tuple[Phase, Phase, list[str]]]:
+    """Yield (first phase, other phase, difference lines) for each phase after the first."""
+    reference_phase, *other_phases = results
+    for phase in other_phases:
+        labels = PHASE_IDS[reference_phase], PHASE_IDS[phase]
+        yield (
+            reference_phase,
+            phase,
+            _differences(results[reference_phase], results[phase], "result", labels, tolerance),
+        )
+
+
 def assert_phase_invariant(
     fn: Callable[..., object],
     *args: Any,
@@ -633,10 +647,7 @@ def assert_phase_invariant(
     target, results, tolerance = _compared(
         helper, fn, args, kwargs, phases, (rtol, atol, equal_nan)
     )
-    reference_phase, *other_phases = results
-    for phase in other_phases:
-        labels = PHASE_IDS[reference_phase], PHASE_IDS[phase]
-        lines = _differences(results[reference_phase], results[phase], "result", labels, tolerance)
+    for reference_phase, phase, lines in _differences_from_the_first(results, tolerance):
         if lines:
             raise AssertionError(
                 f"{helper}: {target.name} gave different results in "
@@ -676,10 +687,8 @@ def assert_phase_dependent(
     target, results, tolerance = _compared(
         helper, fn, args, kwargs, phases, (rtol, atol, equal_nan)
     )
-    reference_phase, *other_phases = results
-    for phase in other_phases:
-        labels = PHASE_IDS[reference_phase], PHASE_IDS[phase]
-        if _differences(results[reference_phase], results[phase], "result", labels, tolerance):
+    for _, _, lines in _differences_from_the_first(results, tolerance):
+        if lines:
             return results
     raise AssertionError(
         f"{helper}: {target.name} gave the same result in "
