@@ -11,6 +11,7 @@ tf_keras layers of the same names; when their ``call`` still receives
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import numbers
@@ -104,7 +105,10 @@ class _TrainingParameter:
         return args, {**kwargs, "training": value}
 
 
-_TRAINING_PARAMETERS: Final[dict[Callable[..., Any], _TrainingParameter]] = {}
+@functools.cache
+def _training_parameter_of(call: Callable[..., Any]) -> _TrainingParameter:
+    """Return how ``call`` takes ``training``, worked out once per ``call`` function."""
+    return _TrainingParameter.of(call)
 
 
 def _training_flag(training: object) -> bool:
@@ -161,16 +165,9 @@ class Layer:
                 f"Provided weights: {str(weights)[:50]}..."
             )
 
-    def _training_parameter(self) -> _TrainingParameter:
-        call = type(self).call
-        parameter = _TRAINING_PARAMETERS.get(call)
-        if parameter is None:
-            parameter = _TRAINING_PARAMETERS[call] = _TrainingParameter.of(call)
-        return parameter
-
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         """Resolve ``training`` (see the class docstring) and return ``self.call(inputs, ...)``."""
-        parameter = self._training_parameter()
+        parameter = _training_parameter_of(type(self).call)
         training: object
         if parameter.expected:
             _, training = parameter.passed_value(args, kwargs)
