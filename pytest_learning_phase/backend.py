@@ -95,11 +95,9 @@ def deprecated_internal_set_learning_phase(value: object) -> None:
 def set_learning_phase(value: object) -> None:
     """Set the phase to ``value`` (0 = test, 1 = train); deprecated, warns on every call.
 
-    Raises:
-        ValueError: if ``value`` is neither 0 nor 1 (after the warning).
-        TypeError: if ``value`` is unhashable (a list, a numpy array, 0-d
-            included): ``value in {0, 1}`` fails on its hash, as in tf_keras.
-
+    :raises ValueError: if ``value`` is neither 0 nor 1 (after the warning).
+    :raises TypeError: if ``value`` is unhashable (a list, a numpy array, 0-d included): ``value in
+        {0, 1}`` fails on its hash, as in tf_keras.
     """
     warnings.warn(
         _deprecation_message("set_learning_phase"),
@@ -201,11 +199,9 @@ def learning_phase_scope(value: object) -> deprecated_internal_learning_phase_sc
     On exit the previous phase (or its absence) and the previous ``is_set`` flag
     come back, also when the block raises. The object can be entered only once.
 
-    Raises:
-        ValueError: at ``__enter__``, if ``value`` is neither 0 nor 1 (after the warning).
-        TypeError: at ``__enter__``, if ``value`` is unhashable (as ``set_learning_phase``).
-        AttributeError: at a second ``__enter__`` of the same object (no warning).
-
+    :raises ValueError: at ``__enter__``, if ``value`` is neither 0 nor 1 (after the warning).
+    :raises TypeError: at ``__enter__``, if ``value`` is unhashable (as ``set_learning_phase``).
+    :raises AttributeError: at a second ``__enter__`` of the same object (no warning).
     """
     return _DeprecatedLearningPhaseScope(value)
 
@@ -302,11 +298,9 @@ def in_train_phase(x: Any, alt: Any, training: object = None) -> Any:
       element must be 0 or 1.
     * no element: a ``ValueError``, as in tf_keras.
 
-    Raises:
-        ValueError: for any other ``training`` (2, 0.5, nan, "1", a list, an
-            empty array, ...), naming the value; tf_keras fails there with an
-            ``AttributeError`` (or numpy's ``ValueError`` for an empty array).
-
+    :raises ValueError: for any other ``training`` (2, 0.5, nan, "1", a list, an empty array, ...),
+        naming the value; tf_keras fails there with an ``AttributeError`` (or numpy's ``ValueError``
+        for an empty array).
     """
     if training is None:
         training = _call_context.enclosing_training()
@@ -403,11 +397,8 @@ def dropout(
     masks themselves are numpy's, not TensorFlow's numbers.) Without a seed,
     each call draws a fresh random mask.
 
-    Raises:
-        ValueError: for ``level`` outside [0, 1) (tf's message) or not a number,
-            a non-floating ``x``, or a ``noise_shape`` that does not broadcast
-            to ``x``.
-
+    :raises ValueError: for ``level`` outside [0, 1) (tf's message) or not a number, a non-floating
+        ``x``, or a ``noise_shape`` that does not broadcast to ``x``.
     """
     import numpy as np
 

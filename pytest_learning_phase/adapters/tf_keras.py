@@ -25,8 +25,11 @@ phase on the default graph instead, which this adapter does not save.
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final
@@ -55,6 +58,63 @@ class TfKerasState:
     eager_phase: object
     is_set: bool
     graph_phase: object
+
+
+PHASE_READERS: Final = ("learning_phase", "global_learning_phase_is_set", "symbolic_learning_phase")
+"""The functions of ``tf_keras.src.backend`` through which tf_keras code reads the phase.
+
+``Layer.__call__`` consults ``global_learning_phase_is_set()`` and then
+``learning_phase()`` when ``training`` is not given; ``in_train_phase``,
+``Dropout``, ``BatchNormalization`` and the v1 training loops call
+``learning_phase()`` or ``symbolic_learning_phase()``. All of them look the
+function up on the module at each call.
+"""
+
+
+class _ReadCount:
+    """How many times the counting wrappers were called, in any thread."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+_READS: Final = _ReadCount()
+"""One count per process: the wrappers are installed once, whatever the sessions."""
+
+
+def _counting(reader: Callable[..., Any]) -> Callable[..., Any]:
+    """Return ``reader`` wrapped to add one to the read count per call."""
+    reads = _READS
+
+    @functools.wraps(reader)
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.count += 1
+        return reader(*args, **kwargs)
+
+    counted.__learning_phase_counted__ = True  # type: ignore[attr-defined]
+    return counted
+
+
+def _install_read_counting(backend: ModuleType) -> None:
+    """Replace each phase reader, where tf_keras keeps it, by a counting wrapper (once).
+
+    The public ``tf_keras.backend`` (and the API modules behind
+    ``tf.keras.backend``) bind ``learning_phase`` at import, so every loaded
+    ``tf_keras`` module that holds the original function gets the wrapper
+    too. Read through ``__dict__``: the lazy API modules import on ``getattr``.
+    """
+    for name in PHASE_READERS:
+        original = vars(backend).get(name)
+        if original is None or getattr(original, "__learning_phase_counted__", False):
+            continue
+        counted = _counting(original)
+        for module_name, module in list(sys.modules.items()):
+            if module_name != "tf_keras" and not module_name.startswith("tf_keras."):
+                continue
+            if getattr(module, "__dict__", {}).get(name) is original:
+                setattr(module, name, counted)
 
 
 class TfKerasAdapter:
@@ -127,6 +187,20 @@ class TfKerasAdapter:
             return 0 if eager.learning_phase_is_set else None
         return 1 if stored_phase == 1 else 0
 
+    def phase_read_counter(self) -> Callable[[], int]:
+        """Count the calls of tf_keras's phase readers from now on (for the audit).
+
+        Wraps the functions of :data:`PHASE_READERS` where tf_keras keeps them,
+        once per process (the audit's later sessions reuse the wrappers); the
+        adapter itself never calls them, so its own saves and restores are not
+        counted. Code that bound ``learning_phase`` before the audit started
+        (``from tf_keras.backend import learning_phase`` in a conftest loaded
+        at start-up) keeps the original, and its reads are not seen.
+        """
+        _install_read_counting(self._backend)
+        reads = _READS
+        return lambda: reads.count
+
     def _explicit_graph_phase(self, phases: Any) -> object:
         """Return the phase set on this thread's Keras graph, ``ABSENT`` if none or default.
 
@@ -147,9 +221,7 @@ def make_tf_keras_adapter() -> TfKerasAdapter:
 
     Sets ``TF_CPP_MIN_LOG_LEVEL=2`` first unless already set.
 
-    Raises:
-        pytest.UsageError: if tf-keras (or TensorFlow) is not installed.
-
+    :raises pytest.UsageError: if tf-keras (or TensorFlow) is not installed.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:

@@ -352,9 +352,7 @@ class TorchAdapter:
 def make_torch_adapter() -> TorchAdapter:
     """Import torch, wrap ``Module.__init__`` (once) and return the adapter: the backend's factory.
 
-    Raises:
-        pytest.UsageError: if torch is not installed.
-
+    :raises pytest.UsageError: if torch is not installed.
     """
     try:
         import torch.nn
