@@ -1,23 +1,61 @@
-"""``--learning-phase-audit``: run tests that ask for no phase in both, report who cares.
+"""``--learning-phase-audit``: run the tests that read the phase again, in phases 0 and 1.
 
-Registered only when the audit is on, so it costs nothing otherwise. Each such
-test function is parametrized over phases 0 and 1 (ids ``audit-test`` and
-``audit-train``, always the last part of the id); the outcomes are gathered
-from the reports, so the audit is complete under pytest-xdist too.
+Registered only when the audit is on, so it costs nothing otherwise. Every test
+runs as it would without the audit, and that run's outcome counts as usual. A
+test that asks for no phase and *read* the phase in that run (the adapter
+counts reads: :class:`~pytest_learning_phase.adapters.ReadTracking`) then runs
+its whole protocol again, inside its own ``pytest_runtest_protocol``, once in
+phase 0 and once in phase 1: fresh function-scoped fixtures, the random state
+the first run started from, reports tagged and never logged (they change no
+count). The test depends on the phase when those two outcomes differ.
+
+Under pytest-xdist each worker audits its own tests and ships its verdicts to
+the controller in ``workeroutput``, which prints the one report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final
+import random
+import sys
+import warnings
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Final, Protocol
 
 import pytest
+from _pytest.runner import runtestprotocol
 
-from pytest_learning_phase import _markers
-from pytest_learning_phase._phase import PHASE_IDS, Phase
+from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
+from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
+from pytest_learning_phase.adapters import LearningPhaseAdapter, ReadTracking
 
-AUDIT_PHASES: Final[tuple[Phase, ...]] = (0, 1)
-_AUDIT_IDS: Final = {f"audit-{PHASE_IDS[phase]}": phase for phase in AUDIT_PHASES}
+__all__ = ["AUDIT_PHASES", "USER_PROPERTY", "AuditedSession", "LearningPhaseAudit", "RandomState"]
+
+AUDIT_PHASES: Final[tuple[Phase, Phase]] = (0, 1)
+USER_PROPERTY: Final = "learning_phase_audit"
+"""The ``user_properties`` entry, ``(USER_PROPERTY, phase)``, of every report of a re-run."""
+WORKEROUTPUT_KEY: Final = "learning_phase_audit"
+DEFAULT_HINT: Final = (
+    "a test meant for one phase should say so with @pytest.mark.learning_phase(0) or (1); "
+    "otherwise fix the code that reads the phase"
+)
+"""The hint under the phase-dependent tests, for an adapter without ``audit_hint``."""
+
+# What the audit found about one test.
+DEPENDS: Final = "depends"
+"""Asked for no phase, read it, and its outcome differs between phases 0 and 1."""
+SAME: Final = "same"
+"""Asked for no phase, read it, and had one outcome in both phases."""
+NEVER_READ: Final = "never read"
+"""Asked for no phase and never read it: not run again."""
+NOT_AUDITED: Final = "not audited"
+"""Asked for no phase and read it, but cannot be run again (the detail says why)."""
+NO_EFFECT: Final = "no effect"
+"""Asked for a phase (the detail says where) and never read it."""
+_PRECEDENCE: Final = {DEPENDS: 4, NOT_AUDITED: 3, SAME: 2, NO_EFFECT: 1, NEVER_READ: 0}
+"""Which verdict wins when two workers audit one test (``--dist each``)."""
+
 _OUTCOME_RANK: Final = {
     "passed": 0,
     "skipped": 1,
@@ -28,130 +66,373 @@ _OUTCOME_RANK: Final = {
 }
 
 
-def split_audit_id(nodeid: str) -> tuple[str, Phase] | None:
-    """Return (the test's id without the audit part, phase) for an audited item's id."""
-    if not nodeid.endswith("]"):
-        return None
-    for audit_id, phase in _AUDIT_IDS.items():
-        if nodeid.endswith(f"[{audit_id}]"):
-            return nodeid[: -len(audit_id) - 2], phase
-        if nodeid.endswith(f"-{audit_id}]"):
-            return nodeid[: -len(audit_id) - 2] + "]", phase
-    return None
+class _AuditSettings(Protocol):
+    @property
+    def default(self) -> PhaseRequest:
+        """The request of a test that asks for no phase (compared by identity)."""
+        ...
 
 
-def _outcome(report: pytest.TestReport) -> str | None:
-    """Return the outcome this report stands for, as pytest's summary names it."""
+class AuditedSession(Protocol):
+    """What the audit needs of the plugin's per-session object."""
+
+    audit_run: PhaseRequest | None
+    """While set, the plugin sets up the running test in this phase, and warns of no leak."""
+
+    @property
+    def adapter(self) -> LearningPhaseAdapter:
+        """The adapter of the session's backend."""
+        ...
+
+    @property
+    def settings(self) -> _AuditSettings:
+        """The session's settings."""
+        ...
+
+    def resolution(self, item: pytest.Item) -> Resolution:
+        """Return what ``item`` asks for (``settings.default`` when nothing)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the audit found about one test: a kind, and its outcomes or why."""
+
+    nodeid: str
+    kind: str
+    detail: str = ""
+    """Where its request came from (``NO_EFFECT``), or why it was not run again."""
+    outcomes: tuple[str, ...] = ()
+    """Its outcome in each of :data:`AUDIT_PHASES` (``SAME``, ``DEPENDS``)."""
+
+    def to_serializable(self) -> list[object]:
+        """Return it as plain lists and strings, for xdist's ``workeroutput``."""
+        return [self.nodeid, self.kind, self.detail, list(self.outcomes)]
+
+    @classmethod
+    def from_serializable(cls, data: Sequence[Any]) -> Verdict:
+        """Return the verdict :meth:`to_serializable` wrote."""
+        nodeid, kind, detail, outcomes = data
+        return cls(str(nodeid), str(kind), str(detail), tuple(str(each) for each in outcomes))
+
+
+class RandomState:
+    """The global random generators' state, saved to start a re-run where the first run did.
+
+    Python's ``random``; numpy's global generator, torch's, and TensorFlow's
+    (its global ``tf.random.Generator``, the op seeds that follow
+    ``tf.random.set_seed``, tf_keras's seed generator) when their modules are
+    already imported. Nothing is imported here.
+    """
+
+    __slots__ = ("_restorers",)
+
+    def __init__(self) -> None:
+        """Save the state of every generator in use now."""
+        modules = sys.modules
+        restorers: list[Callable[[], object]] = [partial(random.setstate, random.getstate())]
+        # numpy imports numpy.random on first use: until then no one drew from it. The
+        # package's attribute is what ``numpy.random.rand()`` reaches.
+        numpy_random: Any = getattr(modules.get("numpy"), "__dict__", {}).get("random")
+        if numpy_random is not None:
+            restorers.append(partial(numpy_random.set_state, numpy_random.get_state()))
+        torch: Any = modules.get("torch")
+        if torch is not None and hasattr(torch, "random"):
+            restorers.append(partial(torch.random.set_rng_state, torch.random.get_rng_state()))
+            cuda = getattr(torch, "cuda", None)
+            if cuda is not None and cuda.is_initialized():
+                restorers.append(partial(cuda.set_rng_state_all, cuda.get_rng_state_all()))
+        if "tensorflow" in modules:
+            restorers += _tensorflow_restorers(modules)
+        self._restorers = restorers
+
+    def restore(self) -> None:
+        """Put every saved generator back in the state it was saved in."""
+        for restore in self._restorers:
+            restore()
+
+
+def _tensorflow_restorers(modules: dict[str, Any]) -> list[Callable[[], object]]:
+    """Return what puts TensorFlow's generators back, for those in use (private attributes)."""
+    restorers: list[Callable[[], object]] = []
+    generators = modules.get("tensorflow.python.ops.stateful_random_ops")
+    generator = getattr(generators, "global_generator", None)
+    if generator is not None:
+        restorers.append(partial(generator.state.assign, generator.state.numpy()))
+    context_module = modules.get("tensorflow.python.eager.context")
+    context = getattr(context_module, "_context", None)
+    op_seeds = getattr(context, "_rng", None)
+    if op_seeds is not None:
+        seed, state = context._seed, op_seeds.getstate()  # type: ignore[union-attr]
+
+        def restore_op_seeds() -> None:
+            # Eager kernels keep their own stream per op seed: clear them, or the
+            # same op seeds continue those streams instead of starting them again.
+            context._seed, context._rng = seed, op_seeds  # type: ignore[union-attr]
+            op_seeds.setstate(state)
+            context.clear_kernel_cache()  # type: ignore[union-attr]
+
+        restorers.append(restore_op_seeds)
+    keras_backend = modules.get("tf_keras.src.backend")
+    holder = getattr(keras_backend, "_SEED_GENERATOR", None)
+    keras_seeds = getattr(holder, "generator", None)
+    if keras_seeds is not None:
+        restorers.append(partial(keras_seeds.setstate, keras_seeds.getstate()))
+        restorers.append(partial(setattr, holder, "generator", keras_seeds))
+    return restorers
+
+
+def _report_outcome(report: pytest.TestReport) -> str:
+    """Return what one report of a run stands for, as pytest's summary names it."""
     if report.when == "call":
         if hasattr(report, "wasxfail"):
             return "xfailed" if report.skipped else "xpassed"
         return report.outcome
     if report.failed:
         return "error"
-    if report.skipped and report.when == "setup":
+    if report.skipped:
         return "xfailed" if hasattr(report, "wasxfail") else "skipped"
-    return None
+    return "passed"
 
 
-def _asks_for_a_phase(definition: pytest.Item, fixture_names: Sequence[str]) -> bool:
-    """Return whether a test function asks for a phase (for the audit, at collection)."""
-    if _markers.closest_marker_and_node(definition) is not None:
-        return True
-    if _markers.TRAIN_FIXTURE in fixture_names or _markers.TEST_FIXTURE in fixture_names:
-        return True
-    for mark in definition.iter_markers("parametrize"):
-        names = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
-        if isinstance(names, str):
-            names = [name.strip() for name in names.split(",")]
-        if _markers.PHASE_FIXTURE in names:
-            return True
-    return False
+def run_outcome(reports: Sequence[pytest.TestReport]) -> str:
+    """Return a run's outcome: the worst of its setup, call and teardown reports."""
+    outcome = "passed"
+    for report in reports:
+        this = _report_outcome(report)
+        if _OUTCOME_RANK[this] > _OUTCOME_RANK[outcome]:
+            outcome = this
+    return outcome
+
+
+class _NormalRun:
+    """What the audit notes while a test's first run goes: did its function run, subtests."""
+
+    __slots__ = ("called", "nodeid", "subtests")
+
+    def __init__(self, nodeid: str) -> None:
+        self.nodeid = nodeid
+        self.called = False
+        self.subtests = False
+
+
+def _subtest_report_type() -> type | None:
+    """Return pytest's ``SubtestReport`` (pytest 9), or None."""
+    try:
+        from _pytest.subtests import SubtestReport
+    except ImportError:  # pragma: no cover - pytest 8
+        return None
+    return SubtestReport
 
 
 class LearningPhaseAudit:
-    """The audit plugin: parametrize, gather outcomes per phase, report, set the exit code."""
+    """The audit plugin: watch each test's run, run the readers again, report, exit code."""
 
-    def __init__(self) -> None:
-        self.outcomes: dict[str, dict[Phase, str]] = {}
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
-        """Run each test function that asks for no phase once in phase 0 and once in 1."""
-        if _asks_for_a_phase(metafunc.definition, metafunc.fixturenames):
-            return
-        metafunc.fixturenames.append(_markers.AUDIT_ARGUMENT)
-        metafunc.parametrize(
-            _markers.AUDIT_ARGUMENT, AUDIT_PHASES, ids=list(_AUDIT_IDS), scope="function"
+    def __init__(self, session: AuditedSession) -> None:
+        """Start the audit: the adapter starts counting reads now, if it can."""
+        self.session = session
+        adapter = session.adapter
+        self.read_count: Callable[[], int] | None = (
+            adapter.phase_read_counter() if isinstance(adapter, ReadTracking) else None
         )
+        self.hint: str = getattr(adapter, "audit_hint", None) or DEFAULT_HINT
+        self.verdicts: dict[str, Verdict] = {}
+        self.normal_run: _NormalRun | None = None
+        self.subtest_report = _subtest_report_type()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, object, object]:
+        """Let the test run as usual; then run it again in each phase if it read the phase.
+
+        Whoever runs the first run (pytest, or pytest-rerunfailures with its
+        attempts) logs its reports. Inside the test's own protocol, so the
+        re-runs happen on the xdist worker that has the test.
+        """
+        session = self.session
+        resolution = session.resolution(item)
+        if isinstance(resolution, PhaseRequestError):
+            return (yield)  # its setup fails with the message; nothing to audit
+        asked = resolution is not session.settings.default
+        start = None if asked else RandomState()
+        read_count = self.read_count
+        reads_before = read_count() if read_count is not None else 0
+        self.normal_run = run = _NormalRun(item.nodeid)
+        try:
+            result = yield
+        finally:
+            self.normal_run = None
+        read = read_count is None or read_count() != reads_before
+        if asked:
+            if run.called and not read:
+                self._record(Verdict(item.nodeid, NO_EFFECT, resolution.source))
+        elif not read:
+            self._record(Verdict(item.nodeid, NEVER_READ))
+        elif not isinstance(item, pytest.Function):
+            why = f"a {type(item).__name__} cannot be run again; only test functions can"
+            self._record(Verdict(item.nodeid, NOT_AUDITED, why))
+        elif run.subtests:
+            why = "it reports subtests, whose reports cannot be kept out of the counts"
+            self._record(Verdict(item.nodeid, NOT_AUDITED, why))
+        else:
+            assert start is not None
+            outcomes = self._run_again(item, nextitem, start)
+            kind = DEPENDS if len(set(outcomes)) > 1 else SAME
+            self._record(Verdict(item.nodeid, kind, outcomes=outcomes))
+        return result
+
+    def _run_again(
+        self, item: pytest.Function, nextitem: pytest.Item | None, start: RandomState
+    ) -> tuple[str, ...]:
+        """Run the test's protocol once per phase, unlogged; return each run's outcome.
+
+        Each run ends as the first did, tearing down what ``nextitem`` does not
+        need: a wider fixture stays up for the next run, unless the test is the
+        last of its scope (then each run sets it up again). Afterwards the
+        random state is the one the first run left.
+        """
+        after_first_run = RandomState()
+        try:
+            return tuple(self._run_in_phase(item, nextitem, phase, start) for phase in AUDIT_PHASES)
+        finally:
+            after_first_run.restore()
+
+    def _run_in_phase(
+        self, item: pytest.Function, nextitem: pytest.Item | None, phase: Phase, start: RandomState
+    ) -> str:
+        """Run the test's whole protocol once in ``phase``: fresh fixtures, no logging.
+
+        Its reports carry ``(USER_PROPERTY, phase)`` in ``user_properties``. Its
+        warnings are caught here, under the filters in effect, so that they are
+        not recorded a second time.
+        """
+        start.restore()
+        if item.__dict__.get("_instance") is not None:  # a fresh instance of its class
+            del item.__dict__["_instance"]
+            item._obj = None
+        user_properties = list(item.user_properties)
+        item.user_properties.append((USER_PROPERTY, phase))
+        # pytest-rerunfailures holds back the wider fixtures' teardown after a failure
+        # it may run again; a re-run of the audit is not one of its attempts.
+        attempts = item.__dict__.get("execution_count")
+        if attempts is not None:
+            item.__dict__["execution_count"] = sys.maxsize
+        session = self.session
+        session.audit_run = PhaseRequest(
+            phase, f"--learning-phase-audit, run again in phase {describe_phase(phase)}"
+        )
+        try:
+            with warnings.catch_warnings(record=True):
+                reports = runtestprotocol(item, log=False, nextitem=nextitem)
+        finally:
+            session.audit_run = None
+            item.user_properties[:] = user_properties
+            if attempts is not None:
+                item.__dict__["execution_count"] = attempts
+        return run_outcome(reports)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Keep each audited test's worst outcome per phase."""
-        audited = split_audit_id(report.nodeid)
-        outcome = _outcome(report)
-        if audited is None or outcome is None:
+        """Note whether the first run called the test function, and whether it had subtests."""
+        run = self.normal_run
+        if run is None or report.nodeid != run.nodeid or report.when != "call":
             return
-        test_id, phase = audited
-        per_phase = self.outcomes.setdefault(test_id, {})
-        previous = per_phase.get(phase)
-        if previous is None or _OUTCOME_RANK[outcome] > _OUTCOME_RANK[previous]:
-            per_phase[phase] = outcome
+        run.called = True
+        if self.subtest_report is not None and isinstance(report, self.subtest_report):
+            run.subtests = True
 
-    def phase_sensitive(self) -> dict[str, dict[Phase, str]]:
-        """Return the tests whose outcome differs between the phases they ran in."""
-        return {
-            test_id: per_phase
-            for test_id, per_phase in self.outcomes.items()
-            if len(per_phase) == len(AUDIT_PHASES) and len(set(per_phase.values())) > 1
-        }
+    def _record(self, verdict: Verdict) -> None:
+        """Keep ``verdict``; of two for one test, the one that says more."""
+        previous = self.verdicts.get(verdict.nodeid)
+        if previous is None or _PRECEDENCE[verdict.kind] > _PRECEDENCE[previous.kind]:
+            self.verdicts[verdict.nodeid] = verdict
 
-    def incomplete(self) -> list[str]:
-        """Return the audited tests that did not run in every phase (``-x``, ``--maxfail``)."""
-        return [
-            test_id
-            for test_id, per_phase in self.outcomes.items()
-            if len(per_phase) < len(AUDIT_PHASES)
-        ]
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """(xdist controller) Take the verdicts of a worker that finished."""
+        output = getattr(node, "workeroutput", None) or {}
+        for data in output.get(WORKEROUTPUT_KEY, ()):
+            self._record(Verdict.from_serializable(data))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """Make the run fail when the audit found phase-sensitive tests."""
-        if self.phase_sensitive() and session.exitstatus == pytest.ExitCode.OK:
+        """Ship the verdicts (xdist worker), or fail the run if a test depends on the phase."""
+        workeroutput = getattr(session.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput[WORKEROUTPUT_KEY] = [
+                verdict.to_serializable() for verdict in self.verdicts.values()
+            ]
+            return
+        if self._of_kind(DEPENDS) and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
+    def _of_kind(self, kind: str) -> list[Verdict]:
+        return sorted(
+            (verdict for verdict in self.verdicts.values() if verdict.kind == kind),
+            key=lambda verdict: verdict.nodeid,
+        )
+
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """Print the audit section: each phase-sensitive test and its outcome per phase."""
-        if terminalreporter.config.option.collectonly:
+        """Print the "learning phase audit" section."""
+        config = terminalreporter.config
+        if config.option.collectonly or hasattr(config, "workerinput"):
             return
         writer = terminalreporter
-        sensitive = self.phase_sensitive()
-        incomplete = self.incomplete()
+        depends, same = self._of_kind(DEPENDS), self._of_kind(SAME)
+        never_read, not_audited = self._of_kind(NEVER_READ), self._of_kind(NOT_AUDITED)
+        no_effect = self._of_kind(NO_EFFECT)
         writer.section("learning phase audit", sep="=", bold=True)
-        audited = len(self.outcomes) - len(incomplete)
-        if not sensitive:
+        asked_none = len(depends) + len(same) + len(never_read) + len(not_audited)
+        audited = len(depends) + len(same)
+        not_run_again = (
+            f", {len(not_audited)} read it and could not run again" if not_audited else ""
+        )
+        writer.line(
+            f"{_tests(asked_none)} asked for no phase: {audited} read it and ran again in "
+            f"phases {describe_phase(0)} and {describe_phase(1)}, {len(never_read)} never read it"
+            f"{not_run_again}"
+        )
+        if self.read_count is None:
             writer.line(
-                f"{audited} test{'s' if audited != 1 else ''} ran in phases 0 (test) and "
-                "1 (train); none depends on the phase",
-                green=True,
+                f"(backend {self.session.adapter.name} cannot tell whether a test read the "
+                "phase: every test that asks for none ran again)"
             )
-        else:
-            count = len(sensitive)
+        if depends:
+            verb = "depends" if len(depends) == 1 else "depend"
             writer.line(
-                f"{count} test{'s' if count != 1 else ''} of {audited} depend"
-                f"{'s' if count == 1 else ''} on the learning phase:",
-                red=True,
-                bold=True,
+                f"{_tests(len(depends))} {verb} on the learning phase:", red=True, bold=True
             )
-            width = max(len(test_id) for test_id in sensitive)
-            for test_id, per_phase in sensitive.items():
+            width = max(len(verdict.nodeid) for verdict in depends)
+            for verdict in depends:
                 outcomes = "  ".join(
-                    f"{PHASE_IDS[phase]}: {per_phase[phase]:<7}" for phase in AUDIT_PHASES
+                    f"{PHASE_IDS[phase]}: {outcome:<7}"
+                    for phase, outcome in zip(AUDIT_PHASES, verdict.outcomes, strict=True)
                 )
-                writer.line(f"  {test_id:<{width}}  {outcomes.rstrip()}")
+                writer.line(f"  {verdict.nodeid:<{width}}  {outcomes.rstrip()}")
+            writer.line(f"hint: {self.hint}")
+        elif audited:
+            writer.line("none depends on the learning phase", green=True)
+        if no_effect:
+            count = len(no_effect)
             writer.line(
-                "hint: a test meant for one phase should say so with "
-                "@pytest.mark.learning_phase(0) or (1); otherwise fix the code that reads the phase"
-            )
-        if incomplete:
-            writer.line(
-                f"not run in both phases (the session stopped early): {', '.join(incomplete)}",
+                f"the marker had no effect: {_tests(count)} "
+                f"{'asks' if count == 1 else 'ask'} for a phase and never read it:",
                 yellow=True,
             )
+            self._list(writer, no_effect)
+        if not_audited:
+            count = len(not_audited)
+            writer.line(
+                f"could not audit {_tests(count)} that read the phase:",
+                yellow=True,
+            )
+            self._list(writer, not_audited)
+
+    @staticmethod
+    def _list(writer: pytest.TerminalReporter, verdicts: Sequence[Verdict]) -> None:
+        width = max(len(verdict.nodeid) for verdict in verdicts)
+        for verdict in verdicts:
+            writer.line(f"  {verdict.nodeid:<{width}}  ({verdict.detail})")
+
+
+def _tests(count: int) -> str:
+    return f"{count} test{'' if count == 1 else 's'}"

@@ -28,9 +28,8 @@ MARKER_NAME: Final = "learning_phase"
 PHASE_FIXTURE: Final = "learning_phase"
 TRAIN_FIXTURE: Final = "train_phase"
 TEST_FIXTURE: Final = "test_phase"
-# Hidden arguments by which a multi-value marker and the audit parametrize a test.
+# The hidden argument by which a multi-value marker parametrizes a test.
 MARKER_ARGUMENT: Final = "_learning_phase_from_marker"
-AUDIT_ARGUMENT: Final = "_learning_phase_audit"
 
 _MAX_VALUES_SHOWN: Final = 4
 _MAX_VALUE_REPR: Final = 40
@@ -276,7 +275,7 @@ def resolve(item: pytest.Item, default: PhaseRequest) -> Resolution:
     """Return the phase ``item`` runs under, or the error its request makes.
 
     Several sources must agree; a test that asks for nothing runs under the
-    audit's phase (if the audit parametrized it) or the session's ``default``.
+    session's ``default`` (the very object, so callers can tell it by identity).
     """
     sources = _requested_sources(item)
     if isinstance(sources, PhaseRequestError):
@@ -291,8 +290,4 @@ def resolve(item: pytest.Item, default: PhaseRequest) -> Resolution:
                     f"{describe_phase(other.phase)}; keep one of them"
                 )
         return first
-    callspec = getattr(item, "callspec", None)
-    if callspec is not None and AUDIT_ARGUMENT in callspec.params:
-        phase: Phase = callspec.params[AUDIT_ARGUMENT]
-        return PhaseRequest(phase, f"--learning-phase-audit run in phase {describe_phase(phase)}")
     return default
