@@ -50,13 +50,16 @@ SENSITIVE_SECTION = [
 RUN_LOG_CONFTEST = """
 import pytest
 
-@pytest.fixture(autouse=True)
-def log_each_run(request):
-    phase = dict(request.node.user_properties).get("learning_phase_audit", "first")
-    with open("runs.log", "a", encoding="utf-8") as log:
-        log.write(f"{request.node.name} {phase}\\n")
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        phase = dict(report.user_properties).get("learning_phase_audit", "first")
+        with open("runs.log", "a", encoding="utf-8") as log:
+            log.write(f"{item.name} {phase} {report.outcome}\\n")
+    return report
 """
-"""Writes one line per run of each test: its name, and the audit's phase or ``first``."""
+"""Writes a line per run of each test function: its name, ``first`` or the phase, its outcome."""
 
 
 def runs_of(suite: Suite) -> list[str]:
@@ -135,10 +138,10 @@ def test_audit_runs_again_only_the_tests_that_read_the_phase(suite: Suite) -> No
     result = suite.run("--learning-phase-audit")
     assert result.ret == pytest.ExitCode.OK
     assert runs_of(suite) == [
-        "test_reads first",
-        "test_reads 0",
-        "test_reads 1",
-        "test_never_reads first",
+        "test_reads first passed",
+        "test_reads 0 passed",
+        "test_reads 1 passed",
+        "test_never_reads first passed",
     ]
     result.stdout.fnmatch_lines(
         [
@@ -188,11 +191,17 @@ def test_tf_keras_public_backend_reads_are_counted(suite: Suite) -> None:
     )
     result = suite.run("--learning-phase-audit")
     result.stdout.fnmatch_lines(
-        ["  test_suite.py::test_reads_through_the_public_module  test: passed   train: failed"]
+        [
+            "1 test asked for no phase: 1 read it and ran again in phases 0 (test) and 1 (train), "
+            "0 never read it",
+            "1 test depends on the learning phase:",
+            "  test_suite.py::test_reads_through_the_public_module  test: passed   train: failed",
+        ]
     )
 
 
 def test_each_run_gets_fresh_function_fixtures_and_a_fresh_instance(suite: Suite) -> None:
+    suite.pytester.makeconftest(RUN_LOG_CONFTEST)
     suite.write(
         """
         import pytest
@@ -215,13 +224,11 @@ def test_each_run_gets_fresh_function_fixtures_and_a_fresh_instance(suite: Suite
     )
     result = suite.run("--learning-phase-audit")
     assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(
-        [
-            "2 tests asked for no phase: 2 read it and ran again in phases 0 (test) and 1 (train), "
-            "0 never read it",
-            "none depends on the learning phase",
-        ]
-    )
+    assert runs_of(suite) == [
+        *("test_function_fixture first passed", "test_function_fixture 0 passed"),
+        "test_function_fixture 1 passed",
+        *("test_attribute first passed", "test_attribute 0 passed", "test_attribute 1 passed"),
+    ]
 
 
 def test_re_runs_are_tagged_and_never_logged(reference_suite: Suite) -> None:
@@ -388,9 +395,9 @@ def test_later_tests_draw_what_they_would_without_the_audit(reference_suite: Sui
         import random
         from lp_backend import K
 
-        def test_reads_and_draws():
-            K.learning_phase()
-            random.random()
+        def test_draws_in_training_only():
+            if K.learning_phase():  # as dropout does
+                random.random()
 
         def test_records_its_draw():
             with open("draws.log", "a", encoding="utf-8") as log:
@@ -819,11 +826,11 @@ def test_flaky(module_resource):
     ATTEMPTS.append(K.learning_phase())
     assert len(ATTEMPTS) > 1
 
+def test_other(module_resource):
+    pass
+
 def test_depends_on_the_phase(module_resource):
     assert K.learning_phase() == 0
-
-def test_last(module_resource):
-    pass
 """
 
 
