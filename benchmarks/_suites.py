@@ -71,6 +71,17 @@ def work() -> None:
 '''
 
 
+TORCH_CONFTEST = """\
+import gc
+
+import torch  # noqa: F401
+
+# Full collections would walk torch's objects at moments that differ between
+# variants; the same for all of them on average, that cost is noise here.
+gc.freeze()
+"""
+
+
 class BenchmarkError(RuntimeError):
     """A row cannot be measured: a feature or a tool is missing, or a run failed."""
 
@@ -110,7 +121,7 @@ class Suite:
         ini = "[pytest]\nmarkers =\n    learning_phase: the learning phase\n"
         (directory / "pytest.ini").write_text(ini, encoding="utf-8")
         if self.torch:
-            (directory / "conftest.py").write_text("import torch  # noqa: F401\n", "utf-8")
+            (directory / "conftest.py").write_text(TORCH_CONFTEST, encoding="utf-8")
         header = "import pytest\n"
         if self.style == "pytestmark":
             header += "\npytestmark = pytest.mark.learning_phase(1)\n"

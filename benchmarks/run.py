@@ -313,7 +313,12 @@ def provenance(command: str, quick: bool) -> str:
 
 def parse_arguments(argv: Sequence[str] | None) -> tuple[str, Path, Settings]:
     """Return the rows asked for, the page to write, and the settings."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    rows_help = "rows:\n" + "\n".join(f"  ({key}) {row.title}" for key, row in ROWS.items())
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=rows_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run: small suites, few rounds"
     )
@@ -324,7 +329,12 @@ def parse_arguments(argv: Sequence[str] | None) -> tuple[str, Path, Settings]:
     parser.add_argument(
         "--tests", type=int, help="tests per suite in (a), (h) (default 10000, quick 1000)"
     )
-    parser.add_argument("--page", type=Path, default=REPOSITORY / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--page",
+        type=Path,
+        default=REPOSITORY / "docs" / "benchmarks.md",
+        help="the page to write (%(default)s)",
+    )
     arguments = parser.parse_args(argv)
     quick = arguments.quick
     rows = arguments.rows or (QUICK_ROWS if quick else "".join(ROWS))
