@@ -4,7 +4,7 @@
 (importing TensorFlow must not slow the reference backend down, and the torch
 wrapper cannot be uninstalled once installed). Run them directly with::
 
-    pytest benchmarks/test_micro.py --benchmark-timer=time.process_time
+    pytest benchmarks/test_micro.py -p no:randomly --benchmark-timer=time.process_time
 
 The project's own ``pytest`` run does not collect this file (``testpaths``).
 Frameworks are imported inside the tests, never at import time.
@@ -161,8 +161,10 @@ def torch_adapter() -> Any:
 
 @pytest.mark.parametrize("model", TORCH_MODELS)
 def test_torch_construction_without_wrapper(benchmark: BenchmarkFixture, model: str) -> None:
-    # Defined first: in a run of the whole file, no test has installed the wrapper yet.
-    assert torch_adapter.cache_info().currsize == 0, "the wrapper is already installed"
+    installed = torch_adapter.cache_info().currsize
+    assert not installed, (
+        "an earlier test installed the wrapper: run in file order (-p no:randomly)"
+    )
     benchmark(torch_model_builder(model))
 
 
