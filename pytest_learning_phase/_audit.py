@@ -80,8 +80,8 @@ class AuditedSession(Protocol):
     """While set, the plugin sets up the running test in this phase, and warns of no leak."""
 
     @property
-    def adapter(self) -> LearningPhaseAdapter:
-        """The adapter of the session's backend."""
+    def adapters(self) -> Sequence[LearningPhaseAdapter]:
+        """The adapters of the session's backends (usually one)."""
         ...
 
     @property
@@ -225,17 +225,32 @@ def _subtest_report_type() -> type | None:
     return SubtestReport
 
 
+def _total_reads(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], int]:
+    """Start counting reads on every backend; return a function giving the total.
+
+    Called only when every backend can count (``ReadTracking``).
+    """
+    counters = [
+        adapter.phase_read_counter() for adapter in adapters if isinstance(adapter, ReadTracking)
+    ]
+    if len(counters) == 1:
+        return counters[0]
+    return lambda: sum(counter() for counter in counters)
+
+
 class LearningPhaseAudit:
     """The audit plugin: watch each test's run, run the readers again, report, exit code."""
 
     def __init__(self, session: AuditedSession) -> None:
         """Start the audit: the adapter starts counting reads now, if it can."""
         self.session = session
-        adapter = session.adapter
-        self.read_count: Callable[[], int] | None = (
-            adapter.phase_read_counter() if isinstance(adapter, ReadTracking) else None
-        )
-        self.hint: str = getattr(adapter, "audit_hint", None) or DEFAULT_HINT
+        self.blind = [a.name for a in session.adapters if not isinstance(a, ReadTracking)]
+        """The backends that cannot tell whether a test read the phase."""
+        self.read_count = _total_reads(session.adapters) if not self.blind else None
+        hints = [
+            getattr(adapter, "audit_hint", None) or DEFAULT_HINT for adapter in session.adapters
+        ]
+        self.hint = "; ".join(dict.fromkeys(hints))
         self.verdicts: dict[str, Verdict] = {}
         self.normal_run: _NormalRun | None = None
         self.subtest_report = _subtest_report_type()
@@ -393,7 +408,7 @@ class LearningPhaseAudit:
         )
         if self.read_count is None:
             writer.line(
-                f"(backend {self.session.adapter.name} cannot tell whether a test read the "
+                f"(backend {', '.join(self.blind)} cannot tell whether a test read the "
                 "phase: every test that asks for none ran again)"
             )
         if depends:

@@ -291,9 +291,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _resolved_phase(request: pytest.FixtureRequest) -> Phase:
-    resolution = request.config.stash[_SESSION_KEY].resolution(request.node)
+    """Return the phase the test runs under: its request, its scope's baseline, an audit run's."""
+    session = request.config.stash[_SESSION_KEY]
+    resolution = session.resolution(request.node)
     if isinstance(resolution, PhaseRequestError):  # pragma: no cover - setup failed first
         pytest.fail(resolution.message, pytrace=False)
+    if session.isolation.current_item is request.node:
+        return session.isolation.request.phase
     return resolution.phase
 
 

@@ -22,6 +22,7 @@ import numpy  # noqa: F401  # before pytester snapshots sys.modules: numpy loads
 import pytest
 
 from pytest_learning_phase import _state
+from tests._frameworks import require_torch
 from tests._suite import BACKEND_MODULES, PHASE_HELPER, Suite, preload_tf_keras
 
 
@@ -41,6 +42,18 @@ def restored_backend_state() -> Iterator[None]:
 def unset(restored_backend_state: None) -> None:
     """Start the test with the reference phase unset (absent, flag down)."""
     _state.unset()
+
+
+@pytest.fixture
+def preloaded_torch() -> None:
+    """Import torch before pytester snapshots ``sys.modules``: it loads once per process.
+
+    Request it before ``pytester``. Fails under CI (skips locally) without torch.
+    """
+    require_torch()
+    import torch.nn  # noqa: F401
+
+    import pytest_learning_phase.adapters.torch  # noqa: F401
 
 
 @pytest.fixture

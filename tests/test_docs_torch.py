@@ -6,15 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tests._frameworks import require_torch
-
 SNIPPET = Path(__file__).resolve().parent.parent / "docs" / "snippets" / "torch"
 
 
 @pytest.fixture
-def torch_snippet(pytester: pytest.Pytester) -> pytest.Pytester:
+def torch_snippet(preloaded_torch: None, pytester: pytest.Pytester) -> pytest.Pytester:
     """A pytester directory holding the page's example files."""
-    require_torch()
     for path in SNIPPET.glob("*.py"):
         pytester.path.joinpath(path.name).write_text(path.read_text(encoding="utf-8"))
     return pytester
@@ -39,3 +36,14 @@ def test_torch_examples_run_as_the_page_says(torch_snippet: pytest.Pytester) -> 
             "shared_model.1; restored",
         ]
     )
+
+
+def test_the_audit_finds_both_bug_patterns_of_the_page(torch_snippet: pytest.Pytester) -> None:
+    result = torch_snippet.runpytest_subprocess(
+        "--learning-phase-backend=torch", "--learning-phase-audit"
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    page = (SNIPPET.parent.parent / "howto" / "torch.md").read_text(encoding="utf-8")
+    start = page.index("```text\n=====") + len("```text\n")
+    section = page[start : page.index("```", start)]
+    result.stdout.fnmatch_lines([line.replace("[", "[[]") for line in section.strip().splitlines()])

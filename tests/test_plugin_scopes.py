@@ -312,3 +312,25 @@ def test_failure_section_names_the_wider_fixture_whose_phase_the_test_ran_in(
     result.stdout.fnmatch_lines(
         [f"ran under phase 1 (train) from module fixture trained (backend {suite.backend})"]
     )
+
+
+def test_the_learning_phase_fixture_gives_the_baseline_a_wider_fixture_set(
+    suite: Suite,
+) -> None:
+    suite.write(
+        """
+        import warnings
+        import pytest
+        from lp_backend import K
+
+        @pytest.fixture(scope="module", autouse=True)
+        def trained():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                K.set_learning_phase(1)
+
+        def test_value(learning_phase):
+            assert learning_phase == 1
+        """
+    )
+    suite.run().assert_outcomes(passed=1)

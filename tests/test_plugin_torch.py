@@ -6,17 +6,6 @@ import textwrap
 
 import pytest
 
-from tests._frameworks import require_torch
-
-
-@pytest.fixture
-def preloaded_torch() -> None:
-    """Import torch before pytester snapshots ``sys.modules`` (it loads once per process)."""
-    require_torch()
-    import torch.nn  # noqa: F401
-
-    import pytest_learning_phase.adapters.torch  # noqa: F401
-
 
 @pytest.fixture
 def torch_pytester(preloaded_torch: None, pytester: pytest.Pytester) -> pytest.Pytester:
@@ -253,5 +242,77 @@ def test_choosing_torch_without_it_installed_says_what_to_install(
         [
             "ERROR: --learning-phase-backend=torch needs torch, which is not installed: "
             'pip install "pytest-learning-phase[torch]"'
+        ]
+    )
+
+
+def test_the_audit_finds_a_training_step_that_relies_on_the_default_mode(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        torch_pytester,
+        """
+        import torch
+        from torch import nn
+
+        def train_step(model, inputs):
+            # the bug: no model.train(); works only because new modules start in train mode
+            model(inputs)
+
+        def test_a_training_step_updates_the_statistics():
+            model = nn.BatchNorm1d(4)
+            train_step(model, torch.randn(8, 4) + 3)
+            assert model.running_mean.abs().sum() > 0
+
+        def test_builds_nothing():
+            assert torch.ones(2).sum() == 2
+        """,
+        "--learning-phase-audit",
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "2 tests asked for no phase: 1 read it and ran again in phases 0 (test) and "
+            "1 (train), 1 never read it",
+            "1 test depends on the learning phase:",
+            "  test_suite.py::test_a_training_step_updates_the_statistics  test: failed   "
+            "train: passed",
+            "hint: a model's mode decided the outcome: call .eval() (inference) or .train() "
+            "(training) in the code where the model is used; marking the test would only hide "
+            "the bug",
+        ]
+    )
+
+
+def test_the_audit_of_two_backends_counts_the_reads_of_both(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    from tests._suite import preload_tf_keras
+
+    preload_tf_keras()
+    pytester.makepyfile(
+        test_suite=textwrap.dedent(
+            """
+            from torch import nn
+            from tf_keras.src import backend as K
+
+            def test_reads_keras():
+                assert K.learning_phase() == 0
+
+            def test_builds_a_module():
+                assert nn.Dropout().training
+            """
+        )
+    )
+    result = pytester.runpytest(
+        "-p", "no:randomly", "--learning-phase-backend=tf_keras,torch", "--learning-phase-audit"
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "2 tests asked for no phase: 2 read it and ran again in phases 0 (test) and "
+            "1 (train), 0 never read it",
+            "2 tests depend on the learning phase:",
         ]
     )

@@ -441,12 +441,18 @@ def test_the_counter_counts_each_module_built_at_a_set_phase(
     assert count() == before + 6
 
 
-def test_the_counter_counts_nothing_while_unset(adapter: TorchAdapter, torch: Any) -> None:
-    count = adapter.phase_read_counter()
+def test_unset_builds_count_only_once_the_audit_asked_for_the_counter(
+    adapter: TorchAdapter, torch: Any
+) -> None:
+    switchboard = adapter._switchboard
+    switchboard.counting = False  # as in a session without the audit
     adapter.set_phase(None)
-    before = count()
+    before = switchboard.modules_started
     build_model(torch)
-    assert count() == before
+    assert switchboard.modules_started == before
+    count = adapter.phase_read_counter()
+    build_model(torch)
+    assert count() == before + 6
 
 
 def test_the_counter_counts_modules_built_in_other_threads(

@@ -87,7 +87,9 @@ class Switchboard:
     def __init__(self) -> None:
         self.thread: Final = _ThreadPhase()
         self.modules_started = 0
-        """How many modules started in a set phase's mode, in all threads (for the audit)."""
+        """How many modules were built for the user, in all threads (for the audit)."""
+        self.counting = False
+        """Whether modules built while the phase is unset count too (only under the audit)."""
 
 
 def built_for_the_user(module: object, frame: FrameType | None, module_class: type) -> bool:
@@ -150,7 +152,10 @@ def install_init_wrapper(torch_module: ModuleType) -> Switchboard:
         def start_in_phase(module: Any, frame: FrameType | None) -> None:
             """Set a new module's ``training`` as the phase says, if set and built for the user."""
             phase = thread.phase
-            if phase is not None and built_for_the_user(module, frame, module_class):
+            if phase is None:
+                if switchboard.counting and built_for_the_user(module, frame, module_class):
+                    switchboard.modules_started += 1
+            elif built_for_the_user(module, frame, module_class):
                 switchboard.modules_started += 1
                 object.__setattr__(module, "training", phase == 1)
 
@@ -313,13 +318,15 @@ class TorchAdapter:
         return self._thread.phase
 
     def phase_read_counter(self) -> Callable[[], int]:
-        """Return a function giving how many modules started in a set phase's mode, all threads.
+        """Start counting the modules built for the user, in all threads; return the count.
 
         For torch, "read the phase" means "built a module": every module that
-        code outside PyTorch constructs while a phase is set counts, whatever
-        the code does with its mode afterwards.
+        code outside PyTorch constructs counts, whatever the code does with its
+        mode afterwards. While the phase is unset they are counted only from
+        this call on (the audit), so a plain run pays nothing for it.
         """
         switchboard = self._switchboard
+        switchboard.counting = True
         return lambda: switchboard.modules_started
 
     def save_module_flags(self, value: object) -> ModuleFlags | None:
