@@ -22,10 +22,10 @@ from typing import Final
 import pytest
 
 from pytest_learning_phase._markers import PhaseRequest, scope_request
-from pytest_learning_phase._phase import Phase, describe_phase
+from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase.adapters import LearningPhaseAdapter
 
-__all__ = ["LearningPhaseLeakWarning", "PhaseIsolation"]
+__all__ = ["LearningPhaseLeakWarning", "PhaseIsolation", "warn_at_test"]
 
 ROOT_NAME: Final = "<root>"
 """How an adapter names the module a fixture holds itself (not a submodule)."""
@@ -110,11 +110,14 @@ class PhaseIsolation:
         """Note the phase in effect when the test function is called (after its fixtures)."""
         self.phase_at_call = self.adapter.get_phase()
 
-    def end(self, item: pytest.Item, *, warn: bool = True) -> None:
-        """Restore the state between tests; warn if the test leaked a phase change."""
-        __tracebackhide__ = True
+    def end(self, item: pytest.Item) -> list[str]:
+        """Restore the state between tests (phase, held modules); return what leaked.
+
+        Restores everything first and returns the leak messages, so that a
+        warning turned into an error cannot leave anything unrestored.
+        """
         if self.restored or item is not self.current_item:
-            return
+            return []
         self.restored = True
         found = self.adapter.get_phase()
         if self.baselines:
@@ -123,31 +126,34 @@ class PhaseIsolation:
         else:
             self.adapter.restore_state(self.session_state)
             restored = self.session_phase
-        if warn and found != self.request.phase and found != restored:
-            _warn_leak(item, self.adapter.name, found, self.request.phase, restored)
+        leaks: list[str] = []
         if self.held:
-            self._restore_held(item, warn)
+            leaks.extend(self._restore_held(item))
+        if found != self.request.phase and found != restored:
+            leaks.insert(
+                0, _leak_message(item, self.adapter.name, found, self.request.phase, restored)
+            )
+        return leaks
 
-    def _restore_held(self, item: pytest.Item, warn: bool) -> None:
-        """Put back the flags of the modules wider fixtures hold; warn about changed ones."""
-        __tracebackhide__ = True
+    def _restore_held(self, item: pytest.Item) -> list[str]:
+        """Put back the flags of the modules wider fixtures hold; say which had changed."""
         restore_module_flags = self.adapter.restore_module_flags  # type: ignore[attr-defined]
         changed: dict[str, list[str]] = {}
         for fixture, saved in self.held:
             names = restore_module_flags(saved)
             if names:
                 changed.setdefault(fixture, []).extend(_held_name(fixture, n) for n in names)
-        if changed and warn:
-            modules = [name for names in changed.values() for name in names]
-            shown = ", ".join(modules[:_MAX_NAMES_SHOWN])
-            if len(modules) > _MAX_NAMES_SHOWN:
-                shown += f" and {len(modules) - _MAX_NAMES_SHOWN} more"
-            _warn_at_test(
-                item,
-                f"{item.nodeid} changed the train/eval mode of modules held by fixture "
-                f"{', '.join(changed)} (wider than the test; backend {self.adapter.name}): "
-                f"{shown}; restored",
-            )
+        if not changed:
+            return []
+        modules = [name for names in changed.values() for name in names]
+        shown = ", ".join(modules[:_MAX_NAMES_SHOWN])
+        if len(modules) > _MAX_NAMES_SHOWN:
+            shown += f" and {len(modules) - _MAX_NAMES_SHOWN} more"
+        return [
+            f"{item.nodeid} changed the train/eval mode of modules held by fixture "
+            f"{', '.join(changed)} (wider than the test; backend {self.adapter.name}): "
+            f"{shown}; restored"
+        ]
 
     def _follow(self, baseline: Baseline) -> None:
         """Make the current test run in ``baseline``, its scope's state."""
@@ -269,7 +275,7 @@ def _held_name(fixture: str, module: str) -> str:
     return f"{fixture}{'' if module.startswith('[') else '.'}{module}"
 
 
-def _warn_at_test(item: pytest.Item, message: str) -> None:
+def warn_at_test(item: pytest.Item, message: str) -> None:
     """Warn at the test's own file and line, taken together from one place."""
     __tracebackhide__ = True
     filename, lineno = _test_location(item)
@@ -307,13 +313,18 @@ def _test_location(item: pytest.Item) -> tuple[str, int]:
     return str(item.path), 1
 
 
-def _warn_leak(
+def _leak_message(
     item: pytest.Item, backend: str, found: Phase, asked: Phase, restored: Phase
-) -> None:
-    __tracebackhide__ = True
-    _warn_at_test(
-        item,
+) -> str:
+    """Say what the test left; a backend answering a non-phase fails the test instead."""
+    if found not in PHASE_IDS:
+        pytest.fail(
+            f"In {item.nodeid}: learning phase backend {backend}: get_phase() returned "
+            f"{found!r}; expected 0, 1 or None",
+            pytrace=False,
+        )
+    return (
         f"{item.nodeid} changed the learning phase of backend {backend}: it ran under "
         f"phase {describe_phase(asked)} and left phase {describe_phase(found)}; "
-        f"restored phase {describe_phase(restored)}",
+        f"restored phase {describe_phase(restored)}"
     )

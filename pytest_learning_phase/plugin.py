@@ -14,7 +14,7 @@ from typing import Any, Final
 import pytest
 
 from pytest_learning_phase import _markers, _options
-from pytest_learning_phase._isolation import PhaseIsolation
+from pytest_learning_phase._isolation import PhaseIsolation, warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase._version import __version__
@@ -100,13 +100,11 @@ class _PhaseSession:
         __tracebackhide__ = True
         try:
             yield
-        except BaseException:
-            for isolation in self.isolations:
-                isolation.end(item, warn=False)
-            raise
-        warn = self.audit_run is None
-        for isolation in self.isolations:
-            isolation.end(item, warn=warn)
+        finally:
+            leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
+        if self.audit_run is None:
+            for leak in leaks:
+                warn_at_test(item, leak)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(

@@ -393,3 +393,50 @@ def test_header_says_when_the_audit_is_on(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_nothing():\n    pass\n")
     result = pytester.runpytest("--learning-phase-audit")
     result.stdout.fnmatch_lines(["learning-phase: *, audit: on"])
+
+
+def test_an_adapter_that_answers_a_bad_phase_during_a_test_fails_that_test(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        """
+        class Drifting:
+            name = "toy"
+            phase = None
+
+            def save_state(self):
+                return self.phase
+
+            def restore_state(self, state):
+                self.phase = state
+
+            def set_phase(self, phase):
+                self.phase = phase
+
+            def get_phase(self):
+                return self.phase
+
+        ADAPTER = Drifting()
+
+        def pytest_learning_phase_backends(config):
+            return {"toy": lambda: ADAPTER}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import conftest
+
+        def test_breaks_it():
+            conftest.ADAPTER.phase = 2
+        """
+    )
+    result = pytester.runpytest("--learning-phase-backend=toy")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*In test_an_adapter_that_answers_a_bad_phase_during_a_test_fails_that_test.py::"
+            "test_breaks_it: learning phase backend toy: get_phase() returned 2; "
+            "expected 0, 1 or None"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*KeyError*")

@@ -316,3 +316,43 @@ def test_the_audit_of_two_backends_counts_the_reads_of_both(
             "2 tests depend on the learning phase:",
         ]
     )
+
+
+def test_a_leak_made_an_error_on_one_backend_still_restores_the_other(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    from tests._suite import preload_tf_keras
+
+    preload_tf_keras()
+    pytester.makepyfile(
+        test_suite=textwrap.dedent(
+            """
+            import warnings
+            import pytest
+            from torch import nn
+            from tf_keras.src import backend as K
+
+            @pytest.fixture(scope="module")
+            def shared():
+                return nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+
+            def test_leaks_both(shared):
+                shared.eval()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    K.set_learning_phase(1)
+
+            def test_next(shared):
+                assert all(module.training for module in shared.modules())
+                assert not K.global_learning_phase_is_set()
+            """
+        )
+    )
+    result = pytester.runpytest(
+        "-p",
+        "no:randomly",
+        "--learning-phase-backend=tf_keras,torch",
+        "-W",
+        "error::pytest_learning_phase.LearningPhaseLeakWarning",
+    )
+    result.assert_outcomes(passed=2, errors=1)
