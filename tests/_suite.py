@@ -93,3 +93,34 @@ def pytest_runtest_logfinish(nodeid):
         log.write(f"{nodeid.split('::')[-1]} {phase()!r}\\n")
 """
 """Records the state *between* tests: after each test's whole protocol, teardown included."""
+
+
+def memory_adapter_conftest(name: str, *, audit_hint: str | None = None) -> str:
+    """Return a conftest offering backend ``name``: an adapter that keeps its phase in memory.
+
+    The adapter is ``conftest.ADAPTER``; a test can set ``ADAPTER.phase`` itself.
+    It cannot tell whether the phase was read (no ``phase_read_counter``).
+    """
+    hint = "" if audit_hint is None else f"\n    audit_hint = {audit_hint!r}"
+    return f"""
+class Adapter:
+    name = {name!r}{hint}
+    phase = None
+
+    def save_state(self):
+        return self.phase
+
+    def restore_state(self, state):
+        self.phase = state
+
+    def set_phase(self, phase):
+        self.phase = phase
+
+    def get_phase(self):
+        return self.phase
+
+ADAPTER = Adapter()
+
+def pytest_learning_phase_backends(config):
+    return {{{name!r}: lambda: ADAPTER}}
+"""

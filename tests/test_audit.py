@@ -12,7 +12,7 @@ import importlib.util
 import pytest
 
 from tests._frameworks import running_in_ci
-from tests._suite import Suite
+from tests._suite import Suite, memory_adapter_conftest
 
 HINT = (
     "hint: a test meant for one phase should say so with @pytest.mark.learning_phase(0) "
@@ -524,29 +524,9 @@ def test_the_hint_is_the_adapters_and_every_test_reads_when_it_cannot_tell(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makeconftest(
-        """
-        class Adapter:
-            name = "blind"
-            audit_hint = "call .eval() or .train() where the model is used"
-            phase = None
-
-            def save_state(self):
-                return self.phase
-
-            def restore_state(self, state):
-                self.phase = state
-
-            def set_phase(self, phase):
-                self.phase = phase
-
-            def get_phase(self):
-                return self.phase
-
-        ADAPTER = Adapter()
-
-        def pytest_learning_phase_backends(config):
-            return {"blind": lambda: ADAPTER}
-        """
+        memory_adapter_conftest(
+            "blind", audit_hint="call .eval() or .train() where the model is used"
+        )
     )
     pytester.makepyfile(
         test_blind="""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_learning_phase import __version__
-from tests._suite import Suite
+from tests._suite import Suite, memory_adapter_conftest
 
 CHECK_DEFAULT = """
 from lp_backend import phase
@@ -398,30 +398,7 @@ def test_header_says_when_the_audit_is_on(pytester: pytest.Pytester) -> None:
 def test_an_adapter_that_answers_a_bad_phase_during_a_test_fails_that_test(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makeconftest(
-        """
-        class Drifting:
-            name = "toy"
-            phase = None
-
-            def save_state(self):
-                return self.phase
-
-            def restore_state(self, state):
-                self.phase = state
-
-            def set_phase(self, phase):
-                self.phase = phase
-
-            def get_phase(self):
-                return self.phase
-
-        ADAPTER = Drifting()
-
-        def pytest_learning_phase_backends(config):
-            return {"toy": lambda: ADAPTER}
-        """
-    )
+    pytester.makeconftest(memory_adapter_conftest("toy"))
     pytester.makepyfile(
         """
         import conftest

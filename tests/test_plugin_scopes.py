@@ -289,25 +289,24 @@ def test_failure_of_a_test_that_never_touched_the_phase_has_no_section(suite: Su
     result.stdout.no_fnmatch_line("*learning phase*")
 
 
+TRAINED_MODULE = """
+import warnings
+import pytest
+from lp_backend import K
+
+@pytest.fixture(scope="module", autouse=True)
+def trained():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        K.set_learning_phase(1)
+"""
+"""A module whose autouse module fixture sets phase 1: the baseline of its tests."""
+
+
 def test_failure_section_names_the_wider_fixture_whose_phase_the_test_ran_in(
     suite: Suite,
 ) -> None:
-    suite.write(
-        """
-        import warnings
-        import pytest
-        from lp_backend import K
-
-        @pytest.fixture(scope="module", autouse=True)
-        def trained():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                K.set_learning_phase(1)
-
-        def test_fails():
-            assert False
-        """
-    )
+    suite.write(TRAINED_MODULE + "\ndef test_fails():\n    assert False\n")
     result = suite.run()
     result.stdout.fnmatch_lines(
         [f"ran under phase 1 (train) from module fixture trained (backend {suite.backend})"]
@@ -318,19 +317,6 @@ def test_the_learning_phase_fixture_gives_the_baseline_a_wider_fixture_set(
     suite: Suite,
 ) -> None:
     suite.write(
-        """
-        import warnings
-        import pytest
-        from lp_backend import K
-
-        @pytest.fixture(scope="module", autouse=True)
-        def trained():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                K.set_learning_phase(1)
-
-        def test_value(learning_phase):
-            assert learning_phase == 1
-        """
+        TRAINED_MODULE + "\ndef test_value(learning_phase):\n    assert learning_phase == 1\n"
     )
     suite.run().assert_outcomes(passed=1)
