@@ -386,13 +386,13 @@ def _outer_state(backend: str) -> tuple[object, bool]:
     if backend == "tf_keras":
         from tf_keras.src import backend as K
     else:
-        from pytest_learning_phase import backend as K  # type: ignore[no-redef]
+        from pytest_learning_phase import backend as K
     return K.learning_phase(), K.global_learning_phase_is_set()
 
 
 def test_our_own_suite_runs_with_the_plugin_isolating_it(pytestconfig: pytest.Config) -> None:
-    assert pytestconfig.pluginmanager.has_plugin("learning_phase_session")
     session = pytestconfig.pluginmanager.get_plugin("learning_phase_session")
+    assert session is not None
     assert session.isolation.current_item is not None
     assert session.isolation.current_item.name == (
         "test_our_own_suite_runs_with_the_plugin_isolating_it"
