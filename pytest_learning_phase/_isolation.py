@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -30,6 +31,7 @@ __all__ = ["LearningPhaseLeakWarning", "PhaseIsolation", "warn_at_test"]
 ROOT_NAME: Final = "<root>"
 """How an adapter names the module a fixture holds itself (not a submodule)."""
 _MAX_NAMES_SHOWN: Final = 5
+NO_LEAKS: Final[Sequence[str]] = ()
 
 SCOPE_RANKS: Final = {"session": 0, "package": 1, "module": 2, "class": 3}
 """How wide each fixture scope is: a fixture sees the baselines of its rank and below."""
@@ -110,7 +112,7 @@ class PhaseIsolation:
         """Note the phase in effect when the test function is called (after its fixtures)."""
         self.phase_at_call = self.adapter.get_phase()
 
-    def end(self, item: pytest.Item) -> list[str]:
+    def end(self, item: pytest.Item) -> Sequence[str]:
         """Restore the state between tests (phase, held modules); return what leaked.
 
         Restores everything first and returns the leak messages, so that a
@@ -126,14 +128,10 @@ class PhaseIsolation:
         else:
             self.adapter.restore_state(self.session_state)
             restored = self.session_phase
-        leaks: list[str] = []
-        if self.held:
-            leaks.extend(self._restore_held(item))
         if found != self.request.phase and found != restored:
-            leaks.insert(
-                0, _leak_message(item, self.adapter.name, found, self.request.phase, restored)
-            )
-        return leaks
+            leak = _leak_message(item, self.adapter.name, found, self.request.phase, restored)
+            return [leak, *self._restore_held(item)] if self.held else [leak]
+        return self._restore_held(item) if self.held else NO_LEAKS
 
     def _restore_held(self, item: pytest.Item) -> list[str]:
         """Put back the flags of the modules wider fixtures hold; say which had changed."""

@@ -264,9 +264,10 @@ def _requested_sources(item: pytest.Item) -> list[PhaseRequest] | PhaseRequestEr
             sources.append(PhaseRequest(normalize_phase(value), text))
         except InvalidPhaseError:
             return PhaseRequestError(f"In {item.nodeid}: {text}: {ALLOWED_VALUES}")
-    if is_plugin_fixture(item, TRAIN_FIXTURE):
+    fixture_names = getattr(item, "fixturenames", ())
+    if TRAIN_FIXTURE in fixture_names and is_plugin_fixture(item, TRAIN_FIXTURE):
         sources.append(PhaseRequest(1, f"fixture {TRAIN_FIXTURE}"))
-    if is_plugin_fixture(item, TEST_FIXTURE):
+    if TEST_FIXTURE in fixture_names and is_plugin_fixture(item, TEST_FIXTURE):
         sources.append(PhaseRequest(0, f"fixture {TEST_FIXTURE}"))
     return sources
 

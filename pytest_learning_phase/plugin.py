@@ -43,6 +43,8 @@ class _PhaseSession:
         self.adapter = adapters[0]
         """The first backend: the one the harness helpers drive."""
         self.isolation = self.isolations[0]
+        self.only_isolation = self.isolation if len(self.isolations) == 1 else None
+        """The isolation of the one backend, when there is one: the per-test fast path."""
         self.previous_adapter = set_current_adapter(self.adapter)
         self.audit_run: PhaseRequest | None = None
         """Set by the audit while it runs a test again in one phase: the phase to run it in."""
@@ -73,12 +75,23 @@ class _PhaseSession:
         The phase in effect when setup ends is the one the test function is
         called in (the failure section reports it).
         """
-        resolution = self.audit_run or self.resolution(item)
+        resolution = self.audit_run or item.stash.get(_RESOLUTION_KEY, None)
+        if resolution is None:
+            resolution = self.resolution(item)
         if isinstance(resolution, PhaseRequestError):
             for isolation in self.isolations:
                 isolation.begin(item, self.settings.default, inherits=True)
             pytest.fail(resolution.message, pytrace=False)
         inherits = resolution is self.settings.default
+        only = self.only_isolation
+        if only is not None:  # one backend: the common case, without loops
+            only.begin(item, resolution, inherits)
+            markers_before = len(item.own_markers)
+            yield
+            if len(item.own_markers) != markers_before:
+                _reject_markers_added_at_run_time(item, markers_before)
+            only.called()
+            return
         for isolation in self.isolations:
             isolation.begin(item, resolution, inherits)
         markers_before = len(item.own_markers)
@@ -101,8 +114,12 @@ class _PhaseSession:
         try:
             yield
         finally:
-            leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
-        if self.audit_run is None:
+            only = self.only_isolation
+            if only is not None:
+                leaks = only.end(item)
+            else:
+                leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
+        if leaks and self.audit_run is None:
             for leak in leaks:
                 warn_at_test(item, leak)
 

@@ -27,14 +27,18 @@ class ReferenceAdapter:
 
     def restore_state(self, state: object) -> None:
         """Restore a snapshot from :meth:`save_state`."""
-        _state.restore(state)  # type: ignore[arg-type]
+        thread_state = _state.THREAD.state
+        thread_state.phase, thread_state.is_set = state  # type: ignore[misc]
 
     def set_phase(self, phase: Phase) -> None:
         """Set 0 or 1 as ``deprecated_internal_set_learning_phase`` does, or unset."""
+        state = _state.THREAD.state
         if phase is None:
-            _state.unset()
+            state.phase = ABSENT
+            state.is_set = False
         else:
-            _state.restore((phase, True))
+            state.phase = phase
+            state.is_set = True
 
     def get_phase(self) -> Phase:
         """Return ``None`` when nothing is stored and the flag is down, else 0 or 1."""
