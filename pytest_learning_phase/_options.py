@@ -129,7 +129,7 @@ def _audit(config: pytest.Config) -> bool:
         return option
     try:
         return bool(config.getini("learning_phase_audit"))
-    except pytest.UsageError as error:  # pytest's own: "invalid truth value 'maybe'"
+    except (pytest.UsageError, ValueError) as error:  # "invalid truth value 'maybe'" (9, 8.4)
         raise pytest.UsageError(
             f"ini option learning_phase_audit (in {_ini_location(config)}): {error}; "
             "expected true or false"
