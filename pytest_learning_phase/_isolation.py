@@ -119,7 +119,7 @@ class PhaseIsolation:
         warning turned into an error cannot leave anything unrestored.
         """
         if self.restored or item is not self.current_item:
-            return []
+            return NO_LEAKS
         self.restored = True
         found = self.adapter.get_phase()
         if self.baselines:
@@ -128,12 +128,13 @@ class PhaseIsolation:
         else:
             self.adapter.restore_state(self.session_state)
             restored = self.session_phase
+        held_leaks = self._restore_held(item) if self.held else NO_LEAKS
         if found != self.request.phase and found != restored:
             leak = _leak_message(item, self.adapter.name, found, self.request.phase, restored)
-            return [leak, *self._restore_held(item)] if self.held else [leak]
-        return self._restore_held(item) if self.held else NO_LEAKS
+            return [leak, *held_leaks]
+        return held_leaks
 
-    def _restore_held(self, item: pytest.Item) -> list[str]:
+    def _restore_held(self, item: pytest.Item) -> Sequence[str]:
         """Put back the flags of the modules wider fixtures hold; say which had changed."""
         restore_module_flags = self.adapter.restore_module_flags  # type: ignore[attr-defined]
         changed: dict[str, list[str]] = {}
@@ -142,7 +143,7 @@ class PhaseIsolation:
             if names:
                 changed.setdefault(fixture, []).extend(_held_name(fixture, n) for n in names)
         if not changed:
-            return []
+            return NO_LEAKS
         modules = [name for names in changed.values() for name in names]
         shown = ", ".join(modules[:_MAX_NAMES_SHOWN])
         if len(modules) > _MAX_NAMES_SHOWN:
