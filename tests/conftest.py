@@ -57,6 +57,12 @@ def preloaded_torch() -> None:
 
 
 @pytest.fixture
+def preloaded_tf_keras() -> None:
+    """Import TensorFlow before pytester snapshots ``sys.modules`` (request it first)."""
+    preload_tf_keras()
+
+
+@pytest.fixture
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """Give a pytester whose inner sessions run without pytest-randomly, unless a test enables it.
 

@@ -172,11 +172,8 @@ def test_leak_warning_as_error_fails_the_test_that_flipped_the_shared_model(
 
 
 def test_two_backends_at_once_set_both_and_warn_per_backend(
-    preloaded_torch: None, pytester: pytest.Pytester
+    preloaded_torch: None, preloaded_tf_keras: None, pytester: pytest.Pytester
 ) -> None:
-    from tests._suite import preload_tf_keras
-
-    preload_tf_keras()
     pytester.makepyfile(
         test_suite=textwrap.dedent(
             """
@@ -286,11 +283,8 @@ def test_the_audit_finds_a_training_step_that_relies_on_the_default_mode(
 
 
 def test_the_audit_of_two_backends_counts_the_reads_of_both(
-    preloaded_torch: None, pytester: pytest.Pytester
+    preloaded_torch: None, preloaded_tf_keras: None, pytester: pytest.Pytester
 ) -> None:
-    from tests._suite import preload_tf_keras
-
-    preload_tf_keras()
     pytester.makepyfile(
         test_suite=textwrap.dedent(
             """
@@ -319,11 +313,8 @@ def test_the_audit_of_two_backends_counts_the_reads_of_both(
 
 
 def test_a_leak_made_an_error_on_one_backend_still_restores_the_other(
-    preloaded_torch: None, pytester: pytest.Pytester
+    preloaded_torch: None, preloaded_tf_keras: None, pytester: pytest.Pytester
 ) -> None:
-    from tests._suite import preload_tf_keras
-
-    preload_tf_keras()
     pytester.makepyfile(
         test_suite=textwrap.dedent(
             """
