@@ -37,35 +37,48 @@ def running_in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
-def tf_keras_is_installed() -> bool:
-    """Return whether ``tf_keras`` can be found, without importing TensorFlow."""
+def is_installed(name: str) -> bool:
+    """Return whether the top-level module ``name`` can be found, without importing it."""
     import importlib.util
 
-    return importlib.util.find_spec("tf_keras") is not None
+    return importlib.util.find_spec(name) is not None
 
 
-def require_tf_keras() -> ModuleType:
-    """Return ``tf_keras``; skip the test (fail it under CI) when it is not installed."""
-    if not tf_keras_is_installed():
-        message = f"tf_keras is not installed: {TF_INSTALL_HINT}"
-        if running_in_ci():
-            pytest.fail(f"CI=true but {message}", pytrace=False)
-        pytest.skip(message)
-    return import_and_freeze("tf_keras")
+def tf_keras_is_installed() -> bool:
+    """Return whether ``tf_keras`` can be found, without importing TensorFlow."""
+    return is_installed("tf_keras")
 
 
 def torch_is_installed() -> bool:
     """Return whether ``torch`` can be found, without importing it."""
-    import importlib.util
+    return is_installed("torch")
 
-    return importlib.util.find_spec("torch") is not None
+
+def require_installed(name: str, hint: str = "") -> None:
+    """Skip the test (fail it under CI) unless module ``name`` is installed; import nothing.
+
+    For tests that use the module only in a subprocess: importing it here would
+    put it in pytester's snapshot of ``sys.modules``, to be forgotten after the
+    test, and TensorFlow and torch cannot be imported twice in one process.
+    """
+    if not is_installed(name):
+        message = f"{name} is not installed" + (f": {hint}" if hint else "")
+        if running_in_ci():
+            pytest.fail(f"CI=true but {message}", pytrace=False)
+        pytest.skip(message)
+
+
+def _require(name: str, hint: str) -> ModuleType:
+    """Return module ``name``; skip the test (fail it under CI) when it is not installed."""
+    require_installed(name, hint)
+    return import_and_freeze(name)
+
+
+def require_tf_keras() -> ModuleType:
+    """Return ``tf_keras``; skip the test (fail it under CI) when it is not installed."""
+    return _require("tf_keras", TF_INSTALL_HINT)
 
 
 def require_torch() -> ModuleType:
     """Return ``torch``; skip the test (fail it under CI) when it is not installed."""
-    if not torch_is_installed():
-        message = f"torch is not installed: {TORCH_INSTALL_HINT}"
-        if running_in_ci():
-            pytest.fail(f"CI=true but {message}", pytrace=False)
-        pytest.skip(message)
-    return import_and_freeze("torch")
+    return _require("torch", TORCH_INSTALL_HINT)

@@ -7,11 +7,9 @@ for the phase, other plugins' items, unittest suites passed over in silence.
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
-from tests._frameworks import running_in_ci
+from tests._frameworks import require_installed
 from tests._suite import Suite, memory_adapter_conftest
 
 HINT = (
@@ -65,15 +63,6 @@ def pytest_runtest_makereport(item, call):
 def runs_of(suite: Suite) -> list[str]:
     """Return the lines :data:`RUN_LOG_CONFTEST` wrote, in order."""
     return (suite.pytester.path / "runs.log").read_text(encoding="utf-8").splitlines()
-
-
-def require_installed(module: str) -> None:
-    """Skip (fail under CI) unless ``module`` can be imported in a subprocess run."""
-    if importlib.util.find_spec(module) is None:
-        message = f"{module} is not installed"
-        if running_in_ci():
-            pytest.fail(f"CI=true but {message}", pytrace=False)
-        pytest.skip(message)
 
 
 # -- Every test runs as usual; the readers run again. -----------------------------

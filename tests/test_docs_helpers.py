@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._frameworks import TORCH_INSTALL_HINT, running_in_ci, torch_is_installed
+from tests._frameworks import TORCH_INSTALL_HINT, require_installed
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGE = DOCS / "reference" / "helpers.md"
@@ -163,20 +163,6 @@ def error_lines_by_test(result: pytest.RunResult) -> dict[str, list[str]]:
     return blocks
 
 
-def skip_unless_torch_is_installed() -> None:
-    """Skip the test when torch is missing (fail it under CI), without importing it.
-
-    The snippet imports torch in its own subprocess. Importing it here would put
-    it in the snapshot of ``sys.modules`` that pytester restores after the test:
-    torch would be forgotten, and cannot be imported twice in one process.
-    """
-    if not torch_is_installed():
-        message = f"torch is not installed: {TORCH_INSTALL_HINT}"
-        if running_in_ci():
-            pytest.fail(f"CI=true but {message}", pytrace=False)
-        pytest.skip(message)
-
-
 def page_lines() -> list[str]:
     return PAGE.read_text(encoding="utf-8").splitlines()
 
@@ -213,7 +199,7 @@ def test_snapshots_snippet_passes(pytester: pytest.Pytester) -> None:
 
 
 def test_torch_snippet_passes(pytester: pytest.Pytester) -> None:
-    skip_unless_torch_is_installed()
+    require_installed("torch", TORCH_INSTALL_HINT)  # the snippet imports it in a subprocess
 
     result = run_snippet(pytester, HELPERS, "-v", "test_helpers_torch.py")
 
