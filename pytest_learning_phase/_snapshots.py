@@ -122,7 +122,7 @@ def torch_to_numpy(tensor: Any, torch: Any, path: str = "result") -> object:
     if tensor.is_meta:
         raise UncomparableResult(
             path,
-            "a torch tensor on the meta device, which has no values",
+            "a torch tensor on the meta device (it has no values)",
             "a tensor with values (on the CPU or a GPU)",
         )
     if tensor.is_nested:
