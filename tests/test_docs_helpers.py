@@ -59,13 +59,13 @@ ERRORS: dict[str, list[str]] = {
     ],
     "test_an_error_raised_in_training_only": [
         "E           ValueError: batch statistics need at least 2 samples",
-        "E           run_in_phases: normalise raised this in phase 1 (train), after returning "
-        "in phase 0 (test)",
+        "E           run_in_phases: normalise raised this in phase 1 (train) on the reference "
+        "backend, after returning in phase 0 (test)",
     ],
     "test_an_error_raised_in_the_second_call_only": [
         "E       StopIteration",
         "E       assert_deterministic_in_inference: next raised this in the second call in "
-        "phase 0 (test), after returning in the first",
+        "phase 0 (test) on the reference backend, after returning in the first",
     ],
 }
 """The ``E`` lines of each test of ``test_helpers_errors.py``, as the page quotes them."""
@@ -73,7 +73,7 @@ ERRORS: dict[str, list[str]] = {
 DIFFERENCES: dict[str, list[str]] = {
     "test_structure_differs": [
         "E       AssertionError: assert_phase_invariant: summary_structure gave different "
-        "results in phase 0 (test) and phase 1 (train)",
+        "results in phase 0 (test) and phase 1 (train) on the reference backend",
         "E         at result['weights']: shape (3, 2) (test) vs (2, 3) (train)",
         "E         at result['history']: length 1 (test) vs 2 (train)",
         "E         at result['config']: keys ['seed'] (test) vs ['rate'] (train)",
@@ -83,7 +83,7 @@ DIFFERENCES: dict[str, list[str]] = {
     ],
     "test_values_differ": [
         "E       AssertionError: assert_phase_invariant: summary_values gave different results "
-        "in phase 0 (test) and phase 1 (train)",
+        "in phase 0 (test) and phase 1 (train) on the reference backend",
         "E         at result['output']: max abs difference 0.5 at index (0, 0): 1.0 (test) vs "
         f"0.5 (train); 4 of 4 elements differ {TOLERANCE}",
         "E         at result['scale']: 0.0999755859375 (test, float16) vs 0.1 (train, float64), "
@@ -94,11 +94,11 @@ DIFFERENCES: dict[str, list[str]] = {
     ],
     "test_dropout_called_with_training_false_ignores_the_phase": [
         "E       AssertionError: assert_phase_dependent: <Dropout name='dropout'> gave the same "
-        f"result in phase 0 (test) and phase 1 (train) {TOLERANCE}",
+        f"result in phase 0 (test) and phase 1 (train) on the reference backend {TOLERANCE}",
     ],
     "test_the_normaliser_is_deterministic_in_inference": [
         "E       AssertionError: assert_deterministic_in_inference: LeakyNormaliser() gave "
-        "different results in two calls in phase 0 (test)",
+        "different results in two calls in phase 0 (test) on the reference backend",
         "E         at result: max abs difference 1.5 at index (0, 0): 2.0 (first call) vs "
         f"0.5 (second call); 2 of 2 elements differ {TOLERANCE}",
     ],

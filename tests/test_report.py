@@ -7,11 +7,10 @@ audit, what ran), and the audit's findings.
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from tests._suite import Suite
+from tests.test_plugin_torch import run as run_torch
 
 LAYERS = {
     "reference": "from pytest_learning_phase import layers",
@@ -46,19 +45,6 @@ def test_predict_is_deterministic():
     x = torch.ones(8, 4)
     assert torch.equal(predict(model, x), predict(model, x))
 """
-
-
-@pytest.fixture
-def torch_pytester(preloaded_torch: None, pytester: pytest.Pytester) -> pytest.Pytester:
-    """A pytester whose runs drive the torch backend."""
-    return pytester
-
-
-def run_torch(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
-    pytester.makepyfile(test_suite=textwrap.dedent(source))
-    return pytester.runpytest(
-        "-W", "default", "-p", "no:cacheprovider", "--learning-phase-backend=torch", *args
-    )
 
 
 # -- The failure section of a plain run. -------------------------------------------
@@ -97,9 +83,9 @@ def test_failing_test_that_holds_and_touches_nothing_gets_no_section(
 
 
 def test_torch_predict_forgetting_eval_says_unset_is_train_mode_and_names_the_dropout(
-    torch_pytester: pytest.Pytester,
+    preloaded_torch: None, pytester: pytest.Pytester
 ) -> None:
-    result = run_torch(torch_pytester, PREDICT_WITHOUT_EVAL)
+    result = run_torch(pytester, PREDICT_WITHOUT_EVAL)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         ["*- learning phase -*", UNSET_TORCH, "  model.drop (Dropout) is in train mode", "*FAILED*"]
@@ -109,10 +95,10 @@ def test_torch_predict_forgetting_eval_says_unset_is_train_mode_and_names_the_dr
 
 
 def test_torch_section_writes_phase_0_as_eval_and_shows_an_explicit_train(
-    torch_pytester: pytest.Pytester,
+    preloaded_torch: None, pytester: pytest.Pytester
 ) -> None:
     result = run_torch(
-        torch_pytester,
+        pytester,
         """
         import pytest
         from torch import nn

@@ -47,6 +47,7 @@ __all__ = [
     "ModuleFlags",
     "TorchAdapter",
     "built_for_the_user",
+    "flags_kept",
     "install_init_wrapper",
     "make_torch_adapter",
     "modules_in_mode",
@@ -286,6 +287,17 @@ def modules_in_mode(model: torch.nn.Module, training: bool) -> Iterator[torch.nn
     saved = _save_flags([("", model)])
     try:
         model.train(training)
+        yield model
+    finally:
+        if saved is not None:
+            _restore_flags(saved)
+
+
+@contextlib.contextmanager
+def flags_kept(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Leave every submodule's ``training`` flag as it is; put each one back after the block."""
+    saved = _save_flags([("", model)])
+    try:
         yield model
     finally:
         if saved is not None:
