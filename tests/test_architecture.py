@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "_options": 6,
     "_isolation": 6,
     "_audit": 6,
+    "_random_state": 6,
     "plugin": 7,
 }
 """The layer of each module, as docs/architecture.md draws it."""
@@ -46,6 +47,7 @@ SAME_LAYER_IMPORTS = {
     ("_options", "_markers"),
     ("_audit", "_markers"),
     ("_audit", "_isolation"),
+    ("_audit", "_random_state"),
     ("_isolation", "_markers"),
 }
 """Imports within one layer that the page allows (the factories import their adapter)."""
