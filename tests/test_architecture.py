@@ -14,6 +14,7 @@ LAYERS: dict[str, int] = {
     "_phase": 0,
     "_state": 1,
     "_call_context": 1,
+    "_provenance": 1,
     "backend": 2,
     "layers": 2,
     "adapters": 3,
@@ -21,6 +22,8 @@ LAYERS: dict[str, int] = {
     "adapters.reference": 3,
     "adapters.tf_keras": 3,
     "adapters.torch": 3,
+    "adapters._keras_recording": 3,
+    "adapters._torch_recording": 3,
     "_snapshots": 4,
     "_compare": 4,
     "_helper_calls": 4,
@@ -32,6 +35,7 @@ LAYERS: dict[str, int] = {
     "_options": 6,
     "_isolation": 6,
     "_audit": 6,
+    "_report": 6,
     "plugin": 7,
 }
 """The layer of each module, as docs/architecture.md draws it."""
@@ -46,6 +50,9 @@ SAME_LAYER_IMPORTS = {
     ("adapters", "adapters.reference"),
     ("adapters", "adapters.tf_keras"),
     ("adapters", "adapters.torch"),
+    ("adapters.reference", "adapters._keras_recording"),
+    ("adapters.tf_keras", "adapters._keras_recording"),
+    ("adapters.torch", "adapters._torch_recording"),
     ("adapters._registry", "hookspecs"),
     ("_helper_calls", "_compare"),
     ("_helper_calls", "_snapshots"),
@@ -60,6 +67,8 @@ SAME_LAYER_IMPORTS = {
     ("_audit", "_markers"),
     ("_audit", "_isolation"),
     ("_isolation", "_markers"),
+    ("_report", "_isolation"),
+    ("_audit", "_report"),
 }
 """Imports within one layer that the page allows (the factories import their adapter)."""
 
