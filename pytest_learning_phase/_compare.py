@@ -26,6 +26,7 @@ __all__ = [
     "differences",
     "format_differences",
     "short_repr",
+    "shorten",
 ]
 
 _MAX_DIFFERENCE_LINES: Final = 5
@@ -62,10 +63,15 @@ class UncomparableValues(Exception):
         self.error = error
 
 
+def shorten(text: str) -> str:
+    """Return ``text`` on one line, cut to a readable length."""
+    text = re.sub(r"\n\s*", " ", text)
+    return text if len(text) <= _MAX_REPR_LENGTH else f"{text[: _MAX_REPR_LENGTH - 3]}..."
+
+
 def short_repr(value: object) -> str:
     """Return ``repr(value)`` on one line, cut to a readable length."""
-    text = re.sub(r"\n\s*", " ", repr(value))
-    return text if len(text) <= _MAX_REPR_LENGTH else f"{text[: _MAX_REPR_LENGTH - 3]}..."
+    return shorten(repr(value))
 
 
 def _is_array_like(value: object) -> bool:

@@ -41,6 +41,7 @@ __all__ = [
     "add_note",
     "check_phases",
     "check_tolerance",
+    "describe",
     "join",
     "phase_label",
     "start",
@@ -109,13 +110,25 @@ class Target(NamedTuple):
     module: torch.nn.Module | None
 
 
+def describe(value: object) -> str:
+    """Name an object in messages: its one-line ``repr``, else ``Class(...)``.
+
+    An object with the default ``repr`` and a ``name`` (a tf_keras layer) is
+    ``<Dense name='dense'>``, as the reference layers write themselves.
+    """
+    text = repr(value)
+    name = getattr(value, "name", None)
+    if " object at 0x" in text and isinstance(name, str):
+        return f"<{type(value).__name__} name={name!r}>"
+    return text if "\n" not in text else f"{type(value).__name__}(...)"  # Sequential(...)
+
+
 def _describe_callable(fn: object) -> str:
-    """Name ``fn`` by its ``__qualname__``, else its one-line ``repr``, else ``Class(...)``."""
+    """Name ``fn`` by its ``__qualname__``, else as :func:`describe` does."""
     qualname = getattr(fn, "__qualname__", None)
     if isinstance(qualname, str):
         return qualname
-    text = repr(fn)
-    return text if "\n" not in text else f"{type(fn).__name__}(...)"  # Sequential(...)
+    return describe(fn)
 
 
 def torch_module_class() -> type | None:

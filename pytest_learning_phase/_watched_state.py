@@ -14,8 +14,8 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pytest_learning_phase._compare import short_repr
-from pytest_learning_phase._helper_calls import torch_module_class
+from pytest_learning_phase._compare import shorten
+from pytest_learning_phase._helper_calls import describe, torch_module_class
 from pytest_learning_phase._snapshots import torch_to_numpy
 
 if TYPE_CHECKING:
@@ -75,12 +75,14 @@ def watched_objects(helper: str, state: object, fn: object, fn_name: str) -> lis
         watched = []
         for index, item in enumerate(state):
             if _kind(item) is None:
-                raise TypeError(f"{helper}: state[{index}]={short_repr(item)}: {EXPECTED}")
-            watched.append(Watched(f"state[{index}]={short_repr(item)}", f"[{index}].", item))
+                raise TypeError(f"{helper}: state[{index}]={shorten(describe(item))}: {EXPECTED}")
+            watched.append(
+                Watched(f"state[{index}]={shorten(describe(item))}", f"[{index}].", item)
+            )
         return watched
     if _kind(state) is None:
-        raise TypeError(f"{helper}: state={short_repr(state)}: {EXPECTED}")
-    return [Watched(f"state={short_repr(state)}", "", state)]
+        raise TypeError(f"{helper}: state={shorten(describe(state))}: {EXPECTED}")
+    return [Watched(f"state={shorten(describe(state))}", "", state)]
 
 
 def _torch_state(module: Any) -> Iterator[tuple[str, npt.NDArray[Any]]]:
@@ -124,8 +126,11 @@ def read_state(watched: Watched) -> dict[str, npt.NDArray[Any]]:
 
 
 def is_unbuilt(value: object) -> bool:
-    """Return whether ``value`` is a Keras or reference layer not built yet (no weights)."""
-    return _kind(value) in ("keras", "reference") and getattr(value, "built", True) is False
+    """Return whether ``value`` is a Keras layer or reference normalization not built yet."""
+    kind = _kind(value)
+    if kind == "reference" and not hasattr(value, "moving_mean"):
+        return False  # a reference Dropout never has state, built or not
+    return kind in ("keras", "reference") and getattr(value, "built", True) is False
 
 
 @contextlib.contextmanager

@@ -317,15 +317,13 @@ def assert_no_state_update_in_inference(
     for item in watched:
         found = _read(call, item, "before the call")
         if not found:
-            problem = "is not built yet" if is_unbuilt(item.value) else "has no non-trainable state"
-            remedy = (
-                "build it (or call it once) first"
-                if is_unbuilt(item.value)
-                else "watch the layer or model whose statistics inference must not update"
-            )
+            if is_unbuilt(item.value):
+                problem = "is not built yet, so it has no weights to watch: build it first"
+                raise ValueError(f"{helper}: {item.argument} {problem} (or call it once)")
             raise ValueError(
-                f"{helper}: {item.argument} {problem} (no buffers, no non-trainable weights): "
-                f"nothing to watch; {remedy}"
+                f"{helper}: {item.argument} has no non-trainable state (no buffers, no "
+                "non-trainable weights): nothing to watch; watch the layer or model whose "
+                "statistics inference must not update"
             )
         before.update(found)
     in_test = phase_label(0)

@@ -1154,8 +1154,8 @@ def test_tf_keras_dropout_fails_assert_phase_invariant_on_its_tensors(
 
     head, line = str(excinfo.value).splitlines()
     assert head == (
-        f"assert_phase_invariant: {dropout!r} gave different results in phase 0 (test) "
-        "and phase 1 (train) on the tf_keras backend"
+        f"assert_phase_invariant: <Dropout name={dropout.name!r}> gave different results in "
+        "phase 0 (test) and phase 1 (train) on the tf_keras backend"
     )
     # Inverted dropout: kept values become 2.0, dropped ones 0.0; both differ from 1.0 by 1.
     assert re.fullmatch(

@@ -8,12 +8,12 @@ helpers is quoted on the page, and checked here against a real run.
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from tests._failures import error_lines_by_test
 from tests._frameworks import TORCH_INSTALL_HINT, require_installed
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -21,7 +21,6 @@ PAGE = DOCS / "reference" / "helpers.md"
 HELPERS = DOCS / "snippets" / "helpers"
 HYPOTHESIS = DOCS / "snippets" / "hypothesis"
 IGNORED = shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc")
-FAILURE_HEADER = re.compile(r"^_{3,} (test_\S+) _{3,}$")
 
 TOLERANCE = "(rtol=1e-07, atol=0)"
 ERRORS: dict[str, list[str]] = {
@@ -146,21 +145,6 @@ def run_snippet(pytester: pytest.Pytester, source: Path, *args: str) -> pytest.R
     """Copy the snippet directory ``source`` into pytester's directory; run pytest on it."""
     shutil.copytree(source, pytester.path, dirs_exist_ok=True, ignore=IGNORED)
     return pytester.runpytest_subprocess("-p", "no:randomly", *args)
-
-
-def error_lines_by_test(result: pytest.RunResult) -> dict[str, list[str]]:
-    """Return the ``E`` lines of each failure in the report, by test name."""
-    blocks: dict[str, list[str]] = {}
-    lines: list[str] = []
-    for line in result.stdout.lines:
-        header = FAILURE_HEADER.match(line)
-        if header is not None:
-            lines = blocks.setdefault(header.group(1), [])
-        elif line.startswith("E "):
-            lines.append(line)
-        elif "short test summary info" in line:
-            break
-    return blocks
 
 
 def page_lines() -> list[str]:
