@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "adapters.torch": 3,
     "assertions": 4,
     "hookspecs": 5,
+    "_auto": 5,
     "adapters._registry": 5,
     "_markers": 6,
     "_options": 6,

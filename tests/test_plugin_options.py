@@ -32,15 +32,27 @@ def default_suite(reference_suite: Suite) -> Suite:
     return reference_suite
 
 
-@pytest.mark.parametrize("value", ["0", "1", "unset"])
-def test_command_line_sets_the_default_phase(default_suite: Suite, value: str) -> None:
-    default_suite.run(f"--learning-phase={value}", f"--expected={value}").assert_outcomes(passed=1)
+PHASE_NAMES = {"0": "0", "1": "1", "unset": "unset", "test": "0", "eval": "0", "train": "1"}
+"""Each value of ``--learning-phase`` and the ini, and the phase it means."""
 
 
-@pytest.mark.parametrize("value", ["0", "1", "unset"])
-def test_ini_sets_the_default_phase(default_suite: Suite, value: str) -> None:
+@pytest.mark.parametrize(("value", "phase"), PHASE_NAMES.items())
+def test_command_line_sets_the_default_phase(default_suite: Suite, value: str, phase: str) -> None:
+    result = default_suite.run(f"--learning-phase={value}", f"--expected={phase}")
+    result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(("value", "phase"), PHASE_NAMES.items())
+def test_ini_sets_the_default_phase(default_suite: Suite, value: str, phase: str) -> None:
     default_suite.pytester.makeini(f"[pytest]\nlearning_phase = {value}\n")
-    default_suite.run(f"--expected={value}").assert_outcomes(passed=1)
+    default_suite.run(f"--expected={phase}").assert_outcomes(passed=1)
+
+
+def test_a_named_phase_is_named_as_given_in_the_header(default_suite: Suite) -> None:
+    result = default_suite.run("--learning-phase=train", "--expected=1")
+    result.stdout.fnmatch_lines(
+        ["learning-phase: *, default phase: 1 (train) (--learning-phase=train), *"]
+    )
 
 
 def test_command_line_beats_ini(default_suite: Suite) -> None:
@@ -69,27 +81,30 @@ def test_what_a_test_asks_for_beats_the_command_line(suite: Suite) -> None:
     suite.run("--learning-phase=1").assert_outcomes(passed=3)
 
 
-@pytest.mark.parametrize("value", ["2", "train", "None", ""])
+@pytest.mark.parametrize("value", ["2", "Train", "training", "None", ""])
 def test_bad_command_line_phase_is_a_usage_error_listing_allowed_values(
     reference_suite: Suite, value: str
 ) -> None:
     result = reference_suite.run(f"--learning-phase={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        [f"*argument --learning-phase: expected 0 (test), 1 (train) or unset, got {value!r}"]
+        [
+            "*argument --learning-phase: expected 0 (or test, eval), 1 (or train) or unset, "
+            f"got {value!r}"
+        ]
     )
 
 
 def test_bad_ini_phase_is_a_usage_error_naming_file_value_and_allowed(
     reference_suite: Suite,
 ) -> None:
-    reference_suite.pytester.makeini("[pytest]\nlearning_phase = train\n")
+    reference_suite.pytester.makeini("[pytest]\nlearning_phase = training\n")
     result = reference_suite.run()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            "ERROR: ini option learning_phase = 'train' (in tox.ini): expected 0 (test), 1 (train) "
-            "or unset"
+            "ERROR: ini option learning_phase = 'training' (in tox.ini): "
+            "expected 0 (or test, eval), 1 (or train) or unset"
         ]
     )
 
@@ -122,11 +137,16 @@ def test_unknown_backend_from_ini_names_the_ini_setting(reference_suite: Suite) 
 @pytest.mark.parametrize(
     ("arguments", "ini", "line"),
     [
-        ((), "", "backend: reference (default), default phase: unset (default), audit: off"),
+        (
+            (),
+            "",
+            "backend: reference (no tf_keras or torch imported by the tests), "
+            "default phase: unset (default), audit: off",
+        ),
         (
             ("--learning-phase=1",),
             "",
-            "backend: reference (default), "
+            "backend: reference (no tf_keras or torch imported by the tests), "
             "default phase: 1 (train) (--learning-phase=1), audit: off",
         ),
         (
