@@ -37,6 +37,20 @@ def _phase_option(text: str) -> str:
     return text
 
 
+_PHASE_HELP: Final = (
+    "phase for tests that ask for none: 0 (or test, eval), 1 (or train), or unset (the default)"
+)
+_BACKEND_HELP: Final = (
+    "backends whose phase the plugin drives: auto (the default: reference, plus tf_keras and "
+    "torch if the tests imported them by the end of collection), reference, tf_keras, torch, "
+    "one a plugin adds, or several separated by commas"
+)
+_AUDIT_HELP: Final = (
+    "run every test as usual, run the tests that read the phase again in each phase, and "
+    "report those whose outcome depends on it"
+)
+
+
 def add_options(parser: pytest.Parser) -> None:
     """Register the command-line options and their ini twins."""
     group = parser.getgroup("learning_phase", "learning phase (pytest-learning-phase)")
@@ -46,39 +60,30 @@ def add_options(parser: pytest.Parser) -> None:
         type=_phase_option,
         default=None,
         metavar="{0,1,unset}",
-        help="phase for tests that ask for none: 0 (or test, eval), 1 (or train) or unset "
-        "(default: unset; ini: learning_phase)",
+        help=f"{_PHASE_HELP} (ini: learning_phase)",
     )
     group.addoption(
         "--learning-phase-backend",
         dest="learning_phase_backend",
         default=None,
         metavar="NAME[,NAME...]",
-        help="backends whose phase the plugin drives: auto (default: reference, and tf_keras "
-        "and torch if the tests imported them by the end of collection), reference, tf_keras, "
-        "torch, one a plugin adds, or several separated by commas (ini: learning_phase_backend)",
+        help=f"{_BACKEND_HELP} (ini: learning_phase_backend)",
     )
     group.addoption(
         "--learning-phase-audit",
         dest="learning_phase_audit",
         action="store_true",
         default=None,
-        help="run every test as usual, run the tests that read the phase again in each phase, "
-        "and report those whose outcome depends on it (ini: learning_phase_audit)",
+        help=f"{_AUDIT_HELP} (ini: learning_phase_audit)",
     )
     parser.addini(
         "learning_phase",
-        "phase for tests that ask for none: 0 (or test, eval), 1 (or train) or unset",
+        f"{_PHASE_HELP} (option: --learning-phase)",
         _INI_PHASE_TYPE,  # type: ignore[arg-type]  # pytest < 9.2 types it narrower
         default="",
     )
-    parser.addini(
-        "learning_phase_backend",
-        "backends the plugin drives: auto (default), reference, tf_keras, torch, ... (commas)",
-    )
-    parser.addini(
-        "learning_phase_audit", "run the learning phase audit (see --learning-phase-audit)", "bool"
-    )
+    parser.addini("learning_phase_backend", f"{_BACKEND_HELP} (option: --learning-phase-backend)")
+    parser.addini("learning_phase_audit", f"{_AUDIT_HELP} (option: --learning-phase-audit)", "bool")
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from pytest_learning_phase import __version__
+from pytest_learning_phase.adapters._current import current_adapter, set_current_adapter
+from pytest_learning_phase.adapters.reference import ReferenceAdapter
 from tests._suite import Suite, memory_adapter_conftest
 
 CHECK_DEFAULT = """
@@ -437,3 +442,69 @@ def test_an_adapter_that_answers_a_bad_phase_during_a_test_fails_that_test(
         ]
     )
     result.stdout.no_fnmatch_line("*KeyError*")
+
+
+HELP_NAMES = (
+    "--learning-phase",
+    "--learning-phase-backend",
+    "--learning-phase-audit",
+    "learning_phase",
+    "learning_phase_backend",
+    "learning_phase_audit",
+)
+OPTIONS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "reference" / "options.md"
+
+
+def _help_entries(text: str) -> dict[str, str]:
+    """Each option's and ini setting's description in ``pytest --help`` text, wrapping undone."""
+    entries: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        head = re.match(r"^  (--learning-phase[\w-]*|learning_phase\w*)\b(?:[= ]\S*)?(.*)$", line)
+        if head is not None and head.group(1) in HELP_NAMES:
+            current = entries.setdefault(head.group(1), [])
+            rest = re.sub(r"^\(.*\):$", "", head.group(2).strip())  # an ini type: (bool):
+            if rest:
+                current.append(rest)
+        elif current is not None and line.startswith("                        "):
+            current.append(line.strip())
+        else:
+            current = None
+    return {name: " ".join(words) for name, words in entries.items()}
+
+
+def test_help_describes_each_option_as_the_options_page_does(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    shown = _help_entries(pytester.runpytest("--help").stdout.str())
+    page = OPTIONS_PAGE.read_text(encoding="utf-8")
+    block = page.split("## What `pytest --help` says", 1)[1].split("```text\n", 1)[1]
+    documented = _help_entries(block.split("```", 1)[0])
+    assert sorted(shown) == sorted(HELP_NAMES)
+    assert all(shown.values())
+    assert shown == documented
+
+
+@pytest.mark.parametrize(
+    ("arguments", "inner"), [((), "reference"), (("--learning-phase-backend=toy",), "toy")]
+)
+def test_an_in_process_session_hands_the_helpers_back_to_the_previous_adapter(
+    pytester: pytest.Pytester, arguments: tuple[str, ...], inner: str
+) -> None:
+    pytester.makeconftest(memory_adapter_conftest("toy"))
+    pytester.makepyfile(
+        f"""
+        from pytest_learning_phase.adapters._current import current_adapter
+
+        def test_the_helpers_drive_this_sessions_backend():
+            assert current_adapter().name == {inner!r}
+        """
+    )
+    outer = ReferenceAdapter()
+    previous = set_current_adapter(outer)
+    try:
+        pytester.runpytest(*arguments).assert_outcomes(passed=1)
+        assert current_adapter() is outer
+    finally:
+        set_current_adapter(previous)
