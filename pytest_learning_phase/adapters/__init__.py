@@ -8,12 +8,19 @@ methods add what the audit needs (:class:`ReadTracking`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from pytest_learning_phase._phase import Phase
+from pytest_learning_phase._provenance import Ran, Recording
 
-__all__ = ["LearningPhaseAdapter", "Phase", "ReadTracking", "builtin_backends"]
+__all__ = [
+    "LearningPhaseAdapter",
+    "Phase",
+    "ProvenanceRecording",
+    "ReadTracking",
+    "builtin_backends",
+]
 
 
 @runtime_checkable
@@ -57,6 +64,25 @@ class ReadTracking(Protocol):
         observes the reads then (and only then). The count only has to grow
         when the phase is read: the audit compares it before and after a test.
         """
+        ...
+
+
+@runtime_checkable
+class ProvenanceRecording(Protocol):
+    """Optional: an adapter that can say which layers or modules ran, in which mode and why.
+
+    The reports use it (see the reports reference): :meth:`record_provenance`
+    for every run of a test under the audit, :meth:`held_provenance` for a
+    failure of a plain run. An adapter may also declare ``phase_labels``, how
+    its users write phases 0 and 1 (default ``("test", "train")``).
+    """
+
+    def record_provenance(self) -> Recording:
+        """Start recording the phase-dependent calls, in every thread, until ``stop()``."""
+        ...
+
+    def held_provenance(self, values: Sequence[tuple[str, object]]) -> list[Ran]:
+        """Return the phase-dependent objects among ``values`` (a name, an object), with modes."""
         ...
 
 
