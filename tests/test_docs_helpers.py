@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -300,40 +301,39 @@ def test_differences_snippet_gives_each_documented_message(pytester: pytest.Pyte
     assert error_lines_by_test(result) == DIFFERENCES
 
 
-def test_values_snippet_gives_each_documented_message(pytester: pytest.Pytester) -> None:
-    result = run_snippet(pytester, HELPERS, "test_helpers_values.py")
+class SnippetRun(NamedTuple):
+    """A snippet run as a user runs it, and what its report must say."""
 
-    result.assert_outcomes(passed=1, failed=len(VALUES))
-    assert error_lines_by_test(result) == VALUES
-
-
-def test_tf_values_snippet_gives_each_documented_message(pytester: pytest.Pytester) -> None:
-    require_installed("tf_keras", TF_INSTALL_HINT)  # the snippet imports it in a subprocess
-
-    result = run_snippet(
-        pytester, HELPERS, "--learning-phase-backend=tf_keras", "test_helpers_tf_values.py"
-    )
-
-    result.assert_outcomes(passed=1, failed=len(TF_VALUES))
-    assert error_lines_by_test(result) == TF_VALUES
+    directory: Path
+    file: str
+    backend: str | None
+    """``--learning-phase-backend``, and the framework to skip without (None: reference)."""
+    passed: int
+    failures: dict[str, list[str]]
 
 
-def test_torch_values_snippet_gives_each_documented_message(pytester: pytest.Pytester) -> None:
-    require_installed("torch", TORCH_INSTALL_HINT)
+INSTALL_HINTS = {"tf_keras": TF_INSTALL_HINT, "torch": TORCH_INSTALL_HINT}
+SNIPPET_RUNS = [
+    SnippetRun(HELPERS, "test_helpers_values.py", None, 1, VALUES),
+    SnippetRun(HELPERS, "test_helpers_tf_values.py", "tf_keras", 1, TF_VALUES),
+    SnippetRun(HELPERS, "test_helpers_torch_values.py", "torch", 0, TORCH_VALUES),
+    SnippetRun(HELPERS, "test_helpers_state.py", None, 1, STATE),
+    SnippetRun(INFERENCE, "test_inference_torch.py", "torch", 2, INFERENCE_TORCH),
+    SnippetRun(INFERENCE, "test_inference_keras.py", "tf_keras", 2, INFERENCE_KERAS),
+]
 
-    result = run_snippet(
-        pytester, HELPERS, "--learning-phase-backend=torch", "test_helpers_torch_values.py"
-    )
 
-    result.assert_outcomes(failed=len(TORCH_VALUES))
-    assert error_lines_by_test(result) == TORCH_VALUES
+@pytest.mark.parametrize("run", SNIPPET_RUNS, ids=[run.file for run in SNIPPET_RUNS])
+def test_snippet_gives_each_documented_message(pytester: pytest.Pytester, run: SnippetRun) -> None:
+    options = []
+    if run.backend is not None:  # the snippet imports the framework in a subprocess
+        require_installed(run.backend, INSTALL_HINTS[run.backend])
+        options.append(f"--learning-phase-backend={run.backend}")
 
+    result = run_snippet(pytester, run.directory, *options, run.file)
 
-def test_state_snippet_gives_each_documented_message(pytester: pytest.Pytester) -> None:
-    result = run_snippet(pytester, HELPERS, "test_helpers_state.py")
-
-    result.assert_outcomes(passed=1, failed=len(STATE))
-    assert error_lines_by_test(result) == STATE
+    result.assert_outcomes(passed=run.passed, failed=len(run.failures))
+    assert error_lines_by_test(result) == run.failures
 
 
 @pytest.mark.parametrize("line", [line for lines in REFERENCE_PAGE_MESSAGES for line in lines])
@@ -342,28 +342,6 @@ def test_page_quotes_the_message_verbatim(line: str) -> None:
 
 
 # -- The how-to page on inference and state (docs/howto/inference-state.md) ----------
-
-
-def test_inference_torch_snippet_fails_only_the_buggy_model(pytester: pytest.Pytester) -> None:
-    require_installed("torch", TORCH_INSTALL_HINT)
-
-    result = run_snippet(
-        pytester, INFERENCE, "--learning-phase-backend=torch", "test_inference_torch.py"
-    )
-
-    result.assert_outcomes(passed=2, failed=1)
-    assert error_lines_by_test(result) == INFERENCE_TORCH
-
-
-def test_inference_keras_snippet_fails_only_the_buggy_model(pytester: pytest.Pytester) -> None:
-    require_installed("tf_keras", TF_INSTALL_HINT)
-
-    result = run_snippet(
-        pytester, INFERENCE, "--learning-phase-backend=tf_keras", "test_inference_keras.py"
-    )
-
-    result.assert_outcomes(passed=2, failed=1)
-    assert error_lines_by_test(result) == INFERENCE_KERAS
 
 
 @pytest.mark.parametrize("line", [line for lines in HOWTO_MESSAGES for line in lines])
