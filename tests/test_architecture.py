@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "_options": 6,
     "_isolation": 6,
     "_audit": 6,
+    "_random_state": 6,
     "_report": 6,
     "plugin": 7,
 }
@@ -67,6 +68,7 @@ SAME_LAYER_IMPORTS = {
     ("_options", "_markers"),
     ("_audit", "_markers"),
     ("_audit", "_isolation"),
+    ("_audit", "_random_state"),
     ("_isolation", "_markers"),
     ("_report", "_isolation"),
     ("_audit", "_report"),
