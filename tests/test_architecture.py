@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "_watched_state": 4,
     "assertions": 4,
     "hookspecs": 5,
+    "_auto": 5,
     "adapters._registry": 5,
     "_markers": 6,
     "_options": 6,
