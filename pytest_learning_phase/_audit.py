@@ -15,10 +15,12 @@ the controller in ``workeroutput``, which prints the one report.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 import pytest
@@ -430,7 +432,13 @@ class LearningPhaseAudit:
                     for phase, outcome in zip(AUDIT_PHASES, verdict.outcomes, strict=True)
                 )
                 writer.line(f"  {verdict.nodeid:<{width}}  {outcomes.rstrip()}")
-                for line in finding_lines(verdict.nodeid, verdict.runs, self.labels, self.options):
+                for line in finding_lines(
+                    verdict.nodeid,
+                    verdict.runs,
+                    self.labels,
+                    self.options,
+                    _rootdir_prefix(config),
+                ):
                     writer.line(line)
             writer.line(f"hint: {self.hint}")
             # pytest's last line counts them: "4 passed, 1 phase-dependent" (exit status 1).
@@ -460,6 +468,12 @@ class LearningPhaseAudit:
         width = max(len(verdict.nodeid) for verdict in verdicts)
         for verdict in verdicts:
             writer.line(f"  {verdict.nodeid:<{width}}  ({verdict.detail})")
+
+
+def _rootdir_prefix(config: pytest.Config) -> str:
+    """Return the rootdir relative to where pytest was run (``docs/examples/``), or ``""``."""
+    relative = os.path.relpath(config.rootpath, config.invocation_params.dir)
+    return "" if relative == os.curdir else f"{Path(relative).as_posix()}/"
 
 
 class _Counted:
