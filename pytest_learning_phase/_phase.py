@@ -18,6 +18,7 @@ __all__ = [
     "describe_phase",
     "normalize_phase",
     "normalize_phases",
+    "short_repr",
 ]
 
 Phase = Literal[0, 1] | None
@@ -83,3 +84,16 @@ def normalize_phases(values: Iterable[object]) -> tuple[Phase, ...]:
             raise ValueError(f"{value!r} repeats the phase {describe_phase(phase)}")
         phases.append(phase)
     return tuple(phases)
+
+
+def short_repr(value: object, limit: int = 40) -> str:
+    """Return ``repr(value)`` cut to ``limit`` characters, for one-line messages.
+
+    A value whose ``repr`` raises is named by its type instead: a message
+    about a bad value must not fail itself.
+    """
+    try:
+        text = repr(value)
+    except Exception:
+        return f"<{type(value).__name__} object whose repr raised>"
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."

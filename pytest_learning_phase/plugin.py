@@ -14,11 +14,12 @@ from typing import Any, Final
 import pytest
 
 from pytest_learning_phase import _markers, _options
-from pytest_learning_phase._isolation import PhaseIsolation, warn_at_test
+from pytest_learning_phase._isolation import PhaseIsolation
+from pytest_learning_phase._leaks import warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase._version import __version__
-from pytest_learning_phase.adapters import LearningPhaseAdapter
+from pytest_learning_phase.adapters import AdapterError, LearningPhaseAdapter, optional_text
 from pytest_learning_phase.adapters._current import set_current_adapter
 from pytest_learning_phase.adapters._registry import build_adapter
 from pytest_learning_phase.hookspecs import AdapterFactory
@@ -47,6 +48,8 @@ class _PhaseSession:
         """The isolation of the one backend, when there is one: the per-test fast path."""
         self.previous_adapter = set_current_adapter(self.adapter)
         self.audit_run: PhaseRequest | None = None
+        self.markers_after_setup = 0
+        """How many markers the current test had when its setup ended."""
         """Set by the audit while it runs a test again in one phase: the phase to run it in."""
 
     def resolution(self, item: pytest.Item) -> Resolution:
@@ -75,6 +78,7 @@ class _PhaseSession:
         The phase in effect when setup ends is the one the test function is
         called in (the failure section reports it).
         """
+        markers_before = self.markers_after_setup = len(item.own_markers)
         resolution = self.audit_run or item.stash.get(_RESOLUTION_KEY, None)
         if resolution is None:
             resolution = self.resolution(item)
@@ -84,22 +88,20 @@ class _PhaseSession:
             pytest.fail(resolution.message, pytrace=False)
         inherits = resolution is self.settings.default
         only = self.only_isolation
-        if only is not None:  # one backend: the common case, without loops
+        if only is not None:  # one backend: the common case, without a loop
             only.begin(item, resolution, inherits)
-            markers_before = len(item.own_markers)
-            yield
-            if len(item.own_markers) != markers_before:
-                _reject_markers_added_at_run_time(item, markers_before)
-            only.called()
-            return
-        for isolation in self.isolations:
-            isolation.begin(item, resolution, inherits)
-        markers_before = len(item.own_markers)
+        else:
+            for isolation in self.isolations:
+                isolation.begin(item, resolution, inherits)
         yield
-        if len(item.own_markers) != markers_before:
-            _reject_markers_added_at_run_time(item, markers_before)
-        for isolation in self.isolations:
-            isolation.called()
+        self.markers_after_setup = len(item.own_markers)
+        if self.markers_after_setup != markers_before:
+            _reject_markers_added_at_run_time(item, markers_before, "while the test was set up")
+        if only is not None:
+            only.called()
+        else:
+            for isolation in self.isolations:
+                isolation.called()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -113,15 +115,24 @@ class _PhaseSession:
         __tracebackhide__ = True
         try:
             yield
-        finally:
-            only = self.only_isolation
-            if only is not None:
-                leaks = only.end(item)
-            else:
-                leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
+        except BaseException:
+            self._end(item, teardown_failed=True)
+            raise
+        self._end(item, teardown_failed=False)
+        if len(item.own_markers) != self.markers_after_setup:
+            _reject_markers_added_at_run_time(item, self.markers_after_setup, "in the test body")
+
+    def _end(self, item: pytest.Item, *, teardown_failed: bool) -> None:
+        """Restore every backend's state between tests; then warn about what leaked."""
+        __tracebackhide__ = True
+        only = self.only_isolation
+        if only is not None:
+            leaks = only.end(item)
+        else:
+            leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
         if leaks and self.audit_run is None:
             for leak in leaks:
-                warn_at_test(item, leak)
+                warn_at_test(item, leak, teardown_failed=teardown_failed)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(
@@ -132,7 +143,15 @@ class _PhaseSession:
         Function-scoped fixtures pass straight through.
         """
         if fixturedef.scope == "function":
-            return (yield)
+            value = yield
+            only = self.only_isolation
+            if only is not None:
+                if only.request.phase is not None:  # a fixture that cleared the phase
+                    only.fixture_cleared()
+            else:
+                for isolation in self.isolations:
+                    isolation.fixture_cleared()
+            return value
         fixtures = [
             isolation.before_wider_fixture(fixturedef, request) for isolation in self.isolations
         ]
@@ -222,18 +241,20 @@ def _phase_line(item: pytest.Item, isolation: PhaseIsolation) -> str | None:
             f"ran under phase {describe_phase(ran)}, set by its fixtures; it asked for "
             f"phase {describe_phase(asked.phase)} from {asked.source} {backend}"
         )
+    if isolation.restored:
+        now = isolation.phase_at_end  # a teardown error: the phase when the teardown ended
     if now != ran:
         text += f"; the phase was {describe_phase(now)} when it failed"
     return text
 
 
-def _reject_markers_added_at_run_time(item: pytest.Item, markers_before: int) -> None:
-    """Fail a test whose fixtures added a ``learning_phase`` marker: too late to apply."""
+def _reject_markers_added_at_run_time(item: pytest.Item, markers_before: int, when: str) -> None:
+    """Fail a test whose fixtures or body added a ``learning_phase`` marker: too late to apply."""
     for mark in item.own_markers[markers_before:]:
         if mark.name == _markers.MARKER_NAME:
             pytest.fail(
-                f"In {item.nodeid}: {_markers.marker_text(mark)} was added while the test was "
-                "set up (request.applymarker or item.add_marker), after its phase was set; "
+                f"In {item.nodeid}: {_markers.marker_text(mark)} was added {when} "
+                "(request.applymarker or item.add_marker), after its phase was set; "
                 "put the marker on the test, its class or module, or in pytest.param",
                 pytrace=False,
             )
@@ -280,11 +301,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     """One line: the plugin's version, the backend and the default phase, with their sources."""
     session = config.stash[_SESSION_KEY]
-    notes = tuple(
-        note
-        for note in (getattr(adapter, "header_note", None) for adapter in session.adapters)
-        if isinstance(note, str)
-    )
+    try:
+        found = [optional_text(adapter, "header_note") for adapter in session.adapters]
+    except AdapterError as error:
+        raise pytest.UsageError(str(error)) from None
+    notes = tuple(note for note in found if note is not None)
     return session.settings.header_line(__version__, notes)
 
 
