@@ -18,6 +18,8 @@ from pytest_learning_phase._isolation import PhaseIsolation
 from pytest_learning_phase._leaks import warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
+from pytest_learning_phase._provenance import Recording
+from pytest_learning_phase._report import phase_labels, phase_section
 from pytest_learning_phase._version import __version__
 from pytest_learning_phase.adapters import AdapterError, LearningPhaseAdapter, optional_text
 from pytest_learning_phase.adapters._current import set_current_adapter
@@ -48,9 +50,11 @@ class _PhaseSession:
         """The isolation of the one backend, when there is one: the per-test fast path."""
         self.previous_adapter = set_current_adapter(self.adapter)
         self.audit_run: PhaseRequest | None = None
+        """Set by the audit while it runs a test again in one phase: the phase to run it in."""
         self.markers_after_setup = 0
         """How many markers the current test had when its setup ended."""
-        """Set by the audit while it runs a test again in one phase: the phase to run it in."""
+        self.recordings: dict[str, Recording] | None = None
+        """Set by the audit while a run of a test is recorded: the recording of each backend."""
 
     def resolution(self, item: pytest.Item) -> Resolution:
         """Return the item's resolved request, resolving it now if collection did not."""
@@ -166,7 +170,10 @@ class _PhaseSession:
         return value
 
     def pytest_exception_interact(
-        self, node: pytest.Item | pytest.Collector, report: pytest.CollectReport | pytest.TestReport
+        self,
+        node: pytest.Item | pytest.Collector,
+        call: pytest.CallInfo[object],
+        report: pytest.CollectReport | pytest.TestReport,
     ) -> None:
         """Add the "learning phase" section to a failing test's report.
 
@@ -175,7 +182,9 @@ class _PhaseSession:
         """
         if not isinstance(node, pytest.Item) or not isinstance(report, pytest.TestReport):
             return
-        section = self._phase_section(node)
+        excinfo = call.excinfo
+        traceback = excinfo.tb if excinfo is not None else None
+        section = phase_section(node, self.isolations, self.recordings, traceback)
         if section is not None:
             report.sections.append(section)
 
@@ -198,21 +207,10 @@ class _PhaseSession:
             and item is not None
             and item.nodeid == report.nodeid
         ):
-            section = self._phase_section(item)
+            section = phase_section(item, self.isolations, self.recordings, None)
             if section is not None:
                 data["sections"] = [*data.get("sections", []), list(section)]
         return data
-
-    def _phase_section(self, item: pytest.Item) -> tuple[str, str] | None:
-        """Return the "learning phase" section: the phase the test was called in, and why.
-
-        One line per backend; none for a backend under which the test ran unset
-        by default and never touched the phase, no section if that is every one.
-        """
-        lines = [
-            line for line in (_phase_line(item, isolation) for isolation in self.isolations) if line
-        ]
-        return ("learning phase", "\n".join(lines)) if lines else None
 
     def pytest_sessionfinish(self) -> None:
         """Put back the state from before the session, even if a test was interrupted."""
@@ -222,30 +220,6 @@ class _PhaseSession:
     def pytest_unconfigure(self) -> None:
         """Hand the harness helpers back to the adapter they had before this session."""
         set_current_adapter(self.previous_adapter)
-
-
-def _phase_line(item: pytest.Item, isolation: PhaseIsolation) -> str | None:
-    """Say under which phase ``item`` was called on one backend, and why; None if untouched."""
-    if item is not isolation.current_item:
-        return None
-    asked = isolation.request
-    ran = isolation.phase_at_call
-    now = isolation.adapter.get_phase()
-    if isolation.inherits and asked.phase is None and ran is None and now is None:
-        return None
-    backend = f"(backend {isolation.adapter.name})"
-    if ran == asked.phase:
-        text = f"ran under phase {describe_phase(ran)} from {asked.source} {backend}"
-    else:
-        text = (
-            f"ran under phase {describe_phase(ran)}, set by its fixtures; it asked for "
-            f"phase {describe_phase(asked.phase)} from {asked.source} {backend}"
-        )
-    if isolation.restored:
-        now = isolation.phase_at_end  # a teardown error: the phase when the teardown ended
-    if now != ran:
-        text += f"; the phase was {describe_phase(now)} when it failed"
-    return text
 
 
 def _reject_markers_added_at_run_time(item: pytest.Item, markers_before: int, when: str) -> None:
@@ -289,6 +263,8 @@ def pytest_configure(config: pytest.Config) -> None:
     adapters = [
         build_adapter(config, backend, settings.backend_setting) for backend in settings.backends
     ]
+    for adapter in adapters:
+        phase_labels(adapter)  # a bad declaration is a usage error now, not in a report
     session = _PhaseSession(settings, adapters)
     config.stash[_SESSION_KEY] = session
     config.pluginmanager.register(session, "learning_phase_session")

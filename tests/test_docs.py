@@ -361,7 +361,7 @@ def test_helper_failure_snippet_shows_the_documented_message(pytester: pytest.Py
         [
             "E       AssertionError: assert_phase_invariant: <GaussianNoise "
             "name='gaussian_noise'> gave different results in phase 0 (test) and "
-            "phase 1 (train)",
+            "phase 1 (train) on the reference backend",
             "E         at result: max abs difference 0.0640423 at index (0, 2): 0.0 (test) "
             "vs 0.06404226504432821 (train); 6 of 6 elements differ (rtol=1e-07, atol=0)",
         ]

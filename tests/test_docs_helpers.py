@@ -8,12 +8,12 @@ helpers is quoted on the page, and checked here against a real run.
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from tests._failures import error_lines_by_test
 from tests._frameworks import TORCH_INSTALL_HINT, require_installed
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -21,7 +21,6 @@ PAGE = DOCS / "reference" / "helpers.md"
 HELPERS = DOCS / "snippets" / "helpers"
 HYPOTHESIS = DOCS / "snippets" / "hypothesis"
 IGNORED = shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc")
-FAILURE_HEADER = re.compile(r"^_{3,} (test_\S+) _{3,}$")
 
 TOLERANCE = "(rtol=1e-07, atol=0)"
 ERRORS: dict[str, list[str]] = {
@@ -59,13 +58,13 @@ ERRORS: dict[str, list[str]] = {
     ],
     "test_an_error_raised_in_training_only": [
         "E           ValueError: batch statistics need at least 2 samples",
-        "E           run_in_phases: normalise raised this in phase 1 (train), after returning "
-        "in phase 0 (test)",
+        "E           run_in_phases: normalise raised this in phase 1 (train) on the reference "
+        "backend, after returning in phase 0 (test)",
     ],
     "test_an_error_raised_in_the_second_call_only": [
         "E       StopIteration",
         "E       assert_deterministic_in_inference: next raised this in the second call in "
-        "phase 0 (test), after returning in the first",
+        "phase 0 (test) on the reference backend, after returning in the first",
     ],
 }
 """The ``E`` lines of each test of ``test_helpers_errors.py``, as the page quotes them."""
@@ -73,7 +72,7 @@ ERRORS: dict[str, list[str]] = {
 DIFFERENCES: dict[str, list[str]] = {
     "test_structure_differs": [
         "E       AssertionError: assert_phase_invariant: summary_structure gave different "
-        "results in phase 0 (test) and phase 1 (train)",
+        "results in phase 0 (test) and phase 1 (train) on the reference backend",
         "E         at result['weights']: shape (3, 2) (test) vs (2, 3) (train)",
         "E         at result['history']: length 1 (test) vs 2 (train)",
         "E         at result['config']: keys ['seed'] (test) vs ['rate'] (train)",
@@ -83,7 +82,7 @@ DIFFERENCES: dict[str, list[str]] = {
     ],
     "test_values_differ": [
         "E       AssertionError: assert_phase_invariant: summary_values gave different results "
-        "in phase 0 (test) and phase 1 (train)",
+        "in phase 0 (test) and phase 1 (train) on the reference backend",
         "E         at result['output']: max abs difference 0.5 at index (0, 0): 1.0 (test) vs "
         f"0.5 (train); 4 of 4 elements differ {TOLERANCE}",
         "E         at result['scale']: 0.0999755859375 (test, float16) vs 0.1 (train, float64), "
@@ -94,11 +93,11 @@ DIFFERENCES: dict[str, list[str]] = {
     ],
     "test_dropout_called_with_training_false_ignores_the_phase": [
         "E       AssertionError: assert_phase_dependent: <Dropout name='dropout'> gave the same "
-        f"result in phase 0 (test) and phase 1 (train) {TOLERANCE}",
+        f"result in phase 0 (test) and phase 1 (train) on the reference backend {TOLERANCE}",
     ],
     "test_the_normaliser_is_deterministic_in_inference": [
         "E       AssertionError: assert_deterministic_in_inference: LeakyNormaliser() gave "
-        "different results in two calls in phase 0 (test)",
+        "different results in two calls in phase 0 (test) on the reference backend",
         "E         at result: max abs difference 1.5 at index (0, 0): 2.0 (first call) vs "
         f"0.5 (second call); 2 of 2 elements differ {TOLERANCE}",
     ],
@@ -146,21 +145,6 @@ def run_snippet(pytester: pytest.Pytester, source: Path, *args: str) -> pytest.R
     """Copy the snippet directory ``source`` into pytester's directory; run pytest on it."""
     shutil.copytree(source, pytester.path, dirs_exist_ok=True, ignore=IGNORED)
     return pytester.runpytest_subprocess("-p", "no:randomly", *args)
-
-
-def error_lines_by_test(result: pytest.RunResult) -> dict[str, list[str]]:
-    """Return the ``E`` lines of each failure in the report, by test name."""
-    blocks: dict[str, list[str]] = {}
-    lines: list[str] = []
-    for line in result.stdout.lines:
-        header = FAILURE_HEADER.match(line)
-        if header is not None:
-            lines = blocks.setdefault(header.group(1), [])
-        elif line.startswith("E "):
-            lines.append(line)
-        elif "short test summary info" in line:
-            break
-    return blocks
 
 
 def page_lines() -> list[str]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from pytest_learning_phase._phase import Phase, short_repr
+from pytest_learning_phase._provenance import Ran, Recording
 
 __all__ = [
     "AdapterError",
@@ -23,6 +24,7 @@ __all__ = [
     "HeldModules",
     "LearningPhaseAdapter",
     "Phase",
+    "ProvenanceRecording",
     "ReadTracking",
     "builtin_backends",
     "optional_text",
@@ -127,6 +129,25 @@ def optional_text(adapter: LearningPhaseAdapter, attribute: str) -> str | None:
         f"learning phase backend {getattr(adapter, 'name', adapter)!r}: {attribute} is "
         f"{type(text).__name__} {short_repr(text)}; expected a string"
     )
+
+
+@runtime_checkable
+class ProvenanceRecording(Protocol):
+    """Optional: an adapter that can say which layers or modules ran, in which mode and why.
+
+    The reports use it (see the reports reference): :meth:`record_provenance`
+    for every run of a test under the audit, :meth:`held_provenance` for a
+    failure of a plain run. An adapter may also declare ``phase_labels``, how
+    its users write phases 0 and 1 (default ``("test", "train")``).
+    """
+
+    def record_provenance(self) -> Recording:
+        """Start recording the phase-dependent calls, in every thread, until ``stop()``."""
+        ...
+
+    def held_provenance(self, values: Sequence[tuple[str, object]]) -> list[Ran]:
+        """Return the phase-dependent objects among ``values`` (a name, an object), with modes."""
+        ...
 
 
 def builtin_backends() -> dict[str, Callable[[], LearningPhaseAdapter]]:

@@ -29,7 +29,7 @@ import functools
 import os
 import sys
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final
@@ -37,6 +37,7 @@ from typing import Any, Final
 import pytest
 
 from pytest_learning_phase._phase import ABSENT, Phase
+from pytest_learning_phase._provenance import Ran, Recording
 
 __all__ = ["NOT_INSTALLED_MESSAGE", "TfKerasAdapter", "make_tf_keras_adapter"]
 
@@ -200,6 +201,24 @@ class TfKerasAdapter:
         _install_read_counting(self._backend)
         reads = _READS
         return lambda: reads.count
+
+    def record_provenance(self) -> Recording:
+        """Record each layer call's resolved ``training`` and its source (``_keras_recording``)."""
+        from pytest_learning_phase.adapters._keras_recording import record_tf_keras_layers
+
+        return record_tf_keras_layers(self._backend)
+
+    def held_provenance(self, values: Sequence[tuple[str, object]]) -> list[Ran]:
+        """Return the tf_keras layers taking ``training`` among ``values`` (mode: per call)."""
+        from tf_keras.src.engine import base_layer
+
+        from pytest_learning_phase.adapters._keras_recording import held_layers
+
+        layer_class = base_layer.Layer
+        return held_layers(
+            values,
+            lambda value: isinstance(value, layer_class) and bool(value._expects_training_arg),
+        )
 
     def _explicit_graph_phase(self, phases: Any) -> object:
         """Return the phase set on this thread's Keras graph, ``ABSENT`` if none or default.

@@ -37,6 +37,7 @@ from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 from pytest_learning_phase._phase import Phase
+from pytest_learning_phase._provenance import Ran, Recording
 from pytest_learning_phase.adapters._held import find_held
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ __all__ = [
     "ModuleFlags",
     "TorchAdapter",
     "built_for_the_user",
+    "flags_kept",
     "install_init_wrapper",
     "make_torch_adapter",
     "modules_in_mode",
@@ -88,6 +90,9 @@ class Switchboard:
         """How many modules were built for the user, in all threads (for the audit)."""
         self.counting = False
         """Whether modules built while the phase is unset count too (only under the audit)."""
+        self.on_build: Callable[[object, Phase], None] | None = None
+        """Called with each module built for the user and the phase it was built in, when set
+        (while provenance is recorded)."""
 
 
 def built_for_the_user(module: object, frame: FrameType | None, module_class: type) -> bool:
@@ -150,12 +155,19 @@ def install_init_wrapper(torch_module: ModuleType) -> Switchboard:
         def start_in_phase(module: Any, frame: FrameType | None) -> None:
             """Set a new module's ``training`` as the phase says, if set and built for the user."""
             phase = thread.phase
+            on_build = switchboard.on_build
             if phase is None:
-                if switchboard.counting and built_for_the_user(module, frame, module_class):
+                if (switchboard.counting or on_build) and built_for_the_user(
+                    module, frame, module_class
+                ):
                     switchboard.modules_started += 1
+                    if on_build is not None:
+                        on_build(module, phase)
             elif built_for_the_user(module, frame, module_class):
                 switchboard.modules_started += 1
                 object.__setattr__(module, "training", phase == 1)
+                if on_build is not None:
+                    on_build(module, phase)
 
         # Only functions in the wrapper's closure: dynamo, which inlines it in
         # compiled code, can wrap those (not the switchboard) and never calls them.
@@ -265,6 +277,17 @@ def modules_in_mode(model: torch.nn.Module, training: bool) -> Iterator[torch.nn
             _restore_flags(saved)
 
 
+@contextlib.contextmanager
+def flags_kept(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Leave every submodule's ``training`` flag as it is; put each one back after the block."""
+    saved = _save_flags([("", model)])
+    try:
+        yield model
+    finally:
+        if saved is not None:
+            _restore_flags(saved)
+
+
 class TorchAdapter:
     """Save, set, read and restore this thread's phase: the mode new modules start in."""
 
@@ -274,6 +297,8 @@ class TorchAdapter:
         "a model's mode decided the outcome: call .eval() (inference) or .train() (training) "
         "in the code where the model is used; marking the test would only hide the bug"
     )
+
+    phase_labels: Final = ("eval", "train")
 
     def __init__(self, module_class: type, switchboard: Switchboard) -> None:
         """Drive ``switchboard``, the one the ``__init__`` wrapper of ``module_class`` reads."""
@@ -315,6 +340,18 @@ class TorchAdapter:
         switchboard = self._switchboard
         switchboard.counting = True
         return lambda: switchboard.modules_started
+
+    def record_provenance(self) -> Recording:
+        """Record which modules ran forward, in which mode and why (``_torch_recording``)."""
+        from pytest_learning_phase.adapters._torch_recording import record_torch_modules
+
+        return record_torch_modules(sys.modules["torch"], self._switchboard)
+
+    def held_provenance(self, values: Sequence[tuple[str, object]]) -> list[Ran]:
+        """Return the modules reading ``training`` that ``values`` hold, with their mode now."""
+        from pytest_learning_phase.adapters._torch_recording import held_modules
+
+        return held_modules(values, self._module_class)
 
     def save_module_flags(self, value: object) -> ModuleFlags | None:
         """Return the ``training`` flag of every module ``value`` holds; None if it holds none.
