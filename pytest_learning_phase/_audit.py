@@ -15,12 +15,10 @@ the controller in ``workeroutput``, which prints the one report.
 
 from __future__ import annotations
 
-import random
 import sys
 import warnings
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Final, Protocol
 
 import pytest
@@ -28,9 +26,10 @@ from _pytest.runner import runtestprotocol
 
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
+from pytest_learning_phase._random_state import RandomState
 from pytest_learning_phase.adapters import LearningPhaseAdapter, ReadTracking
 
-__all__ = ["AUDIT_PHASES", "USER_PROPERTY", "AuditedSession", "LearningPhaseAudit", "RandomState"]
+__all__ = ["AUDIT_PHASES", "USER_PROPERTY", "AuditedSession", "LearningPhaseAudit"]
 
 AUDIT_PHASES: Final[tuple[Phase, Phase]] = (0, 1)
 USER_PROPERTY: Final = "learning_phase_audit"
@@ -114,72 +113,6 @@ class Verdict:
         """Return the verdict :meth:`to_serializable` wrote."""
         nodeid, kind, detail, outcomes = data
         return cls(str(nodeid), str(kind), str(detail), tuple(str(each) for each in outcomes))
-
-
-class RandomState:
-    """The global random generators' state, saved to start a re-run where the first run did.
-
-    Python's ``random``; numpy's global generator, torch's, and TensorFlow's
-    (its global ``tf.random.Generator``, the op seeds that follow
-    ``tf.random.set_seed``, tf_keras's seed generator) when their modules are
-    already imported. Nothing is imported here.
-    """
-
-    __slots__ = ("_restorers",)
-
-    def __init__(self) -> None:
-        """Save the state of every generator in use now."""
-        modules = sys.modules
-        restorers: list[Callable[[], object]] = [partial(random.setstate, random.getstate())]
-        # numpy imports numpy.random on first use: until then no one drew from it. The
-        # package's attribute is what ``numpy.random.rand()`` reaches.
-        numpy_random: Any = getattr(modules.get("numpy"), "__dict__", {}).get("random")
-        if numpy_random is not None:
-            restorers.append(partial(numpy_random.set_state, numpy_random.get_state()))
-        torch: Any = modules.get("torch")
-        if torch is not None and hasattr(torch, "random"):
-            restorers.append(partial(torch.random.set_rng_state, torch.random.get_rng_state()))
-            cuda = getattr(torch, "cuda", None)
-            if cuda is not None and cuda.is_initialized():
-                restorers.append(partial(cuda.set_rng_state_all, cuda.get_rng_state_all()))
-        if "tensorflow" in modules:
-            restorers += _tensorflow_restorers(modules)
-        self._restorers = restorers
-
-    def restore(self) -> None:
-        """Put every saved generator back in the state it was saved in."""
-        for restore in self._restorers:
-            restore()
-
-
-def _tensorflow_restorers(modules: dict[str, Any]) -> list[Callable[[], object]]:
-    """Return what puts TensorFlow's generators back, for those in use (private attributes)."""
-    restorers: list[Callable[[], object]] = []
-    generators = modules.get("tensorflow.python.ops.stateful_random_ops")
-    generator = getattr(generators, "global_generator", None)
-    if generator is not None:
-        restorers.append(partial(generator.state.assign, generator.state.numpy()))
-    context_module = modules.get("tensorflow.python.eager.context")
-    context = getattr(context_module, "_context", None)
-    op_seeds = getattr(context, "_rng", None)
-    if op_seeds is not None:
-        seed, state = context._seed, op_seeds.getstate()  # type: ignore[union-attr]
-
-        def restore_op_seeds() -> None:
-            # Eager kernels keep their own stream per op seed: clear them, or the
-            # same op seeds continue those streams instead of starting them again.
-            context._seed, context._rng = seed, op_seeds  # type: ignore[union-attr]
-            op_seeds.setstate(state)
-            context.clear_kernel_cache()  # type: ignore[union-attr]
-
-        restorers.append(restore_op_seeds)
-    keras_backend = modules.get("tf_keras.src.backend")
-    holder = getattr(keras_backend, "_SEED_GENERATOR", None)
-    keras_seeds = getattr(holder, "generator", None)
-    if keras_seeds is not None:
-        restorers.append(partial(keras_seeds.setstate, keras_seeds.getstate()))
-        restorers.append(partial(setattr, holder, "generator", keras_seeds))
-    return restorers
 
 
 def _report_outcome(report: pytest.TestReport) -> str:

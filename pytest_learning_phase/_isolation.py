@@ -32,7 +32,7 @@ from pytest_learning_phase._leaks import (
     warn_at_test,
 )
 from pytest_learning_phase._markers import PhaseRequest, scope_request
-from pytest_learning_phase._phase import Phase
+from pytest_learning_phase._phase import Phase, is_phase, short_repr
 from pytest_learning_phase.adapters import HeldModules, LearningPhaseAdapter
 
 __all__ = ["LearningPhaseLeakWarning", "PhaseIsolation", "warn_at_test"]
@@ -121,6 +121,8 @@ class PhaseIsolation:
         self.phase_at_end: Phase = None
         """The phase found when the test's teardown ended, before the restore."""
         self.restored = True
+        self.failure: str | None = None
+        """Set when the backend answered something other than a phase: the test's error."""
         self.held_changed: dict[str, list[str]] = {}
         """Held models the current test changed, found before a wider fixture's teardown."""
 
@@ -154,7 +156,18 @@ class PhaseIsolation:
 
     def called(self) -> None:
         """Note the phase in effect when the test function is called (after its fixtures)."""
-        self.phase_at_call = self.adapter.get_phase()
+        found = self.adapter.get_phase()
+        self.phase_at_call = found if is_phase(found) else self._bad_phase(found)
+
+    def _bad_phase(self, found: object) -> Phase:
+        """Note that the backend answered ``found``, not a phase; stand for it with the request."""
+        item = self.current_item
+        where = "" if item is None else f"In {item.nodeid}: "
+        self.failure = (
+            f"{where}learning phase backend {self.adapter.name}: get_phase() returned "
+            f"{short_repr(found, 60)}; expected 0, 1 or None"
+        )
+        return self.request.phase
 
     def fixture_cleared(self) -> None:
         """Set the test's phase again after a function fixture cleared it (``clear_session()``)."""
@@ -177,7 +190,10 @@ class PhaseIsolation:
         if self.restored or item is not self.current_item:
             return NO_LEAKS
         self.restored = True
-        found = self.phase_at_end = self.adapter.get_phase()
+        found = self.adapter.get_phase()
+        if not is_phase(found):
+            found = self._bad_phase(found)
+        self.phase_at_end = found
         if self.entries or self.held:
             between = self.between()
             self.adapter.restore_state(between.state)
@@ -276,7 +292,8 @@ class PhaseIsolation:
         """
         fixture = WiderFixture(self, fixturedef, request.node)
         fixture.state_at_setup = self.adapter.save_state()
-        fixture.phase_at_setup = self.adapter.get_phase()
+        found = self.adapter.get_phase()
+        fixture.phase_at_setup = found if is_phase(found) else self._bad_phase(found)
         if self.held_modules is not None and self.held:
             module_flags = self.held_modules.module_flags
             fixture.flags_at_setup = [(held, module_flags(held.saved)) for held in self.held]
@@ -298,6 +315,8 @@ class PhaseIsolation:
         self._order += 1
         entry = Entry(fixture.rank, self._order)
         found = self.adapter.get_phase()
+        if not is_phase(found):
+            found = self._bad_phase(found)
         if found != fixture.scope_phase and found is not None:
             entry.state = self.adapter.save_state()
             entry.phase = found

@@ -16,6 +16,7 @@ __all__ = [
     "InvalidPhaseError",
     "Phase",
     "describe_phase",
+    "is_phase",
     "normalize_phase",
     "normalize_phases",
     "short_repr",
@@ -52,6 +53,14 @@ def describe_phase(phase: Phase) -> str:
     Messages put "phase" before it: ``phase 0 (test)``, ``phase unset``.
     """
     return "unset" if phase is None else f"{phase} ({PHASE_IDS[phase]})"
+
+
+def is_phase(value: object) -> bool:
+    """Return whether ``value`` is a phase as adapters must answer it: 0, 1 or None, exactly.
+
+    Never compares ``value`` with ``==`` (an array's answer has no truth value).
+    """
+    return value is None or (type(value) is int and (value == 0 or value == 1))
 
 
 class InvalidPhaseError(ValueError):

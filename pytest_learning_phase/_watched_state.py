@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pytest_learning_phase._compare import shorten
+from pytest_learning_phase._compare import short_repr, shorten
 from pytest_learning_phase._helper_calls import describe, torch_module_class
 from pytest_learning_phase._snapshots import torch_to_numpy
 
@@ -75,13 +75,13 @@ def watched_objects(helper: str, state: object, fn: object, fn_name: str) -> lis
         watched = []
         for index, item in enumerate(state):
             if _kind(item) is None:
-                raise TypeError(f"{helper}: state[{index}]={shorten(describe(item))}: {EXPECTED}")
+                raise TypeError(f"{helper}: state[{index}]={short_repr(item)}: {EXPECTED}")
             watched.append(
                 Watched(f"state[{index}]={shorten(describe(item))}", f"[{index}].", item)
             )
         return watched
     if _kind(state) is None:
-        raise TypeError(f"{helper}: state={shorten(describe(state))}: {EXPECTED}")
+        raise TypeError(f"{helper}: state={short_repr(state)}: {EXPECTED}")
     return [Watched(f"state={shorten(describe(state))}", "", state)]
 
 

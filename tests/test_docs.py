@@ -120,7 +120,7 @@ def test_example_suite_header_names_the_backend_and_default_phase(
 
     result.stdout.fnmatch_lines(
         [
-            "learning-phase: *, backend: reference (default), "
+            "learning-phase: *, backend: reference (no tf_keras or torch imported by the tests), "
             "default phase: unset (default), audit: off"
         ]
     )
@@ -182,7 +182,7 @@ def test_quickstart_runs_as_the_page_shows(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(
         [
-            "learning-phase: *, backend: reference (default), "
+            "learning-phase: *, backend: reference (no tf_keras or torch imported by the tests), "
             "default phase: unset (default), audit: off",
             passed("test_first.py::test_dropout_drops_in_training"),
             passed("test_first.py::test_dropout_keeps_the_mean[test]"),
@@ -285,15 +285,15 @@ def test_command_line_phase_overrides_the_ini_snippet(pytester: pytest.Pytester)
         pytest.param(
             ["--learning-phase=2"],
             "",
-            "pytest: error: argument --learning-phase: expected 0 (test), 1 (train) or unset, "
-            "got '2'",
+            "pytest: error: argument --learning-phase: expected 0 (or test, eval), 1 (or train) "
+            "or unset, got '2'",
             id="option",
         ),
         pytest.param(
             [],
-            "learning_phase = train",
-            "ERROR: ini option learning_phase = 'train' (in pytest.ini): "
-            "expected 0 (test), 1 (train) or unset",
+            "learning_phase = training",
+            "ERROR: ini option learning_phase = 'training' (in pytest.ini): "
+            "expected 0 (or test, eval), 1 (or train) or unset",
             id="ini",
         ),
         pytest.param(

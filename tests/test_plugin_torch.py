@@ -200,7 +200,7 @@ def test_two_backends_at_once_set_both_and_warn_per_backend(
     result.assert_outcomes(passed=2, warnings=1)
     result.stdout.fnmatch_lines(
         [
-            "learning-phase: *, backend: tf_keras,torch (--learning-phase-backend; "
+            "learning-phase: *, backends: tf_keras, torch (--learning-phase-backend; "
             "unset = PyTorch's default, train mode), *",
             "*LearningPhaseLeakWarning: test_suite.py::test_leaks_keras changed the learning "
             "phase of backend tf_keras: *",
