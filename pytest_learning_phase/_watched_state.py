@@ -122,7 +122,15 @@ def read_state(watched: Watched) -> dict[str, npt.NDArray[Any]]:
     """
     kind = _kind(watched.value)
     assert kind is not None
-    return {f"{watched.prefix}{name}": value for name, value in _READERS[kind](watched.value)}
+    state: dict[str, npt.NDArray[Any]] = {}
+    seen: dict[str, int] = {}
+    for name, value in _READERS[kind](watched.value):
+        path = f"{watched.prefix}{name}"
+        seen[path] = count = seen.get(path, 0) + 1
+        if count > 1:  # two variables of one name (Keras allows it): both are watched
+            path = f"{path} (#{count})"
+        state[path] = value
+    return state
 
 
 def is_unbuilt(value: object) -> bool:

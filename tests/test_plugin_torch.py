@@ -270,14 +270,15 @@ def test_the_audit_finds_a_training_step_that_relies_on_the_default_mode(
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "2 tests asked for no phase: 1 read it and ran again in phases 0 (test) and "
+            "2 tests asked for no phase: 1 read it and ran again in phases 0 (eval) and "
             "1 (train), 1 never read it",
             "1 test depends on the learning phase:",
-            "  test_suite.py::test_a_training_step_updates_the_statistics  test: failed   "
+            "  test_suite.py::test_a_training_step_updates_the_statistics  eval: failed   "
             "train: passed",
-            "hint: a model's mode decided the outcome: call .eval() (inference) or .train() "
-            "(training) in the code where the model is used; marking the test would only hide "
-            "the bug",
+            "hint: a test that checks one mode on purpose (train-mode behaviour, say) should say "
+            "so: @pytest.mark.learning_phase(1) or (0); otherwise the code depends on the mode "
+            "its modules start in: call .eval() (inference) or .train() (training) where the "
+            "model is used",
         ]
     )
 

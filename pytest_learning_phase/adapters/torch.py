@@ -294,10 +294,11 @@ class TorchAdapter:
     name: Final = "torch"
     header_note: Final = "unset = PyTorch's default, train mode"
     audit_hint: Final = (
-        "a model's mode decided the outcome: call .eval() (inference) or .train() (training) "
-        "in the code where the model is used; marking the test would only hide the bug"
+        "a test that checks one mode on purpose (train-mode behaviour, say) should say so: "
+        "@pytest.mark.learning_phase(1) or (0); otherwise the code depends on the mode its "
+        "modules start in: call .eval() (inference) or .train() (training) where the model "
+        "is used"
     )
-
     phase_labels: Final = ("eval", "train")
 
     def __init__(self, module_class: type, switchboard: Switchboard) -> None:
