@@ -25,9 +25,21 @@ import pytest
 from _pytest.runner import runtestprotocol
 
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
-from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
+from pytest_learning_phase._phase import Phase
+from pytest_learning_phase._provenance import DEFAULT_LABELS, Ran, Recording
 from pytest_learning_phase._random_state import RandomState
-from pytest_learning_phase.adapters import LearningPhaseAdapter, ReadTracking
+from pytest_learning_phase._report import (
+    AuditRun,
+    describe,
+    finding_lines,
+    first_error_line,
+    phase_labels,
+)
+from pytest_learning_phase.adapters import (
+    LearningPhaseAdapter,
+    ProvenanceRecording,
+    ReadTracking,
+)
 
 __all__ = ["AUDIT_PHASES", "USER_PROPERTY", "AuditedSession", "LearningPhaseAudit"]
 
@@ -36,10 +48,14 @@ USER_PROPERTY: Final = "learning_phase_audit"
 """The ``user_properties`` entry, ``(USER_PROPERTY, phase)``, of every report of a re-run."""
 WORKEROUTPUT_KEY: Final = "learning_phase_audit"
 DEFAULT_HINT: Final = (
-    "a test meant for one phase should say so with @pytest.mark.learning_phase(0) or (1); "
-    "otherwise fix the code that reads the phase"
+    "a test that checks one phase on purpose should say so: @pytest.mark.learning_phase(0) "
+    "or (1); otherwise the code depends on the phase it starts in: pass training= where "
+    "it calls its layers, or fix the code that reads the phase"
 )
 """The hint under the phase-dependent tests, for an adapter without ``audit_hint``."""
+
+STATS_KEY: Final = "phase-dependent"
+"""The key under which the phase-dependent tests are counted in pytest's last line."""
 
 # What the audit found about one test.
 DEPENDS: Final = "depends"
@@ -77,6 +93,8 @@ class AuditedSession(Protocol):
 
     audit_run: PhaseRequest | None
     """While set, the plugin sets up the running test in this phase, and warns of no leak."""
+    recordings: dict[str, Recording] | None
+    """While set, the recordings of the run in progress (its failure section shows them)."""
 
     @property
     def adapters(self) -> Sequence[LearningPhaseAdapter]:
@@ -103,16 +121,25 @@ class Verdict:
     """Where its request came from (``NO_EFFECT``), or why it was not run again."""
     outcomes: tuple[str, ...] = ()
     """Its outcome in each of :data:`AUDIT_PHASES` (``SAME``, ``DEPENDS``)."""
+    runs: tuple[AuditRun, ...] = ()
+    """Its runs, the test's own first, with what each recorded (``DEPENDS`` only)."""
 
     def to_serializable(self) -> list[object]:
         """Return it as plain lists and strings, for xdist's ``workeroutput``."""
-        return [self.nodeid, self.kind, self.detail, list(self.outcomes)]
+        runs = [run.to_serializable() for run in self.runs]
+        return [self.nodeid, self.kind, self.detail, list(self.outcomes), runs]
 
     @classmethod
     def from_serializable(cls, data: Sequence[Any]) -> Verdict:
         """Return the verdict :meth:`to_serializable` wrote."""
-        nodeid, kind, detail, outcomes = data
-        return cls(str(nodeid), str(kind), str(detail), tuple(str(each) for each in outcomes))
+        nodeid, kind, detail, outcomes, runs = data
+        return cls(
+            str(nodeid),
+            str(kind),
+            str(detail),
+            tuple(str(each) for each in outcomes),
+            tuple(AuditRun.from_serializable(run) for run in runs),
+        )
 
 
 def _report_outcome(report: pytest.TestReport) -> str:
@@ -139,14 +166,15 @@ def run_outcome(reports: Sequence[pytest.TestReport]) -> str:
 
 
 class _NormalRun:
-    """What the audit notes while a test's first run goes: did its function run, subtests."""
+    """What the audit notes during a test's first run: its reports, function called, subtests."""
 
-    __slots__ = ("called", "nodeid", "subtests")
+    __slots__ = ("called", "nodeid", "reports", "subtests")
 
     def __init__(self, nodeid: str) -> None:
         self.nodeid = nodeid
         self.called = False
         self.subtests = False
+        self.reports: list[pytest.TestReport] = []
 
 
 def _subtest_report_type() -> type | None:
@@ -184,6 +212,15 @@ class LearningPhaseAudit:
             getattr(adapter, "audit_hint", None) or DEFAULT_HINT for adapter in session.adapters
         ]
         self.hint = "; ".join(dict.fromkeys(hints))
+        self.recorders = [a for a in session.adapters if isinstance(a, ProvenanceRecording)]
+        """The backends that can say what ran in which mode (each run is recorded)."""
+        labels = {phase_labels(adapter) for adapter in session.adapters}
+        self.labels = labels.pop() if len(labels) == 1 else DEFAULT_LABELS
+        """How phases 0 and 1 are written: the backend's words, when the backends agree."""
+        setting = str(getattr(session.settings, "backend_setting", ""))
+        self.options = (setting,) if setting.startswith("--learning-phase-backend=") else ()
+        """The options of the reproduce command besides the phase (a backend chosen on the
+        command line)."""
         self.verdicts: dict[str, Verdict] = {}
         self.normal_run: _NormalRun | None = None
         self.subtest_report = _subtest_report_type()
@@ -207,10 +244,12 @@ class LearningPhaseAudit:
         read_count = self.read_count
         reads_before = read_count() if read_count is not None else 0
         self.normal_run = run = _NormalRun(item.nodeid)
+        recordings = None if asked else self._start_recording()
         try:
             result = yield
         finally:
             self.normal_run = None
+            own_ran = self._stop_recording(recordings)
         read = read_count is None or read_count() != reads_before
         if asked:
             if run.called and not read:
@@ -225,15 +264,41 @@ class LearningPhaseAudit:
             self._record(Verdict(item.nodeid, NOT_AUDITED, why))
         else:
             assert start is not None
-            outcomes = self._run_again(item, nextitem, start)
-            kind = DEPENDS if len(set(outcomes)) > 1 else SAME
-            self._record(Verdict(item.nodeid, kind, outcomes=outcomes))
+            reruns = self._run_again(item, nextitem, start)
+            outcomes = tuple(rerun.outcome for rerun in reruns)
+            if len(set(outcomes)) > 1:
+                own = AuditRun(
+                    resolution.phase,
+                    True,
+                    run_outcome(run.reports),
+                    first_error_line(run.reports),
+                    own_ran,
+                )
+                verdict = Verdict(item.nodeid, DEPENDS, outcomes=outcomes, runs=(own, *reruns))
+            else:
+                verdict = Verdict(item.nodeid, SAME, outcomes=outcomes)
+            self._record(verdict)
         return result
+
+    def _start_recording(self) -> dict[str, Recording] | None:
+        """Start recording what runs, on every backend that can; None if none can."""
+        if not self.recorders:
+            return None
+        recordings = {adapter.name: adapter.record_provenance() for adapter in self.recorders}
+        self.session.recordings = recordings
+        return recordings
+
+    def _stop_recording(self, recordings: dict[str, Recording] | None) -> tuple[Ran, ...] | None:
+        """Stop the recordings; return what ran on every backend, in order."""
+        if recordings is None:
+            return None
+        self.session.recordings = None
+        return tuple(entry for recording in recordings.values() for entry in recording.stop())
 
     def _run_again(
         self, item: pytest.Function, nextitem: pytest.Item | None, start: RandomState
-    ) -> tuple[str, ...]:
-        """Run the test's protocol once per phase, unlogged; return each run's outcome.
+    ) -> tuple[AuditRun, ...]:
+        """Run the test's protocol once per phase, unlogged; return each run.
 
         Each run ends as the first did, tearing down what ``nextitem`` does not
         need: a wider fixture stays up for the next run, unless the test is the
@@ -248,7 +313,7 @@ class LearningPhaseAudit:
 
     def _run_in_phase(
         self, item: pytest.Function, nextitem: pytest.Item | None, phase: Phase, start: RandomState
-    ) -> str:
+    ) -> AuditRun:
         """Run the test's whole protocol once in ``phase``: fresh fixtures, no logging.
 
         Its reports carry ``(USER_PROPERTY, phase)`` in ``user_properties``. Its
@@ -268,22 +333,30 @@ class LearningPhaseAudit:
             item.__dict__["execution_count"] = sys.maxsize
         session = self.session
         session.audit_run = PhaseRequest(
-            phase, f"--learning-phase-audit, run again in phase {describe_phase(phase)}"
+            phase, f"--learning-phase-audit, run again in phase {describe(phase, self.labels)}"
         )
+        recordings = self._start_recording()
         try:
             with warnings.catch_warnings(record=True):
                 reports = runtestprotocol(item, log=False, nextitem=nextitem)
         finally:
             session.audit_run = None
+            ran = self._stop_recording(recordings)
             item.user_properties[:] = user_properties
             if attempts is not None:
                 item.__dict__["execution_count"] = attempts
-        return run_outcome(reports)
+        return AuditRun(phase, False, run_outcome(reports), first_error_line(reports), ran)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Note whether the first run called the test function, and whether it had subtests."""
         run = self.normal_run
-        if run is None or report.nodeid != run.nodeid or report.when != "call":
+        if run is None or report.nodeid != run.nodeid:
+            return
+        if str(report.outcome) == "rerun":  # pytest-rerunfailures: the attempts start again
+            run.reports.clear()
+        elif self.subtest_report is None or not isinstance(report, self.subtest_report):
+            run.reports.append(report)
+        if report.when != "call":
             return
         run.called = True
         if self.subtest_report is not None and isinstance(report, self.subtest_report):
@@ -336,7 +409,8 @@ class LearningPhaseAudit:
         )
         writer.line(
             f"{_tests(asked_none)} asked for no phase: {audited} read it and ran again in "
-            f"phases {describe_phase(0)} and {describe_phase(1)}, {len(never_read)} never read it"
+            f"phases {describe(0, self.labels)} and {describe(1, self.labels)}, "
+            f"{len(never_read)} never read it"
             f"{not_run_again}"
         )
         if self.read_count is None:
@@ -352,11 +426,17 @@ class LearningPhaseAudit:
             width = max(len(verdict.nodeid) for verdict in depends)
             for verdict in depends:
                 outcomes = "  ".join(
-                    f"{PHASE_IDS[phase]}: {outcome:<7}"
+                    f"{self.labels[phase or 0]}: {outcome:<7}"
                     for phase, outcome in zip(AUDIT_PHASES, verdict.outcomes, strict=True)
                 )
                 writer.line(f"  {verdict.nodeid:<{width}}  {outcomes.rstrip()}")
+                for line in finding_lines(verdict.nodeid, verdict.runs, self.labels, self.options):
+                    writer.line(line)
             writer.line(f"hint: {self.hint}")
+            # pytest's last line counts them: "4 passed, 1 phase-dependent" (exit status 1).
+            writer.stats.setdefault(STATS_KEY, []).extend(_Counted(v.nodeid) for v in depends)
+            if hasattr(writer, "_main_color"):
+                writer._main_color = None  # recomputed with the new count
         elif audited:
             writer.line("none depends on the learning phase", green=True)
         if no_effect:
@@ -380,6 +460,13 @@ class LearningPhaseAudit:
         width = max(len(verdict.nodeid) for verdict in verdicts)
         for verdict in verdicts:
             writer.line(f"  {verdict.nodeid:<{width}}  ({verdict.detail})")
+
+
+class _Counted:
+    """A phase-dependent test in pytest's ``stats`` (plugins read each entry's ``__dict__``)."""
+
+    def __init__(self, nodeid: str) -> None:
+        self.nodeid = nodeid
 
 
 def _tests(count: int) -> str:

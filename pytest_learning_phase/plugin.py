@@ -16,13 +16,14 @@ from typing import Any, Final
 import pytest
 
 from pytest_learning_phase import _auto, _markers, _options
-from pytest_learning_phase._isolation import PhaseIsolation, warn_at_test
+from pytest_learning_phase._isolation import PhaseIsolation
+from pytest_learning_phase._leaks import warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase._provenance import Recording
 from pytest_learning_phase._report import phase_labels, phase_section
 from pytest_learning_phase._version import __version__
-from pytest_learning_phase.adapters import LearningPhaseAdapter
+from pytest_learning_phase.adapters import AdapterError, LearningPhaseAdapter, optional_text
 from pytest_learning_phase.adapters._current import set_current_adapter
 from pytest_learning_phase.adapters._registry import build_adapter
 from pytest_learning_phase.hookspecs import AdapterFactory
@@ -56,6 +57,8 @@ class _PhaseSession:
         self.previous_adapter = set_current_adapter(self.adapter)
         self.audit_run: PhaseRequest | None = None
         """Set by the audit while it runs a test again in one phase: the phase to run it in."""
+        self.markers_after_setup = 0
+        """How many markers the current test had when its setup ended."""
         self.recordings: dict[str, Recording] | None = None
         """Set by the audit while a run of a test is recorded: the recording of each backend."""
         self.workers_chose: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
@@ -82,11 +85,11 @@ class _PhaseSession:
     def header_line(self) -> str:
         """Return the header line: version, backends and why, default phase, audit."""
         settings = self.settings
-        notes = tuple(
-            note
-            for note in (getattr(adapter, "header_note", None) for adapter in self.adapters)
-            if isinstance(note, str)
-        )
+        try:
+            found = [optional_text(adapter, "header_note") for adapter in self.adapters]
+        except AdapterError as error:
+            raise pytest.UsageError(str(error)) from None
+        notes = tuple(note for note in found if note is not None)
         why = settings.backend_source
         if settings.auto:
             why = _auto.auto_reason(self.names[1:])
@@ -140,6 +143,7 @@ class _PhaseSession:
         The phase in effect when setup ends is the one the test function is
         called in (the failure section reports it).
         """
+        markers_before = self.markers_after_setup = len(item.own_markers)
         resolution = self.audit_run or item.stash.get(_RESOLUTION_KEY, None)
         if resolution is None:
             resolution = self.resolution(item)
@@ -149,22 +153,20 @@ class _PhaseSession:
             pytest.fail(resolution.message, pytrace=False)
         inherits = resolution is self.settings.default
         only = self.only_isolation
-        if only is not None:  # one backend: the common case, without loops
+        if only is not None:  # one backend: the common case, without a loop
             only.begin(item, resolution, inherits)
-            markers_before = len(item.own_markers)
-            yield
-            if len(item.own_markers) != markers_before:
-                _reject_markers_added_at_run_time(item, markers_before)
-            only.called()
-            return
-        for isolation in self.isolations:
-            isolation.begin(item, resolution, inherits)
-        markers_before = len(item.own_markers)
+        else:
+            for isolation in self.isolations:
+                isolation.begin(item, resolution, inherits)
         yield
-        if len(item.own_markers) != markers_before:
-            _reject_markers_added_at_run_time(item, markers_before)
-        for isolation in self.isolations:
-            isolation.called()
+        self.markers_after_setup = len(item.own_markers)
+        if self.markers_after_setup != markers_before:
+            _reject_markers_added_at_run_time(item, markers_before, "while the test was set up")
+        if only is not None:
+            only.called()
+        else:
+            for isolation in self.isolations:
+                isolation.called()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -178,15 +180,29 @@ class _PhaseSession:
         __tracebackhide__ = True
         try:
             yield
-        finally:
-            only = self.only_isolation
-            if only is not None:
-                leaks = only.end(item)
-            else:
-                leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
+        except BaseException:
+            self._end(item, teardown_failed=True)
+            raise
+        self._end(item, teardown_failed=False)
+        if len(item.own_markers) != self.markers_after_setup:
+            _reject_markers_added_at_run_time(item, self.markers_after_setup, "in the test body")
+
+    def _end(self, item: pytest.Item, *, teardown_failed: bool) -> None:
+        """Restore every backend's state between tests; then warn about what leaked."""
+        __tracebackhide__ = True
+        only = self.only_isolation
+        if only is not None:
+            leaks = only.end(item)
+            if only.failure is not None:
+                _fail_for_the_backend(only)
+        else:
+            leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
+            for isolation in self.isolations:
+                if isolation.failure is not None:
+                    _fail_for_the_backend(isolation)
         if leaks and self.audit_run is None:
             for leak in leaks:
-                warn_at_test(item, leak)
+                warn_at_test(item, leak, teardown_failed=teardown_failed)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(
@@ -197,7 +213,15 @@ class _PhaseSession:
         Function-scoped fixtures pass straight through.
         """
         if fixturedef.scope == "function":
-            return (yield)
+            value = yield
+            only = self.only_isolation
+            if only is not None:
+                if only.request.phase is not None:  # a fixture that cleared the phase
+                    only.fixture_cleared()
+            else:
+                for isolation in self.isolations:
+                    isolation.fixture_cleared()
+            return value
         fixtures = [
             isolation.before_wider_fixture(fixturedef, request) for isolation in self.isolations
         ]
@@ -364,13 +388,20 @@ def _shorten_request_error(item: pytest.Item, reprcrash: object) -> None:
         reprcrash.message = summary
 
 
-def _reject_markers_added_at_run_time(item: pytest.Item, markers_before: int) -> None:
-    """Fail a test whose fixtures added a ``learning_phase`` marker: too late to apply."""
+def _fail_for_the_backend(isolation: PhaseIsolation) -> None:
+    """Fail the current test: its backend answered something other than a phase while it ran."""
+    message = isolation.failure or ""
+    isolation.failure = None
+    pytest.fail(message, pytrace=False)
+
+
+def _reject_markers_added_at_run_time(item: pytest.Item, markers_before: int, when: str) -> None:
+    """Fail a test whose fixtures or body added a ``learning_phase`` marker: too late to apply."""
     for mark in item.own_markers[markers_before:]:
         if mark.name == _markers.MARKER_NAME:
             pytest.fail(
-                f"In {item.nodeid}: {_markers.marker_text(mark)} was added while the test was "
-                "set up (request.applymarker or item.add_marker), after its phase was set; "
+                f"In {item.nodeid}: {_markers.marker_text(mark)} was added {when} "
+                "(request.applymarker or item.add_marker), after its phase was set; "
                 "put the marker on the test, its class or module, or in pytest.param",
                 pytrace=False,
             )

@@ -54,8 +54,18 @@ AUDIT_SECTION = [
     " 0 never read it",
     "1 test depends on the learning phase:",
     "  test_phase_sensitive.py::test_predictions_are_deterministic  test: passed   train: failed",
-    "hint: a test meant for one phase should say so with @pytest.mark.learning_phase(0) or (1);"
-    " otherwise fix the code that reads the phase",
+    "    its own run (phase unset): passed",
+    "      dropout* (Dropout) ran in test mode: the layer's default (training=None), so the layer"
+    " reads learning_phase()",
+    "    run again in phase 0 (test): passed",
+    "      dropout* (Dropout) ran in test mode: the global phase",
+    "    run again in phase 1 (train): failed: AssertionError: Arrays are not equal",
+    "      dropout* (Dropout) ran in train mode: the global phase",
+    "      reproduce: pytest --learning-phase-backend=* --learning-phase=1"
+    " test_phase_sensitive.py::test_predictions_are_deterministic",
+    "hint: a test that checks one phase on purpose should say so: @pytest.mark.learning_phase(0)"
+    " or (1); otherwise the code depends on the phase it starts in: pass training= where it calls"
+    " its layers, or fix the code that reads the phase",
     "the marker had no effect: 1 test asks for a phase and never read it:",
     "  test_custom_layer.py::test_training_argument_wins_over_the_phase"
     "  (@pytest.mark.learning_phase(1) on the test function)",

@@ -306,8 +306,8 @@ class SnippetRun(NamedTuple):
 
     directory: Path
     file: str
-    backend: str | None
-    """``--learning-phase-backend``, and the framework to skip without (None: reference)."""
+    framework: str | None
+    """The framework it imports, which ``auto`` drives (None: the reference backend)."""
     passed: int
     failures: dict[str, list[str]]
 
@@ -325,12 +325,10 @@ SNIPPET_RUNS = [
 
 @pytest.mark.parametrize("run", SNIPPET_RUNS, ids=[run.file for run in SNIPPET_RUNS])
 def test_snippet_gives_each_documented_message(pytester: pytest.Pytester, run: SnippetRun) -> None:
-    options = []
-    if run.backend is not None:  # the snippet imports the framework in a subprocess
-        require_installed(run.backend, INSTALL_HINTS[run.backend])
-        options.append(f"--learning-phase-backend={run.backend}")
+    if run.framework is not None:  # the snippet imports it in a subprocess; auto drives it
+        require_installed(run.framework, INSTALL_HINTS[run.framework])
 
-    result = run_snippet(pytester, run.directory, *options, run.file)
+    result = run_snippet(pytester, run.directory, run.file)
 
     result.assert_outcomes(passed=run.passed, failed=len(run.failures))
     assert error_lines_by_test(result) == run.failures
