@@ -105,19 +105,25 @@ class _PhaseSession:
         return resolution
 
     def pytest_sessionstart(self) -> None:
-        """Remember the state before any test, to put it back when the session ends."""
+        """Remember the state before any test; collect in the session's default phase."""
         self.started = True
         for isolation in self.isolations:
             isolation.start_session()
+            isolation.start_collection()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self) -> None:
-        """``auto``: drive the frameworks the suite imported by now; start the audit.
+        """End collection's default phase; ``auto``: drive the frameworks imported by now.
 
-        Runs once, before the terminal prints the header line
+        Collection ran in the session's default phase (torch: modules built at
+        import start in it); the state from before the session comes back.
+        Under ``auto``, then, the frameworks the suite imported by now are
+        driven and the audit starts. Runs once, before the terminal prints the header line
         (:func:`pytest_report_collectionfinish`); never on xdist's controller,
         which collects nothing.
         """
+        for isolation in self.isolations:
+            isolation.end_collection()
         if not self.settings.auto or self.collected:
             return
         self.collected = True
