@@ -26,6 +26,8 @@ from pytest_learning_phase.adapters._registry import build_adapter
 from pytest_learning_phase.hookspecs import AdapterFactory
 
 _RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
+_OWN_RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
+"""The item's own request, kept while the audit runs it again in another."""
 
 
 class _PhaseSession:
@@ -48,8 +50,6 @@ class _PhaseSession:
         self.only_isolation = self.isolation if len(self.isolations) == 1 else None
         """The isolation of the one backend, when there is one: the per-test fast path."""
         self.previous_adapter = set_current_adapter(self.adapter)
-        self.audit_run: PhaseRequest | None = None
-        """Set by the audit while it runs a test again in one phase: the phase to run it in."""
         self.recordings: dict[str, Recording] | None = None
         """Set by the audit while a run of a test is recorded: the recording of each backend."""
 
@@ -59,6 +59,19 @@ class _PhaseSession:
         if resolution is None:
             resolution = item.stash[_RESOLUTION_KEY] = _markers.resolve(item, self.settings.default)
         return resolution
+
+    def run_again_in(self, item: pytest.Item, request: PhaseRequest | None) -> None:
+        """Set ``item``'s next run up in ``request`` (the audit); None gives it its own back.
+
+        The request is carried on the item, where its setup reads it; a run in
+        it warns of no leak.
+        """
+        if request is not None:
+            item.stash.setdefault(_OWN_RESOLUTION_KEY, self.resolution(item))
+            item.stash[_RESOLUTION_KEY] = request
+        elif _OWN_RESOLUTION_KEY in item.stash:
+            item.stash[_RESOLUTION_KEY] = item.stash[_OWN_RESOLUTION_KEY]
+            del item.stash[_OWN_RESOLUTION_KEY]
 
     def pytest_sessionstart(self) -> None:
         """Remember the state before any test, to put it back when the session ends."""
@@ -79,7 +92,7 @@ class _PhaseSession:
         The phase in effect when setup ends is the one the test function is
         called in (the failure section reports it).
         """
-        resolution = self.audit_run or item.stash.get(_RESOLUTION_KEY, None)
+        resolution = item.stash.get(_RESOLUTION_KEY, None)
         if resolution is None:
             resolution = self.resolution(item)
         if isinstance(resolution, PhaseRequestError):
@@ -123,7 +136,7 @@ class _PhaseSession:
                 leaks = only.end(item)
             else:
                 leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
-        if leaks and self.audit_run is None:
+        if leaks and _OWN_RESOLUTION_KEY not in item.stash:  # not in an audit's re-run
             for leak in leaks:
                 warn_at_test(item, leak)
 
