@@ -21,34 +21,40 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 import pytest
 from _pytest.runner import runtestprotocol
 
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
-from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
+from pytest_learning_phase._phase import Phase
+from pytest_learning_phase._provenance import DEFAULT_LABELS, Ran, Recording
 from pytest_learning_phase._random_state import RandomState
-from pytest_learning_phase.adapters import LearningPhaseAdapter, ReadTracking, UnsetEquivalent
+from pytest_learning_phase._report import (
+    AuditRun,
+    describe,
+    finding_lines,
+    first_error_line,
+    phase_labels,
+)
+from pytest_learning_phase.adapters import (
+    LearningPhaseAdapter,
+    ProvenanceRecording,
+    ReadTracking,
+    UnsetEquivalent,
+)
 
-__all__ = [
-    "AUDIT_PHASES",
-    "USER_PROPERTY",
-    "AuditedSession",
-    "LearningPhaseAudit",
-    "RunRecord",
-    "Verdict",
-    "run_outcome",
-]
+__all__ = ["AUDIT_PHASES", "USER_PROPERTY", "AuditedSession", "LearningPhaseAudit", "Verdict"]
 
 AUDIT_PHASES: Final[tuple[Phase, Phase]] = (0, 1)
 USER_PROPERTY: Final = "learning_phase_audit"
 """The ``user_properties`` entry, ``(USER_PROPERTY, phase)``, of every report of a re-run."""
 WORKEROUTPUT_KEY: Final = "learning_phase_audit"
 DEFAULT_HINT: Final = (
-    "a test meant for one phase should say so with @pytest.mark.learning_phase(0) or (1); "
-    "otherwise fix the code that reads the phase"
+    "a test that checks one phase on purpose should say so: @pytest.mark.learning_phase(0) "
+    "or (1); otherwise the code depends on the phase it starts in: pass training= where "
+    "it calls its layers, or fix the code that reads the phase"
 )
 """The hint under the phase-dependent tests, for an adapter without ``audit_hint``."""
 UNSET_HINT: Final = (
@@ -56,6 +62,9 @@ UNSET_HINT: Final = (
     "one that needs it set, with (0) or (1)"
 )
 """The hint under the tests whose unset run differs from both phases."""
+
+STATS_KEY: Final = "phase-dependent"
+"""The key under which the phase-dependent tests are counted in pytest's last line."""
 
 # What the audit found about one test.
 DEPENDS: Final = "depends"
@@ -103,13 +112,16 @@ class _AuditSettings(Protocol):
 
 
 class _AuditedIsolation(Protocol):
-    inherits: bool
+    from_baseline: bool
+    """Whether the current test asked for nothing and runs in a wider fixture's baseline."""
     request: PhaseRequest
-    default: PhaseRequest
 
 
 class AuditedSession(Protocol):
     """What the audit needs of the plugin's per-session object."""
+
+    recordings: dict[str, Recording] | None
+    """While set, the recordings of the run in progress (its failure section shows them)."""
 
     @property
     def adapters(self) -> Sequence[LearningPhaseAdapter]:
@@ -136,67 +148,36 @@ class AuditedSession(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class RunRecord:
-    """One run of an audited test: the phase it ran in, its outcome, its first error line."""
-
-    phase: Phase
-    outcome: str
-    error: str = ""
-    """The first line of the first failing report's error ("" when none failed)."""
-    normal: bool = False
-    """Whether it is the normal run, the one that counts."""
-    stands_for: Phase = None
-    """The phase a normal run also stands for: its own, or the one its unset state is."""
-
-
-@dataclass(frozen=True, slots=True)
 class Verdict:
-    """What the audit found about one test: a kind, its runs, or why it was not run again.
-
-    A plain record: :meth:`to_serializable` gives dicts of plain values (for
-    xdist's ``workeroutput``), and :meth:`from_serializable` ignores keys it does
-    not know, so that the record can grow fields.
-    """
+    """What the audit found about one test: a kind, and its outcomes or why."""
 
     nodeid: str
     kind: str
     detail: str = ""
-    """Where its phase came from (``NO_EFFECT``, ``FROM_BASELINE``), or why it was not run again."""
-    runs: tuple[RunRecord, ...] = ()
-    """Its runs: the normal one, then the re-runs (``SAME``, ``DEPENDS``, ...)."""
+    """Where its phase came from (``NO_EFFECT``, ``FROM_BASELINE``), or why it was not run
+    again (``NOT_AUDITED``)."""
+    outcomes: tuple[str, ...] = ()
+    """Its outcome in each of :data:`AUDIT_PHASES`: a re-run's, or the test's own run's where
+    it stands for that phase (torch: unset is train mode)."""
+    runs: tuple[AuditRun, ...] = ()
+    """Its runs, the test's own first, with what each recorded (``DEPENDS``, ``UNSET_DIFFERS``)."""
 
-    def outcome_in(self, phase: Phase) -> str | None:
-        """Return its outcome in ``phase`` (a re-run's, or the normal run's), None if not run."""
-        found = [run for run in self.runs if run.phase == phase and not run.normal]
-        found = found or [run for run in self.runs if run.normal and run.stands_for == phase]
-        return found[-1].outcome if found else None
-
-    @property
-    def outcomes(self) -> tuple[str | None, ...]:
-        """Its outcome in each of :data:`AUDIT_PHASES`."""
-        return tuple(self.outcome_in(phase) for phase in AUDIT_PHASES)
-
-    def to_serializable(self) -> dict[str, object]:
-        """Return it as dicts, lists and strings, for xdist's ``workeroutput``."""
-        return {
-            "nodeid": self.nodeid,
-            "kind": self.kind,
-            "detail": self.detail,
-            "runs": [
-                {each.name: getattr(run, each.name) for each in fields(RunRecord)}
-                for run in self.runs
-            ],
-        }
+    def to_serializable(self) -> list[object]:
+        """Return it as plain lists and strings, for xdist's ``workeroutput``."""
+        runs = [run.to_serializable() for run in self.runs]
+        return [self.nodeid, self.kind, self.detail, list(self.outcomes), runs]
 
     @classmethod
-    def from_serializable(cls, data: dict[str, Any]) -> Verdict:
+    def from_serializable(cls, data: Sequence[Any]) -> Verdict:
         """Return the verdict :meth:`to_serializable` wrote."""
-        known = {each.name for each in fields(RunRecord)}
-        runs = tuple(
-            RunRecord(**{key: value for key, value in run.items() if key in known})
-            for run in data.get("runs", ())
+        nodeid, kind, detail, outcomes, runs = data
+        return cls(
+            str(nodeid),
+            str(kind),
+            str(detail),
+            tuple(str(each) for each in outcomes),
+            tuple(AuditRun.from_serializable(run) for run in runs),
         )
-        return cls(str(data["nodeid"]), str(data["kind"]), str(data.get("detail", "")), runs)
 
 
 def _report_outcome(report: pytest.TestReport) -> str | None:
@@ -215,45 +196,39 @@ def _report_outcome(report: pytest.TestReport) -> str | None:
     return "passed" if report.outcome == "passed" else None
 
 
-def _first_error_line(report: pytest.TestReport) -> str:
-    """Return the first line of a failing report's error (its exception's last line)."""
-    text = report.longreprtext.strip() if report.longrepr is not None else ""
-    lines = [line for line in text.splitlines() if line.startswith("E ")]
-    if lines:
-        return lines[0][1:].strip()
-    return text.splitlines()[-1].strip() if text else report.outcome
-
-
-@dataclass
 class _RunWatch:
-    """The reports of one run as they come: its outcome, first error, whether it was called."""
+    """The reports of one run as they come (subtests' included): outcome, whether called."""
 
-    nodeid: str
-    outcome: str = "passed"
-    error: str = ""
-    called: bool = False
-    call_outcome: str | None = None
-    subtests: int = 0
+    __slots__ = ("call_outcome", "called", "nodeid", "outcome", "reports")
+
+    def __init__(self, nodeid: str) -> None:
+        self.nodeid = nodeid
+        self.outcome = "passed"
+        self.called = False
+        self.call_outcome: str | None = None
+        self.reports: list[pytest.TestReport] = []
 
     def add(self, report: pytest.TestReport) -> None:
         """Take one more report of the run (setup, call, teardown, or a subtest's)."""
         if str(report.outcome) == "rerun":  # pytest-rerunfailures: another attempt follows
-            self.outcome, self.error, self.called, self.call_outcome = "passed", "", False, None
+            self.__init__(self.nodeid)  # type: ignore[misc]
             return
         outcome = _report_outcome(report)
         if outcome is None:
             return
+        self.reports.append(report)
         if report.when == "call":
             self.called = True
             if self.call_outcome is None:
                 self.call_outcome = outcome
         if _OUTCOME_RANK[outcome] > _OUTCOME_RANK[self.outcome]:
             self.outcome = outcome
-        if report.failed and not self.error:
-            self.error = _first_error_line(report)
 
-    def record(self, phase: Phase, *, normal: bool = False, stands_for: Phase = None) -> RunRecord:
-        return RunRecord(phase, self.outcome, self.error, normal, stands_for)
+    def run(
+        self, phase: Phase, *, own: bool = False, ran: tuple[Ran, ...] | None = None
+    ) -> AuditRun:
+        """Return the run's record."""
+        return AuditRun(phase, own, self.outcome, first_error_line(self.reports), ran)
 
 
 def run_outcome(reports: Sequence[pytest.TestReport]) -> str:
@@ -262,15 +237,6 @@ def run_outcome(reports: Sequence[pytest.TestReport]) -> str:
     for report in reports:
         watch.add(report)
     return watch.outcome
-
-
-def _subtest_report_type() -> type | None:
-    """Return pytest's ``SubtestReport`` (pytest 9), or None."""
-    try:
-        from _pytest.subtests import SubtestReport
-    except ImportError:  # pragma: no cover - pytest 8
-        return None
-    return SubtestReport
 
 
 def _total_reads(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], int]:
@@ -303,10 +269,7 @@ def _baseline_source(session: AuditedSession) -> str | None:
     fixture set while it was set up. Such a test has a phase.
     """
     for isolation in session.isolations:
-        from_baseline = getattr(isolation, "from_baseline", None)
-        if from_baseline is None:  # before PhaseIsolation says it itself
-            from_baseline = isolation.inherits and isolation.request is not isolation.default
-        if from_baseline:
+        if isolation.from_baseline:
             return isolation.request.source
     return None
 
@@ -378,12 +341,21 @@ class LearningPhaseAudit:
             if callable(tracker)
         ]
         """Adapters that track reads only while a test runs (not in wider fixtures)."""
-        self._track(on=False)
         self.unset_phase = _unset_equivalent(session.adapters)
+        """The phase the backends' unset state is, if they say so: the normal run stands for it."""
         hints = [
             getattr(adapter, "audit_hint", None) or DEFAULT_HINT for adapter in session.adapters
         ]
         self.hint = "; ".join(dict.fromkeys(hints))
+        self.recorders = [a for a in session.adapters if isinstance(a, ProvenanceRecording)]
+        """The backends that can say what ran in which mode (each run is recorded)."""
+        labels = {phase_labels(adapter) for adapter in session.adapters}
+        self.labels = labels.pop() if len(labels) == 1 else DEFAULT_LABELS
+        """How phases 0 and 1 are written: the backend's words, when the backends agree."""
+        setting = str(getattr(session.settings, "backend_setting", ""))
+        self.options = (setting,) if setting.startswith("--learning-phase-backend=") else ()
+        """The options of the reproduce command besides the phase (a backend chosen on the
+        command line)."""
         self.verdicts: dict[str, Verdict] = {}
         self.lost: list[str] = []
         """What could not be judged and why: crashed workers, interrupted sessions."""
@@ -440,12 +412,14 @@ class LearningPhaseAudit:
         reads_before = read_count() if read_count is not None else 0
         self.wider_fixture_reads = 0
         self.normal_run = run = _RunWatch(item.nodeid)
+        recordings = None if asked else self._start_recording()
         self._track(on=True)
         try:
             result = yield
         finally:
             self._track(on=False)
             self.normal_run = None
+            own_ran = self._stop_recording(recordings)
         reads = read_count() - reads_before - self.wider_fixture_reads if read_count else 1
         if asked:
             if run.called and run.call_outcome not in _NOT_CALLED and not reads:
@@ -461,23 +435,22 @@ class LearningPhaseAudit:
             self._record(Verdict(item.nodeid, NOT_AUDITED, why))
         else:
             assert start is not None
-            phase = resolution.phase
-            stands_for = phase if phase is not None else self.unset_phase
-            normal = run.record(phase, normal=True, stands_for=stands_for)
-            self._record(self._judge(item, nextitem, start, normal))
+            own = run.run(resolution.phase, own=True, ran=own_ran)
+            self._record(self._judge(item, nextitem, start, own))
         return result
 
     def _judge(
-        self,
-        item: pytest.Function,
-        nextitem: pytest.Item | None,
-        start: RandomState,
-        normal: RunRecord,
+        self, item: pytest.Function, nextitem: pytest.Item | None, start: RandomState, own: AuditRun
     ) -> Verdict:
-        """Run the test again where the normal run does not already stand; return the verdict."""
+        """Run the test again where its own run does not already stand; return the verdict.
+
+        Its own run stands for its phase, or for the phase its backends' unset
+        state is (torch: train mode). Afterwards the random state is the one
+        the first run left.
+        """
         nodeid = item.nodeid
-        stands_for = normal.stands_for
-        runs = [normal]
+        stands_for = own.phase if own.phase is not None else self.unset_phase
+        runs = [own]
         after_first_run = RandomState()
         try:
             for phase in AUDIT_PHASES:
@@ -485,30 +458,48 @@ class LearningPhaseAudit:
                     runs.append(self._run_in_phase(item, nextitem, phase, start))
             by_phase = {run.phase: run.outcome for run in runs[1:]}
             if stands_for is not None:
-                by_phase[stands_for] = normal.outcome
-            test, train = by_phase[0], by_phase[1]
-            if test != train:
-                return Verdict(nodeid, DEPENDS, runs=tuple(runs))
-            if normal.phase is None and stands_for is None and test != normal.outcome:
+                by_phase[stands_for] = own.outcome
+            outcomes = (by_phase[0], by_phase[1])
+            if outcomes[0] != outcomes[1]:
+                return Verdict(nodeid, DEPENDS, outcomes=outcomes, runs=tuple(runs))
+            if stands_for is None and outcomes[0] != own.outcome:
                 # Unset differs from both phases: the phase, or what the first run
                 # left behind (a counter, a file)? One more run, unset, tells.
                 again = self._run_in_phase(item, nextitem, None, start)
-                if again.outcome == normal.outcome:
-                    return Verdict(nodeid, UNSET_DIFFERS, runs=(*runs, again))
-            return Verdict(nodeid, SAME, runs=tuple(runs))
+                if again.outcome == own.outcome:
+                    return Verdict(nodeid, UNSET_DIFFERS, outcomes=outcomes, runs=tuple(runs))
+            return Verdict(nodeid, SAME, outcomes=outcomes)
         except _StoppedRun as stopped:
-            return Verdict(nodeid, NOT_AUDITED, stopped.why, runs=tuple(runs))
+            return Verdict(nodeid, NOT_AUDITED, stopped.why)
         finally:
             after_first_run.restore()
 
+    def _start_recording(self) -> dict[str, Recording] | None:
+        """Start recording what runs, on every backend that can; None if none can."""
+        if not self.recorders:
+            return None
+        recordings = {adapter.name: adapter.record_provenance() for adapter in self.recorders}
+        self.session.recordings = recordings
+        return recordings
+
+    def _stop_recording(self, recordings: dict[str, Recording] | None) -> tuple[Ran, ...] | None:
+        """Stop the recordings; return what ran on every backend, in order."""
+        if recordings is None:
+            return None
+        self.session.recordings = None
+        return tuple(entry for recording in recordings.values() for entry in recording.stop())
+
     def _run_in_phase(
         self, item: pytest.Function, nextitem: pytest.Item | None, phase: Phase, start: RandomState
-    ) -> RunRecord:
+    ) -> AuditRun:
         """Run the test's whole protocol once in ``phase``: fresh fixtures, no logging.
 
-        Its reports carry ``(USER_PROPERTY, phase)`` in ``user_properties`` and
-        go to the audit only (subtests' too). Its warnings are caught here,
-        under the filters in effect, so that they are not recorded a second time.
+        Each run ends as the first did, tearing down what ``nextitem`` does not
+        need: a wider fixture stays up for the next run, unless the test is the
+        last of its scope (then each run sets it up again). Its reports carry
+        ``(USER_PROPERTY, phase)`` in ``user_properties`` and go to the audit
+        only (subtests' too). Its warnings are caught here, under the filters in
+        effect, so that they are not recorded a second time.
 
         :raises _StoppedRun: if the run called ``pytest.exit()`` (after its
             teardown; the session goes on).
@@ -525,8 +516,9 @@ class LearningPhaseAudit:
         if attempts is not None:
             item.__dict__["execution_count"] = 1 << 62
         watch = _RunWatch(item.nodeid)
-        source = f"--learning-phase-audit, run again in phase {describe_phase(phase)}"
-        self.session.run_again_in(item, PhaseRequest(phase, source))
+        where = f"run again in phase {describe(phase, self.labels)}"
+        self.session.run_again_in(item, PhaseRequest(phase, f"--learning-phase-audit, {where}"))
+        recordings = self._start_recording()
         stopped: BaseException | None = None
         self._track(on=True)
         try:
@@ -540,18 +532,17 @@ class LearningPhaseAudit:
         finally:
             self._track(on=False)
             self.session.run_again_in(item, None)
+            ran = self._stop_recording(recordings)
             item.user_properties[:] = user_properties
             if attempts is not None:
                 item.__dict__["execution_count"] = attempts
         if isinstance(stopped, KeyboardInterrupt):
-            where = f"its run in phase {describe_phase(phase)}"
-            self.lost.append(f"{item.nodeid}: interrupted in {where}")
+            self.lost.append(f"{item.nodeid}: interrupted while {where}")
             raise stopped
         if stopped is not None:
-            raise _StoppedRun(
-                f"its run in phase {describe_phase(phase)} called pytest.exit(): {stopped}"
-            )
-        return watch.record(phase)
+            where = f"its run in phase {describe(phase, self.labels)}"
+            raise _StoppedRun(f"{where} called pytest.exit(): {stopped}")
+        return watch.run(phase, ran=ran)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Watch the normal run's reports: its outcome (subtests' included), its first error."""
@@ -609,7 +600,7 @@ class LearningPhaseAudit:
         if config.option.collectonly or hasattr(config, "workerinput"):
             return
         writer = terminalreporter
-        writer.section("learning phase audit", sep="=", bold=True)
+        writer.write_sep("=", "learning phase audit", bold=True)  # after a blank line
         if self.no_runs:
             writer.line(f"{self.no_runs}: no test ran, so none was audited")
             return
@@ -635,7 +626,7 @@ class LearningPhaseAudit:
             writer.line(
                 f"{_tests(len(depends))} {verb} on the learning phase:", red=True, bold=True
             )
-            self._list_outcomes(writer, depends, AUDIT_PHASES)
+            self._list_findings(writer, depends, AUDIT_PHASES)
             writer.line(f"hint: {self.hint}")
         if unset_differs:
             verb = "differs" if len(unset_differs) == 1 else "differ"
@@ -644,9 +635,15 @@ class LearningPhaseAudit:
                 red=True,
                 bold=True,
             )
-            self._list_outcomes(writer, unset_differs, (None, *AUDIT_PHASES))
+            self._list_findings(writer, unset_differs, (None, *AUDIT_PHASES))
             writer.line(f"hint: {UNSET_HINT}")
-        if audited and not depends and not unset_differs:
+        if depends or unset_differs:
+            # pytest's last line counts them: "4 passed, 1 phase-dependent" (exit status 1).
+            found = [*depends, *unset_differs]
+            writer.stats.setdefault(STATS_KEY, []).extend(_Counted(v.nodeid) for v in found)
+            if hasattr(writer, "_main_color"):
+                writer._main_color = None  # recomputed with the new count
+        elif audited:
             writer.line("none depends on the learning phase", green=True)
         if no_effect:
             count = len(no_effect)
@@ -669,29 +666,43 @@ class LearningPhaseAudit:
     def _ran_again(self) -> str:
         """Say in which phases the readers ran again."""
         if self.unset_phase is None:
-            return f"ran again in phases {describe_phase(0)} and {describe_phase(1)}"
+            return f"ran again in phases {describe(0, self.labels)} and {describe(1, self.labels)}"
         other: Phase = 0 if self.unset_phase == 1 else 1
         return (
-            f"ran again in phase {describe_phase(other)} (unset is phase "
-            f"{describe_phase(self.unset_phase)}: the normal run stands for it)"
+            f"ran again in phase {describe(other, self.labels)} (unset is phase "
+            f"{describe(self.unset_phase, self.labels)}: the normal run stands for it)"
         )
 
-    @staticmethod
-    def _list_outcomes(
-        writer: pytest.TerminalReporter, verdicts: Sequence[Verdict], phases: Sequence[Phase]
+    def _list_findings(
+        self, writer: pytest.TerminalReporter, verdicts: Sequence[Verdict], phases: Sequence[Phase]
     ) -> None:
+        """List each test with its outcome per phase (``unset``: its own run), and its runs."""
         width = max(len(verdict.nodeid) for verdict in verdicts)
         for verdict in verdicts:
+            by_phase: dict[Phase, str] = dict(zip(AUDIT_PHASES, verdict.outcomes, strict=True))
+            own = next((run for run in verdict.runs if run.own), None)
+            if own is not None and own.phase is None:
+                by_phase[None] = own.outcome
             outcomes = "  ".join(
-                f"{PHASE_IDS[phase]}: {verdict.outcome_in(phase) or '-':<7}" for phase in phases
+                f"{'unset' if phase is None else self.labels[phase]}: {by_phase[phase]:<7}"
+                for phase in phases
             )
             writer.line(f"  {verdict.nodeid:<{width}}  {outcomes.rstrip()}")
+            for line in finding_lines(verdict.nodeid, verdict.runs, self.labels, self.options):
+                writer.line(line)
 
     @staticmethod
     def _list(writer: pytest.TerminalReporter, verdicts: Sequence[Verdict]) -> None:
         width = max(len(verdict.nodeid) for verdict in verdicts)
         for verdict in verdicts:
             writer.line(f"  {verdict.nodeid:<{width}}  ({verdict.detail})")
+
+
+class _Counted:
+    """A phase-dependent test in pytest's ``stats`` (plugins read each entry's ``__dict__``)."""
+
+    def __init__(self, nodeid: str) -> None:
+        self.nodeid = nodeid
 
 
 def _tests(count: int) -> str:

@@ -280,7 +280,10 @@ def differences(
             f"at {path}: {type(reference).__name__} ({first}) vs {type(other).__name__} ({second})"
         ]
     if kinds[0] == "tf.SparseTensor":
-        reference_parts, other_parts = _sparse_parts(reference), _sparse_parts(other)
+        try:
+            reference_parts, other_parts = _sparse_parts(reference), _sparse_parts(other)
+        except Exception as error:  # symbolic (inside a tf.function): no value yet
+            raise UncomparableValues(path, error) from error
         if reference_parts["dense_shape"] != other_parts["dense_shape"]:
             return [
                 f"at {path}.dense_shape: {reference_parts['dense_shape']} ({first}) vs "

@@ -10,9 +10,11 @@ frames), with their mode where the object keeps one (a torch module).
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 import pytest
 
@@ -29,11 +31,15 @@ from pytest_learning_phase.adapters import LearningPhaseAdapter, ProvenanceRecor
 
 __all__ = [
     "SECTION_TITLE",
+    "AuditRun",
     "describe",
+    "finding_lines",
+    "first_error_line",
     "held_values",
     "phase_labels",
     "phase_section",
     "ran_lines",
+    "reproduce_command",
 ]
 
 SECTION_TITLE: Final = "learning phase"
@@ -85,7 +91,8 @@ def phase_line(item: pytest.Item, isolation: PhaseIsolation, read: bool) -> str 
     labels = phase_labels(adapter)
     asked = isolation.request
     ran = isolation.phase_at_call
-    now = adapter.get_phase()
+    # After a teardown error the state is already restored: the phase it left counts.
+    now = isolation.phase_at_end if isolation.restored else adapter.get_phase()
     untouched = isolation.inherits and asked.phase is None and ran is None and now is None
     if untouched and not read:
         return None
@@ -174,3 +181,117 @@ def phase_section(
         lines.append(line)
         lines.extend(ran_lines(ran, phase_labels(adapter), recorded))
     return (SECTION_TITLE, "\n".join(lines)) if lines else None
+
+
+# -- The audit's findings. -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRun:
+    """One run of an audited test: its phase, outcome, first error line, and what ran."""
+
+    phase: Phase
+    own: bool
+    """The test's own run (counted as usual), not a re-run of the audit."""
+    outcome: str
+    error: str = ""
+    """The first line of the first failing report's error; empty when none failed."""
+    ran: tuple[Ran, ...] | None = None
+    """What the run recorded; None when no backend could record."""
+
+    def to_serializable(self) -> list[Any]:
+        """Return it as plain lists and strings, for xdist's ``workeroutput``."""
+        ran = None
+        if self.ran is not None:
+            ran = [[e.name, e.kind, e.training, e.source, e.calls] for e in self.ran]
+        return [self.phase, self.own, self.outcome, self.error, ran]
+
+    @classmethod
+    def from_serializable(cls, data: Sequence[Any]) -> AuditRun:
+        """Return the run :meth:`to_serializable` wrote."""
+        phase, own, outcome, error, ran = data
+        entries = None if ran is None else tuple(Ran(*entry) for entry in ran)
+        return cls(phase, bool(own), str(outcome), str(error), entries)
+
+
+def first_error_line(reports: Iterable[pytest.TestReport]) -> str:
+    """Return the first line of the first failing report's error (pytest's crash message)."""
+    for report in reports:
+        if not report.failed:
+            continue
+        crash = getattr(report.longrepr, "reprcrash", None)
+        message = str(getattr(crash, "message", "") or report.longreprtext or "")
+        lines = [line.strip() for line in message.splitlines() if line.strip()]
+        if len(lines) > 1 and lines[0].endswith(":"):  # "AssertionError:", then the message
+            return f"{lines[0]} {lines[1]}"
+        return lines[0] if lines else ""
+    return ""
+
+
+def reproduce_command(nodeid: str, phase: Phase, options: Sequence[str] = ()) -> str:
+    """Return the command that runs ``nodeid`` alone in ``phase``: ``pytest --learning-phase=1``."""
+    value = "unset" if phase is None else str(phase)
+    words = ["pytest", *options, f"--learning-phase={value}", nodeid]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def _keys(ran: Sequence[Ran]) -> list[tuple[tuple[str, int], Ran]]:
+    """Key each entry by its class and rank among the distinct names of that class in the run.
+
+    Names are not stable between runs (a Keras layer built again is ``dropout_1``),
+    the order in which the code calls its layers is.
+    """
+    names: dict[str, dict[str, int]] = {}
+    keyed = []
+    for entry in ran:
+        ranks = names.setdefault(entry.kind, {})
+        rank = ranks.setdefault(entry.name, len(ranks))
+        keyed.append(((entry.kind, rank), entry))
+    return keyed
+
+
+def _differing(runs: Sequence[AuditRun]) -> set[tuple[str, int]]:
+    """Return the keys of the layers or modules whose modes differ between the recorded runs."""
+    recorded = [_keys(run.ran) for run in runs if run.ran is not None]
+    modes: dict[tuple[str, int], list[frozenset[bool | None]]] = {}
+    for index, keyed in enumerate(recorded):
+        for key, entry in keyed:
+            per_run = modes.setdefault(key, [frozenset()] * len(recorded))
+            per_run[index] = per_run[index] | {entry.training}
+    return {key for key, per_run in modes.items() if len(set(per_run)) > 1}
+
+
+def finding_lines(
+    nodeid: str, runs: Sequence[AuditRun], labels: tuple[str, str], options: Sequence[str] = ()
+) -> list[str]:
+    """Return the lines under a test whose outcome depends on the phase.
+
+    Per run: its outcome and first error line, the layers or modules that ran
+    in another mode than in some other run (at most a few, the rest counted),
+    and, for a re-run whose outcome differs from the test's own run, the
+    command that reproduces it.
+    """
+    own = next((run for run in runs if run.own), None)
+    differing = _differing(runs)
+    lines: list[str] = []
+    for run in runs:
+        phase = describe(run.phase, labels)
+        where = f"its own run (phase {phase})" if run.own else f"run again in phase {phase}"
+        error = f": {run.error}" if run.error else ""
+        lines.append(f"    {where}: {run.outcome}{error}")
+        if run.ran is not None:
+            shown = [entry for key, entry in _keys(run.ran) if key in differing]
+            lines.extend(
+                f"      {entry.who} ran in {mode_label(entry.training, labels)}: {entry.source}"
+                for entry in shown[:MAX_SHOWN]
+            )
+            if len(shown) > MAX_SHOWN:
+                lines.append(f"      and {len(shown) - MAX_SHOWN} more")
+        if not run.own and (own is None or run.outcome != own.outcome):
+            lines.append(f"      reproduce: {reproduce_command(nodeid, run.phase, options)}")
+    if not differing and any(run.ran is not None for run in runs):
+        lines.append(
+            "    no layer or module that was recorded ran in another mode between the runs "
+            "(see the limits of the reports)"
+        )
+    return lines

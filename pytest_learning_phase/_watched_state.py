@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pytest_learning_phase._compare import shorten
+from pytest_learning_phase._compare import short_repr, shorten
 from pytest_learning_phase._helper_calls import describe, torch_module_class
 from pytest_learning_phase._snapshots import torch_to_numpy
 
@@ -75,13 +75,13 @@ def watched_objects(helper: str, state: object, fn: object, fn_name: str) -> lis
         watched = []
         for index, item in enumerate(state):
             if _kind(item) is None:
-                raise TypeError(f"{helper}: state[{index}]={shorten(describe(item))}: {EXPECTED}")
+                raise TypeError(f"{helper}: state[{index}]={short_repr(item)}: {EXPECTED}")
             watched.append(
                 Watched(f"state[{index}]={shorten(describe(item))}", f"[{index}].", item)
             )
         return watched
     if _kind(state) is None:
-        raise TypeError(f"{helper}: state={shorten(describe(state))}: {EXPECTED}")
+        raise TypeError(f"{helper}: state={short_repr(state)}: {EXPECTED}")
     return [Watched(f"state={shorten(describe(state))}", "", state)]
 
 
@@ -100,16 +100,35 @@ def _keras_state(layer: Any) -> Iterator[tuple[str, npt.NDArray[Any]]]:
 
 
 def _reference_state(layer: Any) -> Iterator[tuple[str, npt.NDArray[Any]]]:
-    """Yield a reference layer's moving statistics, and its other weights when it is frozen."""
+    """Yield a reference layer's moving statistics, then those of the layers it holds.
+
+    A frozen layer's other weights (``gamma``, ``beta``) are non-trainable too, as
+    in tf_keras. The layers it holds are found in its attributes (directly, or
+    in lists and tuples), as tf_keras tracks a layer's sublayers.
+    """
     import numpy as np
 
-    names = ["moving_mean", "moving_variance"]
-    if not layer.trainable:
-        names = ["gamma", "beta", *names]
-    for name in names:
-        value = getattr(layer, name, None)
-        if value is not None:
-            yield f"{layer.name}/{name}", np.array(value)
+    reference = _reference_layer_class()
+    seen: set[int] = set()
+
+    def visit(current: Any) -> Iterator[tuple[str, npt.NDArray[Any]]]:
+        if id(current) in seen:
+            return
+        seen.add(id(current))
+        names = ["moving_mean", "moving_variance"]
+        if not current.trainable:
+            names = ["gamma", "beta", *names]
+        for name in names:
+            value = getattr(current, name, None)
+            if value is not None:
+                yield f"{current.name}/{name}", np.array(value)
+        for attribute in vars(current).values():
+            held = attribute if isinstance(attribute, (list, tuple)) else [attribute]
+            for item in held:
+                if reference is not None and isinstance(item, reference):
+                    yield from visit(item)
+
+    yield from visit(layer)
 
 
 _READERS = {"torch": _torch_state, "keras": _keras_state, "reference": _reference_state}
@@ -122,7 +141,15 @@ def read_state(watched: Watched) -> dict[str, npt.NDArray[Any]]:
     """
     kind = _kind(watched.value)
     assert kind is not None
-    return {f"{watched.prefix}{name}": value for name, value in _READERS[kind](watched.value)}
+    state: dict[str, npt.NDArray[Any]] = {}
+    seen: dict[str, int] = {}
+    for name, value in _READERS[kind](watched.value):
+        path = f"{watched.prefix}{name}"
+        seen[path] = count = seen.get(path, 0) + 1
+        if count > 1:  # two variables of one name (Keras allows it): both are watched
+            path = f"{path} (#{count})"
+        state[path] = value
+    return state
 
 
 def is_unbuilt(value: object) -> bool:

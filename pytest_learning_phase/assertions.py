@@ -343,14 +343,15 @@ def assert_no_state_update_in_inference(
 
 
 def _read(call: Call, item: Any, when: str) -> dict[str, Any]:
-    """Read one watched object's state; a buffer with no values is a ``TypeError``."""
+    """Read one watched object's state; a buffer with no values is a ``ValueError``."""
     __tracebackhide__ = True
     try:
         return read_state(item)
     except UncomparableResult as uncomparable:
-        raise TypeError(
+        raise ValueError(
             f"{call.helper}: {item.argument} holds {uncomparable.what} at "
-            f"{item.prefix}{uncomparable.path} {when}; watch {uncomparable.instead}"
+            f"{item.prefix}{uncomparable.path} {when}: nothing to compare; give it values "
+            "first (model.to_empty(device=...))"
         ) from None
 
 

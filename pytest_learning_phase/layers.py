@@ -133,10 +133,10 @@ def _training_source(
         return None
     passed = parameter.passed_value(args, kwargs)[1]
     if passed is not None:
-        return passed, "explicit argument"
+        return passed, f"explicit argument training={passed!r}"
     enclosing = _call_context.enclosing_training()
     if enclosing is not None:
-        return enclosing, "enclosing layer call"
+        return enclosing, f"the enclosing layer call's training={enclosing!r}"
     state = _state.THREAD.state
     if state.is_set:
         return state.phase == 1, "the global phase"

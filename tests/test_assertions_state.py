@@ -10,9 +10,14 @@ Each failure names the changed variables or buffers and their largest change.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from pytest_learning_phase import assert_no_state_update_in_inference
+from pytest_learning_phase.adapters._current import set_current_adapter
+from pytest_learning_phase.layers import Dropout
 from tests._failures import error_lines_by_test
 from tests._suite import BACKEND_MODULES, PHASE_HELPER, Suite
 
@@ -89,6 +94,10 @@ def test_a_buried_training_true():
     assert_no_state_update_in_inference(block, x, state=block.norm)
 
 
+def test_a_buried_training_true_in_a_layer_the_watched_layer_holds():
+    assert_no_state_update_in_inference(Block(), x)
+
+
 def test_a_norm_called_with_the_phase_set_to_1_inside_the_function():
     norm = built_norm("leaky_norm")
 
@@ -124,9 +133,14 @@ def test_on_the_reference_backend(reference_suite: Suite) -> None:
 
     result = reference_suite.run()
 
-    result.assert_outcomes(passed=2, failed=5)
+    result.assert_outcomes(passed=2, failed=6)
     assert error_lines_by_test(result) == {
         "test_a_buried_training_true": [
+            head("<Block name='block'>", "reference"),
+            f"E         at inner_norm/moving_mean: {KERAS_MEAN}",
+            f"E         at inner_norm/moving_variance: {KERAS_VARIANCE}",
+        ],
+        "test_a_buried_training_true_in_a_layer_the_watched_layer_holds": [
             head("<Block name='block'>", "reference"),
             f"E         at inner_norm/moving_mean: {KERAS_MEAN}",
             f"E         at inner_norm/moving_variance: {KERAS_VARIANCE}",
@@ -353,3 +367,120 @@ def test_on_the_torch_backend(preloaded_torch: None, pytester: pytest.Pytester) 
             f"{NO_STATE}"
         ],
     }
+
+
+# -- In process: arguments, flags and what the helper returns --
+
+
+@pytest.fixture
+def torch_adapter(preloaded_torch: None) -> Iterator[Any]:
+    """Make the helpers drive the torch backend; yield ``torch``."""
+    import torch
+
+    from pytest_learning_phase.adapters.torch import make_torch_adapter
+
+    previous = set_current_adapter(make_torch_adapter())
+    yield torch
+    set_current_adapter(previous)
+
+
+def every_flag(model: Any) -> list[bool]:
+    return [module.training for module in model.modules()]
+
+
+def test_every_watched_flag_is_put_back_when_fn_raises(torch_adapter: Any) -> None:
+    nn = torch_adapter.nn
+    encoder, head = nn.Sequential(nn.BatchNorm1d(3), nn.Dropout()), nn.BatchNorm1d(3)
+    head.eval()
+    before = every_flag(encoder) + every_flag(head)
+    seen: list[list[bool]] = []
+
+    def predict() -> None:
+        seen.append(every_flag(encoder) + every_flag(head))
+        encoder[1].train()
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError) as excinfo:
+        assert_no_state_update_in_inference(predict, state=(encoder, head))
+
+    assert seen == [[False] * 4]
+    assert every_flag(encoder) + every_flag(head) == before
+    assert str(excinfo.value) == "boom"
+    assert getattr(excinfo.value, "__notes__", None) == [
+        f"{HELPER}: test_every_watched_flag_is_put_back_when_fn_raises.<locals>.predict raised "
+        "this in phase 0 (test) on the torch backend"
+    ]
+
+
+def test_the_result_is_returned_as_fn_returned_it(torch_adapter: Any) -> None:
+    norm = torch_adapter.nn.BatchNorm1d(3)
+    numbers = iter([1, 2])
+
+    assert assert_no_state_update_in_inference(lambda: numbers, state=norm) is numbers
+
+
+def test_two_variables_of_one_name_are_both_watched(torch_adapter: Any) -> None:
+    nn = torch_adapter.nn
+    first, second = nn.BatchNorm1d(2), nn.BatchNorm1d(2)
+
+    with pytest.raises(AssertionError) as excinfo:
+        assert_no_state_update_in_inference(
+            lambda: second.running_mean.add_(1.0), state=DuplicateNames([first, second])
+        )
+
+    assert str(excinfo.value).splitlines()[1:] == [
+        "  at norm/running_mean (#2): max abs difference 1 at index (0,): 0.0 (before) vs "
+        "1.0 (after); 2 of 2 elements differ"
+    ]
+
+
+class DuplicateNames:
+    """A Keras-like object whose non-trainable weights share one name."""
+
+    trainable_weights: list[Any] = []  # noqa: RUF012
+
+    def __init__(self, norms: list[Any]) -> None:
+        self.non_trainable_weights = [Named(norm.running_mean) for norm in norms]
+
+
+class Named:
+    """A variable named ``norm/running_mean``, whatever tensor holds its value."""
+
+    name = "norm/running_mean"
+
+    def __init__(self, tensor: Any) -> None:
+        self.tensor = tensor
+
+    def numpy(self) -> Any:
+        return self.tensor.numpy()
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        (
+            [],
+            "state=[]: expected a layer, a model, a torch.nn.Module or a list of them, "
+            "at least one",
+        ),
+        (
+            "model",
+            "state='model': expected a layer, a model, a torch.nn.Module or a list of them",
+        ),
+        (
+            [Dropout(0.5, name="dropout"), 3],
+            "state[1]=3: expected a layer, a model, a torch.nn.Module or a list of them",
+        ),
+    ],
+    ids=["empty", "a-string", "one-bad-item"],
+)
+def test_bad_state_is_an_error_naming_the_helper_before_fn_is_called(
+    state: object, message: str
+) -> None:
+    calls: list[int] = []
+
+    with pytest.raises((TypeError, ValueError)) as excinfo:
+        assert_no_state_update_in_inference(lambda: calls.append(1), state=state)
+
+    assert str(excinfo.value) == f"{HELPER}: {message}"
+    assert calls == []

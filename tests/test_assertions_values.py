@@ -9,10 +9,21 @@ return instead.
 
 from __future__ import annotations
 
+import copy
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import hypothesis.extra.numpy as hnp
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from pytest_learning_phase import assert_phase_invariant, backend
+from pytest_learning_phase.adapters._current import set_current_adapter
+from pytest_learning_phase.adapters.reference import ReferenceAdapter
 from tests._failures import error_lines_by_test
 from tests._suite import BACKEND_MODULES, PHASE_HELPER, Suite
 
@@ -370,3 +381,78 @@ def test_nested_tensors_compare_by_value_and_a_meta_tensor_is_an_error(
             )
         ],
     }
+
+
+# -- In process: properties of the comparison, over generated results --
+
+FINITE = st.floats(-1e6, 1e6, allow_nan=False, width=64)
+ROWS = st.lists(st.lists(FINITE, max_size=4), min_size=1, max_size=4)
+
+
+def object_array(rows: list[list[float]]) -> np.ndarray:
+    batch = np.empty(len(rows), dtype=object)
+    for index, row in enumerate(rows):
+        batch[index] = np.array(row, dtype=float)
+    return batch
+
+
+LEAVES = st.one_of(
+    st.none(),
+    st.integers(-(2**40), 2**40),
+    FINITE,
+    st.text(max_size=3),
+    hnp.arrays(np.float64, hnp.array_shapes(max_dims=2, max_side=3), elements=FINITE),
+    ROWS.map(object_array),
+)
+RESULTS = st.recursive(
+    LEAVES,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.tuples(children, children),
+        st.dictionaries(st.text(max_size=2), children, max_size=3),
+    ),
+    max_leaves=8,
+)
+
+
+@contextmanager
+def reference_helpers() -> Iterator[None]:
+    """Make the helpers drive the reference backend, whatever the session chose."""
+    previous = set_current_adapter(ReferenceAdapter())
+    yield
+    set_current_adapter(previous)
+
+
+def by_phase(test_result: object, train_result: object) -> Any:
+    def result() -> object:
+        return train_result if backend.learning_phase() else test_result
+
+    return result
+
+
+@settings(max_examples=60, deadline=None)
+@given(result=RESULTS)
+def test_a_result_and_its_deep_copy_compare_equal(result: object) -> None:
+    with reference_helpers():
+        assert_phase_invariant(lambda: result)
+        assert_phase_invariant(by_phase(result, copy.deepcopy(result)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=ROWS, data=st.data())
+def test_a_changed_row_of_an_object_array_is_named_by_its_index(
+    rows: list[list[float]], data: st.DataObject
+) -> None:
+    row = data.draw(st.sampled_from([i for i, values in enumerate(rows) if values] or [-1]))
+    if row < 0:  # every row empty: there is nothing to change
+        return
+    column = data.draw(st.integers(0, len(rows[row]) - 1))
+    changed = copy.deepcopy(rows)
+    changed[row][column] += 1.0 + abs(changed[row][column])  # well past rtol=1e-7
+
+    with reference_helpers(), pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(by_phase(object_array(rows), object_array(changed)))
+
+    difference = str(excinfo.value).splitlines()[1]
+    assert difference.startswith(f"  at result[{row}]: max abs difference ")
+    assert f"at index ({column},)" in difference

@@ -309,7 +309,7 @@ def test_torch_a_module_whose_mode_is_set_before_it_runs_is_not_a_read(
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(
         [
-            "4 tests asked for no phase: 1 read it and ran again in phase 0 (test) "
+            "4 tests asked for no phase: 1 read it and ran again in phase 0 (eval) "
             "(unset is phase 1 (train): the normal run stands for it), 3 never read it",
         ]
     )
@@ -341,7 +341,7 @@ def test_torch_a_wider_fixtures_modules_are_not_a_read_of_the_first_requester(
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "2 tests asked for no phase: 0 read it and ran again in phase 0 (test) "
+            "2 tests asked for no phase: 0 read it and ran again in phase 0 (eval) "
             "(unset is phase 1 (train): the normal run stands for it), 2 never read it",
         ]
     )

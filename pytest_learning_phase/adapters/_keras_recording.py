@@ -11,6 +11,7 @@ directly, so recording is never counted as a read of the phase.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
@@ -65,7 +66,7 @@ def record_reference_layers() -> Recording:
                 if value is None:  # the layer's call reads learning_phase() itself
                     phase = _state.THREAD.state.phase
                     value = 0 if phase is ABSENT else phase
-                    source += ": the layer reads learning_phase()"
+                    source += ", so the layer reads learning_phase()"
                 provenance.add(layer, layer.name, type(layer).__name__, _flag(value), source)
             return original(layer, inputs, *args, **kwargs)
 
@@ -86,24 +87,46 @@ def record_tf_keras_layers(backend: ModuleType) -> Recording:
             source = _tf_keras_source(layer, args, kwargs, call_context, backend)
             result = original(layer, args, kwargs, call_context, local)
             if source is not None:
-                try:
-                    value = layer._call_spec.get_arg_value("training", result[0], result[1])
-                except KeyError:
-                    value = None
-                if value is None:  # the layer's call reads learning_phase() itself
-                    phase = backend._GRAPH_LEARNING_PHASES.get(backend._DUMMY_EAGER_GRAPH.key, 0)
-                    value = phase
-                    source += ": the layer reads learning_phase()"
-                if tf.is_tensor(value) and hasattr(value, "numpy"):
-                    value = bool(value.numpy())
-                if tf.inside_function():
-                    source += TRACE_NOTE
-                provenance.add(layer, layer.name, type(layer).__name__, _flag(value), source)
+                _add_tf_keras_call(provenance, layer, result, source, backend, tf)
             return result
 
         return _get_propagated_call_context_arguments
 
     return _PatchRecording(base_layer.Layer, "_get_propagated_call_context_arguments", make)
+
+
+def _add_tf_keras_call(
+    provenance: Provenance,
+    layer: Any,
+    resolved: Any,
+    source: str,
+    backend: ModuleType,
+    tf: Any,
+) -> None:
+    """Note one tf_keras layer call: the ``training`` it resolved (``resolved`` args, kwargs)."""
+    try:
+        value = layer._call_spec.get_arg_value("training", resolved[0], resolved[1])
+    except KeyError:
+        value = None
+    if tf.is_tensor(value):  # an eager tensor has a value; a symbolic one has none yet
+        with contextlib.suppress(Exception):
+            value = bool(value.numpy())
+    if value is None:  # the layer's call reads learning_phase() itself
+        value = backend._GRAPH_LEARNING_PHASES.get(backend._DUMMY_EAGER_GRAPH.key, 0)
+        source += ", so the layer reads learning_phase()"
+    elif source in ("explicit argument", "enclosing layer call"):
+        source = _with_value(source, value)
+    if tf.inside_function():
+        source += TRACE_NOTE
+    provenance.add(layer, layer.name, type(layer).__name__, _flag(value), source)
+
+
+def _with_value(source: str, value: object) -> str:
+    """Return ``explicit argument training=True``, ``the enclosing layer call's training=...``."""
+    shown = value if isinstance(value, (bool, int)) else type(value).__name__
+    if source == "explicit argument":
+        return f"explicit argument training={shown!r}"
+    return f"the enclosing layer call's training={shown!r}"
 
 
 def _tf_keras_source(

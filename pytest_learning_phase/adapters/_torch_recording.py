@@ -22,13 +22,15 @@ from collections.abc import Iterable
 from types import FrameType, ModuleType
 from typing import Any, Final
 
-from pytest_learning_phase._phase import Phase, describe_phase
+from pytest_learning_phase._phase import Phase
 from pytest_learning_phase._provenance import Ran, Recording
 
 __all__ = ["held_modules", "reads_training", "record_torch_modules"]
 
 BEFORE_RUN: Final = "built before this run (by a wider fixture, or at import)"
 _READS_TRAINING: dict[type, bool] = {}
+_PHASES: Final[dict[Phase, str]] = {None: "unset", 0: "0 (eval)", 1: "1 (train)"}
+"""A phase in PyTorch's words (the torch adapter's ``phase_labels``)."""
 
 
 def reads_training(module_class: type) -> bool:
@@ -133,7 +135,7 @@ class _TorchRecording:
         if built is not None and built[0] is module:
             if module.training is not built[2]:
                 return "set by an assignment to .training"
-            return f"built while the phase was {describe_phase(built[1])}"
+            return f"built while the phase was {_PHASES[built[1]]}"
         return BEFORE_RUN
 
     def ran(self) -> list[Ran]:
