@@ -104,24 +104,6 @@ def test_a_test_that_passes_only_unset_is_reported_with_the_hint(suite: Suite) -
     )
 
 
-def test_a_test_whose_first_run_changed_what_it_checks_is_not_reported(suite: Suite) -> None:
-    """Its re-runs differ from the first run whatever the phase: one more unset run shows it."""
-    suite.write(
-        """
-        from lp_backend import K
-
-        CALLS = []
-
-        def test_counts_its_calls():
-            CALLS.append(K.learning_phase())
-            assert len(CALLS) == 1
-        """
-    )
-    result = suite.run("--learning-phase-audit")
-    assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["none depends on the learning phase"])
-
-
 # -- Warnings of the re-runs. --------------------------------------------------------
 
 
