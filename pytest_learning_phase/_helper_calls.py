@@ -45,6 +45,7 @@ __all__ = [
     "join",
     "phase_label",
     "start",
+    "torch_module_class",
 ]
 
 

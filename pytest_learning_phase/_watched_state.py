@@ -100,16 +100,35 @@ def _keras_state(layer: Any) -> Iterator[tuple[str, npt.NDArray[Any]]]:
 
 
 def _reference_state(layer: Any) -> Iterator[tuple[str, npt.NDArray[Any]]]:
-    """Yield a reference layer's moving statistics, and its other weights when it is frozen."""
+    """Yield a reference layer's moving statistics, then those of the layers it holds.
+
+    A frozen layer's other weights (``gamma``, ``beta``) are non-trainable too, as
+    in tf_keras. The layers it holds are found in its attributes (directly, or
+    in lists and tuples), as tf_keras tracks a layer's sublayers.
+    """
     import numpy as np
 
-    names = ["moving_mean", "moving_variance"]
-    if not layer.trainable:
-        names = ["gamma", "beta", *names]
-    for name in names:
-        value = getattr(layer, name, None)
-        if value is not None:
-            yield f"{layer.name}/{name}", np.array(value)
+    reference = _reference_layer_class()
+    seen: set[int] = set()
+
+    def visit(current: Any) -> Iterator[tuple[str, npt.NDArray[Any]]]:
+        if id(current) in seen:
+            return
+        seen.add(id(current))
+        names = ["moving_mean", "moving_variance"]
+        if not current.trainable:
+            names = ["gamma", "beta", *names]
+        for name in names:
+            value = getattr(current, name, None)
+            if value is not None:
+                yield f"{current.name}/{name}", np.array(value)
+        for attribute in vars(current).values():
+            held = attribute if isinstance(attribute, (list, tuple)) else [attribute]
+            for item in held:
+                if reference is not None and isinstance(item, reference):
+                    yield from visit(item)
+
+    yield from visit(layer)
 
 
 _READERS = {"torch": _torch_state, "keras": _keras_state, "reference": _reference_state}

@@ -8,6 +8,7 @@ set it before setup and restore the whole state after teardown
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Generator, Mapping
 from typing import Any, Final
@@ -15,18 +16,21 @@ from typing import Any, Final
 import pytest
 
 from pytest_learning_phase import _auto, _markers, _options
-from pytest_learning_phase._isolation import PhaseIsolation, warn_at_test
+from pytest_learning_phase._isolation import PhaseIsolation
+from pytest_learning_phase._leaks import warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase._provenance import Recording
 from pytest_learning_phase._report import last_call_traceback, phase_labels, phase_section
 from pytest_learning_phase._version import __version__
-from pytest_learning_phase.adapters import LearningPhaseAdapter
+from pytest_learning_phase.adapters import AdapterError, LearningPhaseAdapter, optional_text
 from pytest_learning_phase.adapters._current import set_current_adapter
 from pytest_learning_phase.adapters._registry import build_adapter
 from pytest_learning_phase.hookspecs import AdapterFactory
 
 _RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
+_OWN_RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
+"""The item's own request, kept while the audit runs it again in another."""
 
 
 class _PhaseSession:
@@ -53,11 +57,13 @@ class _PhaseSession:
         """Whether collection ended here, so ``auto`` chose (never on xdist's controller)."""
         self._drive(backends)
         self.previous_adapter = set_current_adapter(self.adapter)
-        self.audit_run: PhaseRequest | None = None
-        """Set by the audit while it runs a test again in one phase: the phase to run it in."""
+        self.markers_after_setup = 0
+        """How many markers the current test had when its setup ended."""
         self.recordings: dict[str, Recording] | None = None
         """Set by the audit while a run of a test is recorded: the recording of each backend."""
         self.workers_chose: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self.backend_error = ""
+        """A backend warning that a warning filter turned into an error (it fails the run)."""
         """On xdist's controller, under ``auto``: each worker's backends and late imports."""
 
     def _drive(self, backends: Mapping[str, LearningPhaseAdapter]) -> None:
@@ -81,11 +87,11 @@ class _PhaseSession:
     def header_line(self) -> str:
         """Return the header line: version, backends and why, default phase, audit."""
         settings = self.settings
-        notes = tuple(
-            note
-            for note in (getattr(adapter, "header_note", None) for adapter in self.adapters)
-            if isinstance(note, str)
-        )
+        try:
+            found = [optional_text(adapter, "header_note") for adapter in self.adapters]
+        except AdapterError as error:
+            raise pytest.UsageError(str(error)) from None
+        notes = tuple(note for note in found if note is not None)
         why = settings.backend_source
         if settings.auto:
             why = _auto.auto_reason(self.names[1:])
@@ -100,20 +106,39 @@ class _PhaseSession:
             resolution = item.stash[_RESOLUTION_KEY] = _markers.resolve(item, self.settings.default)
         return resolution
 
+    def run_again_in(self, item: pytest.Item, request: PhaseRequest | None) -> None:
+        """Set ``item``'s next run up in ``request`` (the audit); None gives it its own back.
+
+        The request is carried on the item, where its setup reads it; a run in
+        it warns of no leak.
+        """
+        if request is not None:
+            item.stash.setdefault(_OWN_RESOLUTION_KEY, self.resolution(item))
+            item.stash[_RESOLUTION_KEY] = request
+        elif _OWN_RESOLUTION_KEY in item.stash:
+            item.stash[_RESOLUTION_KEY] = item.stash[_OWN_RESOLUTION_KEY]
+            del item.stash[_OWN_RESOLUTION_KEY]
+
     def pytest_sessionstart(self) -> None:
-        """Remember the state before any test, to put it back when the session ends."""
+        """Remember the state before any test; collect in the session's default phase."""
         self.started = True
         for isolation in self.isolations:
             isolation.start_session()
+            isolation.start_collection()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self) -> None:
-        """``auto``: drive the frameworks the suite imported by now; start the audit.
+        """End collection's default phase; ``auto``: drive the frameworks imported by now.
 
-        Runs once, before the terminal prints the header line
+        Collection ran in the session's default phase (torch: modules built at
+        import start in it); the state from before the session comes back.
+        Under ``auto``, then, the frameworks the suite imported by now are
+        driven and the audit starts. Runs once, before the terminal prints the header line
         (:func:`pytest_report_collectionfinish`); never on xdist's controller,
         which collects nothing.
         """
+        for isolation in self.isolations:
+            isolation.end_collection()
         if not self.settings.auto or self.collected:
             return
         self.collected = True
@@ -139,7 +164,8 @@ class _PhaseSession:
         The phase in effect when setup ends is the one the test function is
         called in (the failure section reports it).
         """
-        resolution = self.audit_run or item.stash.get(_RESOLUTION_KEY, None)
+        markers_before = self.markers_after_setup = len(item.own_markers)
+        resolution = item.stash.get(_RESOLUTION_KEY, None)
         if resolution is None:
             resolution = self.resolution(item)
         if isinstance(resolution, PhaseRequestError):
@@ -148,22 +174,20 @@ class _PhaseSession:
             pytest.fail(resolution.message, pytrace=False)
         inherits = resolution is self.settings.default
         only = self.only_isolation
-        if only is not None:  # one backend: the common case, without loops
+        if only is not None:  # one backend: the common case, without a loop
             only.begin(item, resolution, inherits)
-            markers_before = len(item.own_markers)
-            yield
-            if len(item.own_markers) != markers_before:
-                _reject_markers_added_at_run_time(item, markers_before)
-            only.called()
-            return
-        for isolation in self.isolations:
-            isolation.begin(item, resolution, inherits)
-        markers_before = len(item.own_markers)
+        else:
+            for isolation in self.isolations:
+                isolation.begin(item, resolution, inherits)
         yield
-        if len(item.own_markers) != markers_before:
-            _reject_markers_added_at_run_time(item, markers_before)
-        for isolation in self.isolations:
-            isolation.called()
+        self.markers_after_setup = len(item.own_markers)
+        if self.markers_after_setup != markers_before:
+            _reject_markers_added_at_run_time(item, markers_before, "while the test was set up")
+        if only is not None:
+            only.called()
+        else:
+            for isolation in self.isolations:
+                isolation.called()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -177,15 +201,29 @@ class _PhaseSession:
         __tracebackhide__ = True
         try:
             yield
-        finally:
-            only = self.only_isolation
-            if only is not None:
-                leaks = only.end(item)
-            else:
-                leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
-        if leaks and self.audit_run is None:
+        except BaseException:
+            self._end(item, teardown_failed=True)
+            raise
+        self._end(item, teardown_failed=False)
+        if len(item.own_markers) != self.markers_after_setup:
+            _reject_markers_added_at_run_time(item, self.markers_after_setup, "in the test body")
+
+    def _end(self, item: pytest.Item, *, teardown_failed: bool) -> None:
+        """Restore every backend's state between tests; then warn about what leaked."""
+        __tracebackhide__ = True
+        only = self.only_isolation
+        if only is not None:
+            leaks = only.end(item)
+            if only.failure is not None:
+                _fail_for_the_backend(only)
+        else:
+            leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
+            for isolation in self.isolations:
+                if isolation.failure is not None:
+                    _fail_for_the_backend(isolation)
+        if leaks and _OWN_RESOLUTION_KEY not in item.stash:  # not in an audit's re-run
             for leak in leaks:
-                warn_at_test(item, leak)
+                warn_at_test(item, leak, teardown_failed=teardown_failed)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(
@@ -196,7 +234,15 @@ class _PhaseSession:
         Function-scoped fixtures pass straight through.
         """
         if fixturedef.scope == "function":
-            return (yield)
+            value = yield
+            only = self.only_isolation
+            if only is not None:
+                if only.request.phase is not None:  # a fixture that cleared the phase
+                    only.fixture_cleared()
+            else:
+                for isolation in self.isolations:
+                    isolation.fixture_cleared()
+            return value
         fixtures = [
             isolation.before_wider_fixture(fixturedef, request) for isolation in self.isolations
         ]
@@ -223,6 +269,8 @@ class _PhaseSession:
         """
         if not isinstance(node, pytest.Item) or not isinstance(report, pytest.TestReport):
             return
+        if report.when == "setup":
+            _shorten_request_error(node, getattr(report.longrepr, "reprcrash", None))
         excinfo = call.excinfo
         traceback = excinfo.tb if excinfo is not None else None
         section = phase_section(node, self.isolations, self.recordings, traceback)
@@ -252,14 +300,26 @@ class _PhaseSession:
             section = phase_section(item, self.isolations, self.recordings, traceback)
             if section is not None:
                 data["sections"] = [*data.get("sections", []), list(section)]
+            longrepr = data.get("longrepr")
+            if report.when == "setup" and isinstance(longrepr, dict):
+                for _, reprcrash, _ in longrepr.get("chain") or ():  # what xdist rebuilds from
+                    _shorten_request_error(item, reprcrash)
         return data
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Put back the state from before the session, even if a test was interrupted.
 
         Under ``auto``, warn of a supported framework first imported while the
         tests ran (an xdist worker tells the controller, which warns once).
         """
+        try:
+            self._finish_session()
+        except _auto.LearningPhaseBackendWarning as error:  # -W error::...: fail the session
+            self.backend_error = str(error)
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _finish_session(self) -> None:
         for isolation in self.isolations:
             isolation.end_session()
         if not self.settings.auto:
@@ -307,7 +367,15 @@ class _PhaseSession:
         warnings.warn_explicit(message, _auto.LearningPhaseBackendWarning, where, 1)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """On xdist's controller, under ``auto``: the backends the workers chose (one line)."""
+        """On xdist's controller, under ``auto``: the backends the workers chose (one line).
+
+        And a :class:`~pytest_learning_phase.LearningPhaseBackendWarning` that
+        a warning filter made an error, which failed the session.
+        """
+        if self.backend_error:
+            terminalreporter.write_line(
+                f"ERROR LearningPhaseBackendWarning: {self.backend_error}", red=True
+            )
         if self.settings.auto and self.workers_chose and not self.collected:
             names = max((names for names, _ in self.workers_chose.values()), key=len)
             why = _auto.auto_reason(names[1:])
@@ -320,13 +388,58 @@ class _PhaseSession:
         set_current_adapter(self.previous_adapter)
 
 
-def _reject_markers_added_at_run_time(item: pytest.Item, markers_before: int) -> None:
-    """Fail a test whose fixtures added a ``learning_phase`` marker: too late to apply."""
+_SOURCE_AND_PROBLEM: Final = re.compile(
+    r"(?P<source>@pytest\.mark\.learning_phase\(.*?\) on (?:the test function|class \S+|"
+    r"module \S+)|parameter learning_phase=.*?): (?P<problem>.*)",
+    re.DOTALL,
+)
+_DISAGREEING: Final = re.compile(
+    r"(?P<first>.+?) asks for phase (?P<phase>.+?) but (?P<other>.+?) asks for (?P<other_phase>.+?)"
+    r"; keep one of them",
+    re.DOTALL,
+)
+
+
+def _shorten_request_error(item: pytest.Item, reprcrash: object) -> None:
+    """Give a bad request's error a short-summary line that starts with the problem.
+
+    pytest's short summary already names the test and cuts the line at the
+    terminal's width: ``ERROR t.py::test_y - got 2; expected 0, 1 or None (...``
+    rather than ``... - Failed: In t.py::test_y: @py...``. The error's own
+    section keeps the whole message. Only for failures (no per-test cost).
+    """
+    resolution = item.stash.get(_RESOLUTION_KEY, None)
+    if not isinstance(resolution, PhaseRequestError) or reprcrash is None:
+        return
+    body = resolution.message.removeprefix(f"In {item.nodeid}: ")
+    summary = body
+    if found := _SOURCE_AND_PROBLEM.fullmatch(body):
+        summary = f"{found['problem']} ({found['source']})"
+    elif found := _DISAGREEING.fullmatch(body):
+        summary = (
+            f"phases disagree: {found['phase']} from {found['first']}, "
+            f"{found['other_phase']} from {found['other']}; keep one of them"
+        )
+    if isinstance(reprcrash, dict):  # serialized, on an xdist worker
+        reprcrash["message"] = summary
+    elif hasattr(reprcrash, "message"):
+        reprcrash.message = summary
+
+
+def _fail_for_the_backend(isolation: PhaseIsolation) -> None:
+    """Fail the current test: its backend answered something other than a phase while it ran."""
+    message = isolation.failure or ""
+    isolation.failure = None
+    pytest.fail(message, pytrace=False)
+
+
+def _reject_markers_added_at_run_time(item: pytest.Item, markers_before: int, when: str) -> None:
+    """Fail a test whose fixtures or body added a ``learning_phase`` marker: too late to apply."""
     for mark in item.own_markers[markers_before:]:
         if mark.name == _markers.MARKER_NAME:
             pytest.fail(
-                f"In {item.nodeid}: {_markers.marker_text(mark)} was added while the test was "
-                "set up (request.applymarker or item.add_marker), after its phase was set; "
+                f"In {item.nodeid}: {_markers.marker_text(mark)} was added {when} "
+                "(request.applymarker or item.add_marker), after its phase was set; "
                 "put the marker on the test, its class or module, or in pytest.param",
                 pytrace=False,
             )

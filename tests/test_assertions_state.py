@@ -94,6 +94,10 @@ def test_a_buried_training_true():
     assert_no_state_update_in_inference(block, x, state=block.norm)
 
 
+def test_a_buried_training_true_in_a_layer_the_watched_layer_holds():
+    assert_no_state_update_in_inference(Block(), x)
+
+
 def test_a_norm_called_with_the_phase_set_to_1_inside_the_function():
     norm = built_norm("leaky_norm")
 
@@ -129,9 +133,14 @@ def test_on_the_reference_backend(reference_suite: Suite) -> None:
 
     result = reference_suite.run()
 
-    result.assert_outcomes(passed=2, failed=5)
+    result.assert_outcomes(passed=2, failed=6)
     assert error_lines_by_test(result) == {
         "test_a_buried_training_true": [
+            head("<Block name='block'>", "reference"),
+            f"E         at inner_norm/moving_mean: {KERAS_MEAN}",
+            f"E         at inner_norm/moving_variance: {KERAS_VARIANCE}",
+        ],
+        "test_a_buried_training_true_in_a_layer_the_watched_layer_holds": [
             head("<Block name='block'>", "reference"),
             f"E         at inner_norm/moving_mean: {KERAS_MEAN}",
             f"E         at inner_norm/moving_variance: {KERAS_VARIANCE}",

@@ -12,15 +12,19 @@ nothing, so the result is PyTorch's own. torch is imported only through
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import subprocess
 import sys
+import types
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from pytest_learning_phase._phase import Phase
+from pytest_learning_phase.adapters import UnsetEquivalent
 from pytest_learning_phase.adapters.torch import (
     NOT_INSTALLED_MESSAGE,
     ROOT_NAME,
@@ -328,9 +332,11 @@ def test_installing_twice_wraps_init_once(adapter: TorchAdapter, torch: Any) -> 
     second = make_torch_adapter()
     assert torch.nn.Module.__init__ is init_before
     count = second.phase_read_counter()
+    second.track_reads(True)
     second.set_phase(1)
     before = count()
-    torch.nn.Identity()
+    torch.nn.Identity()(torch.ones(1))
+    second.track_reads(False)
     assert count() == before + 1
 
 
@@ -431,54 +437,98 @@ def test_importing_the_adapter_module_does_not_import_torch() -> None:
 # -- the read counter ----------------------------------------------------------------------
 
 
-def test_the_counter_counts_each_module_built_at_a_set_phase(
-    adapter: TorchAdapter, torch: Any
-) -> None:
+@pytest.fixture
+def tracking(adapter: TorchAdapter) -> Iterator[Callable[[], int]]:
+    """The audit's read count, with marking on for the test (as while an audited test runs)."""
     count = adapter.phase_read_counter()
-    adapter.set_phase(0)
-    before = count()
-    build_model(torch)  # Sequential, Linear, Dropout, Sequential, Linear, BatchNorm1d
-    assert count() == before + 6
+    adapter.track_reads(True)
+    yield count
+    adapter.track_reads(False)
 
 
-def test_unset_builds_count_only_once_the_audit_asked_for_the_counter(
-    adapter: TorchAdapter, torch: Any
+def forward(torch: Any, model: Any) -> None:
+    model(torch.ones(2, 3))
+
+
+@pytest.mark.parametrize("phase", [None, 0, 1])
+def test_a_forward_of_modules_moded_by_the_phase_is_a_read(
+    adapter: TorchAdapter, torch: Any, tracking: Callable[[], int], phase: Phase
 ) -> None:
-    switchboard = adapter._switchboard
-    switchboard.counting = False  # as in a session without the audit
-    adapter.set_phase(None)
-    before = switchboard.modules_started
+    # Sequential, Linear, Dropout, Sequential, Linear, BatchNorm1d: six forwards.
+    adapter.set_phase(phase)
+    model = build_model(torch)
+    before = tracking()
+    forward(torch, model)
+    assert tracking() == before + 6
+
+
+def test_building_a_module_is_not_a_read(
+    adapter: TorchAdapter, torch: Any, tracking: Callable[[], int]
+) -> None:
+    adapter.set_phase(1)
+    before = tracking()
     build_model(torch)
-    assert switchboard.modules_started == before
-    count = adapter.phase_read_counter()
-    build_model(torch)
-    assert count() == before + 6
+    assert tracking() == before
 
 
-def test_the_counter_counts_modules_built_in_other_threads(
-    adapter: TorchAdapter, torch: Any
+@pytest.mark.parametrize("set_mode", [".train()", ".eval()", "training ="])
+def test_a_module_whose_mode_was_set_explicitly_is_not_a_read(
+    adapter: TorchAdapter, torch: Any, tracking: Callable[[], int], set_mode: str
 ) -> None:
-    count = adapter.phase_read_counter()
-    before = count()
+    adapter.set_phase(1)
+    model = build_model(torch)
+    if set_mode == ".train()":
+        model.train()
+    elif set_mode == ".eval()":
+        model.eval()
+    else:
+        for module in model.modules():
+            module.training = False
+    before = tracking()
+    forward(torch, model)
+    assert tracking() == before
 
-    def build_at_phase_1() -> None:
+
+def test_modules_built_while_not_tracking_are_not_reads(
+    adapter: TorchAdapter, torch: Any, tracking: Callable[[], int]
+) -> None:
+    adapter.track_reads(False)  # as in a wider fixture's setup, or between tests
+    model = build_model(torch)
+    adapter.track_reads(True)
+    before = tracking()
+    forward(torch, model)
+    assert tracking() == before
+
+
+def test_the_counter_counts_forwards_in_other_threads(
+    adapter: TorchAdapter, torch: Any, tracking: Callable[[], int]
+) -> None:
+    before = tracking()
+
+    def build_and_run_at_phase_1() -> None:
         adapter.set_phase(1)
-        torch.nn.Identity()
+        forward(torch, torch.nn.Linear(3, 3))
 
-    run_in_thread(build_at_phase_1)
-    assert count() == before + 1
+    run_in_thread(build_and_run_at_phase_1)
+    assert tracking() == before + 1
 
 
 def test_the_counter_ignores_modules_pytorch_builds_while_transforming(
-    adapter: TorchAdapter, torch: Any
+    adapter: TorchAdapter, torch: Any, tracking: Callable[[], int]
 ) -> None:
-    adapter.set_phase(None)
+    adapter.track_reads(False)
     source = build_model(torch)
-    count = adapter.phase_read_counter()
+    adapter.track_reads(True)
     adapter.set_phase(1)
-    before = count()
-    torch.fx.symbolic_trace(source)
-    assert count() == before
+    traced = torch.fx.symbolic_trace(source)
+    before = tracking()
+    forward(torch, traced)
+    assert tracking() == before
+
+
+def test_torch_says_unset_is_train_mode(adapter: TorchAdapter) -> None:
+    assert isinstance(adapter, UnsetEquivalent)
+    assert adapter.unset_phase == 1
 
 
 # -- flags of the modules a wider fixture holds --------------------------------------------
@@ -577,11 +627,71 @@ def test_a_value_without_modules_has_no_flags(adapter: TorchAdapter, value: obje
     assert adapter.save_module_flags(value) is None
 
 
-def test_modules_deeper_than_three_containers_are_not_saved(
+def test_modules_in_containers_at_any_depth_are_saved_and_named_by_their_path(
     adapter: TorchAdapter, torch: Any
 ) -> None:
-    assert adapter.save_module_flags([[[torch.nn.Identity()]]]) is not None
-    assert adapter.save_module_flags([[[[torch.nn.Identity()]]]]) is None
+    model = torch.nn.Identity()
+    saved = adapter.save_module_flags([[[[[{"deep": model}]]]]])
+    model.eval()
+    assert adapter.restore_module_flags(saved) == ["[0][0][0][0][0]['deep']"]
+    assert model.training
+
+
+def test_modules_held_as_attributes_dataclass_fields_and_slots_are_saved(
+    adapter: TorchAdapter, torch: Any
+) -> None:
+    @dataclasses.dataclass
+    class Bundle:
+        model: Any
+        tokenizer: object
+
+    class Slotted:
+        __slots__ = ("__hidden", "net")
+
+        def __init__(self, net: Any, hidden: Any) -> None:
+            self.net = net
+            self.__hidden = hidden
+
+    class Wrapper:  # skorch's NeuralNet keeps the initialized module as module_
+        def __init__(self, module: Any) -> None:
+            self.module_ = module
+            self.history = [{"epoch": 1}]
+
+    first, second, third, fourth = (torch.nn.Dropout() for _ in range(4))
+    value = [
+        Bundle(first, tokenizer=object()),
+        types.SimpleNamespace(inner=Wrapper(second)),
+        Slotted(third, fourth),
+    ]
+    saved = adapter.save_module_flags(value)
+    for module in (first, second, third, fourth):
+        module.eval()
+    assert adapter.restore_module_flags(saved) == [
+        "[0].model",
+        "[2].__hidden",
+        "[2].net",
+        "[1].inner.module_",
+    ]
+
+
+def test_a_value_that_holds_itself_is_walked_once(adapter: TorchAdapter, torch: Any) -> None:
+    model = torch.nn.Dropout()
+    cycle: list[Any] = [model]
+    cycle.append(cycle)
+    namespace = types.SimpleNamespace(model=model)
+    namespace.again = namespace
+    assert adapter.save_module_flags(cycle) is not None
+    saved = adapter.save_module_flags(namespace)
+    model.eval()
+    assert adapter.restore_module_flags(saved) == ["model"]
+
+
+def test_the_walk_stops_at_its_budget(adapter: TorchAdapter, torch: Any) -> None:
+    from pytest_learning_phase.adapters._held import WALK_BUDGET
+
+    model = torch.nn.Dropout()
+    assert adapter.save_module_flags([*range(WALK_BUDGET - 2), model]) is not None
+    assert adapter.save_module_flags([*range(WALK_BUDGET), model]) is None
 
 
 def test_flags_are_restored_on_the_modules_saved_even_if_moved(

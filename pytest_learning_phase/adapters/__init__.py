@@ -3,7 +3,10 @@
 The plugin core talks to adapters only. An adapter for another framework is
 any object with a ``name`` and the four methods of :class:`LearningPhaseAdapter`;
 offer it through the ``pytest_learning_phase_backends`` hook. Optional
-methods add what the audit needs (:class:`ReadTracking`).
+abilities are declared here too, and checked where the plugin reads them:
+what the audit needs (:class:`ReadTracking`, :class:`UnsetEquivalent`,
+:class:`AuditHint`), a header note (:class:`HeaderNote`), objects that keep a
+mode of their own (:class:`HeldModules`).
 """
 
 from __future__ import annotations
@@ -11,15 +14,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from pytest_learning_phase._phase import Phase
+from pytest_learning_phase._phase import Phase, short_repr
 from pytest_learning_phase._provenance import Ran, Recording
 
 __all__ = [
+    "AdapterError",
+    "AuditHint",
+    "HeaderNote",
+    "HeldModules",
     "LearningPhaseAdapter",
     "Phase",
     "ProvenanceRecording",
     "ReadTracking",
+    "UnsetEquivalent",
     "builtin_backends",
+    "optional_text",
 ]
 
 
@@ -63,8 +72,86 @@ class ReadTracking(Protocol):
         Called once, when the audit starts, so an adapter may install whatever
         observes the reads then (and only then). The count only has to grow
         when the phase is read: the audit compares it before and after a test.
+
+        An adapter may also have ``track_reads(on: bool)``: the audit turns
+        tracking on while a test runs and off around wider fixtures' setup and
+        between tests, for an adapter whose reads depend on where an object was
+        made (torch: a module built by a wider fixture is not the test's).
         """
         ...
+
+
+@runtime_checkable
+class UnsetEquivalent(Protocol):
+    """Optional: an adapter whose unset state is exactly one of the phases (for the audit).
+
+    torch's is 1: with the phase unset, modules start in train mode, as in
+    phase 1. The audit then lets a test's normal, unset run stand for that
+    phase and runs it again only in the other. Declare it only when it is
+    exactly true: the reference and tf_keras backends do not (``learning_phase()``
+    reads 0 when unset, but ``global_learning_phase_is_set()`` tells them apart).
+    """
+
+    @property
+    def unset_phase(self) -> Phase:
+        """The phase (0 or 1) that the unset state is the same as."""
+        ...
+
+
+@runtime_checkable
+class HeldModules(Protocol):
+    """Optional: a backend whose objects keep a mode of their own (torch modules' ``training``).
+
+    The flags of the objects that wider fixtures hold are part of the scope
+    baselines: saved once when such a fixture's setup ends, put back after
+    each test.
+    """
+
+    def save_module_flags(self, value: object) -> object | None:
+        """Return an opaque snapshot of the flags of every object ``value`` holds; None if none."""
+        ...
+
+    def module_flags(self, saved: object) -> Sequence[object]:
+        """Return the current flags of the objects in ``saved``, one per object, in its order."""
+        ...
+
+    def restore_module_flags(
+        self, saved: object, flags: Sequence[object] | None = None
+    ) -> Sequence[str]:
+        """Put back the saved flags (or ``flags``); return the names of the objects that changed."""
+        ...
+
+
+@runtime_checkable
+class HeaderNote(Protocol):
+    """Optional: one short note for the header line (torch: what unset means)."""
+
+    header_note: str
+
+
+@runtime_checkable
+class AuditHint(Protocol):
+    """Optional: what the audit's section suggests for a phase-dependent test on this backend."""
+
+    audit_hint: str
+
+
+class AdapterError(TypeError):
+    """An adapter's optional attribute is not what its protocol declares; names the backend."""
+
+
+def optional_text(adapter: LearningPhaseAdapter, attribute: str) -> str | None:
+    """Return the adapter's optional text ``attribute`` (``header_note``, ``audit_hint``), or None.
+
+    :raises AdapterError: if the adapter has it and it is not a string.
+    """
+    text = getattr(adapter, attribute, None)
+    if text is None or isinstance(text, str):
+        return text
+    raise AdapterError(
+        f"learning phase backend {getattr(adapter, 'name', adapter)!r}: {attribute} is "
+        f"{type(text).__name__} {short_repr(text)}; expected a string"
+    )
 
 
 @runtime_checkable

@@ -31,6 +31,7 @@ import functools
 import operator
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import FrameType, ModuleType
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pytest_learning_phase._phase import Phase
 from pytest_learning_phase._provenance import Ran, Recording
+from pytest_learning_phase.adapters._held import find_held
 
 if TYPE_CHECKING:
     import torch
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NOT_INSTALLED_MESSAGE",
     "ModuleFlags",
+    "ReadTracker",
     "TorchAdapter",
     "built_for_the_user",
     "flags_kept",
@@ -70,9 +73,6 @@ mark whatever is wrapped around ours since.
 ROOT_NAME: Final = "<root>"
 """How :meth:`TorchAdapter.restore_module_flags` names the module a fixture returned itself."""
 
-_MAX_CONTAINER_DEPTH: Final = 3
-"""How many tuples, lists and dicts deep :meth:`TorchAdapter.save_module_flags` looks."""
-
 
 _INSTALL_LOCK: Final = threading.Lock()
 
@@ -88,10 +88,12 @@ class Switchboard:
 
     def __init__(self) -> None:
         self.thread: Final = _ThreadPhase()
-        self.modules_started = 0
-        """How many modules were built for the user, in all threads (for the audit)."""
-        self.counting = False
-        """Whether modules built while the phase is unset count too (only under the audit)."""
+        self.tracking = False
+        """Whether modules built for the user now are marked as moded by the phase (the audit)."""
+        self.moded: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+        """The modules whose mode came from the phase, with that mode (until set explicitly)."""
+        self.reads = 0
+        """How many forwards of such modules ran, in all threads (the audit's read count)."""
         self.on_build: Callable[[object, Phase], None] | None = None
         """Called with each module built for the user and the phase it was built in, when set
         (while provenance is recorded)."""
@@ -158,16 +160,17 @@ def install_init_wrapper(torch_module: ModuleType) -> Switchboard:
             """Set a new module's ``training`` as the phase says, if set and built for the user."""
             phase = thread.phase
             on_build = switchboard.on_build
+            tracking = switchboard.tracking
             if phase is None:
-                if (switchboard.counting or on_build) and built_for_the_user(
-                    module, frame, module_class
-                ):
-                    switchboard.modules_started += 1
+                if (tracking or on_build) and built_for_the_user(module, frame, module_class):
+                    if tracking:
+                        _mark_moded(switchboard, module)
                     if on_build is not None:
                         on_build(module, phase)
             elif built_for_the_user(module, frame, module_class):
-                switchboard.modules_started += 1
                 object.__setattr__(module, "training", phase == 1)
+                if tracking:
+                    _mark_moded(switchboard, module)
                 if on_build is not None:
                     on_build(module, phase)
 
@@ -183,6 +186,69 @@ def install_init_wrapper(torch_module: ModuleType) -> Switchboard:
         module_class.__init__ = __init__
         setattr(module_class, SWITCHBOARD_ATTRIBUTE, switchboard)
         return switchboard
+
+
+def _mark_moded(switchboard: Switchboard, module: Any) -> None:
+    """Note that ``module``'s mode came from the phase (a module that cannot be hashed is not)."""
+    with contextlib.suppress(TypeError):
+        switchboard.moded[module] = module.training
+
+
+class ReadTracker:
+    """Count forwards of modules whose mode came from the phase, while on (for the audit).
+
+    While on, modules built for the user are marked with the flag they got;
+    a wrapper of ``Module.__call__`` counts a call of a marked module whose
+    ``training`` is still that flag, and a wrapper of ``Module.train`` unmarks a
+    module whose mode is set explicitly (``.train()``, ``.eval()``, and every
+    submodule they reach). Both wrappers are there only while on (the audit
+    turns it on while a test runs); no hook is registered, so ``torch.compile``
+    and ``torch.fx`` see what they see without the audit.
+    """
+
+    def __init__(self, torch_module: ModuleType, switchboard: Switchboard) -> None:
+        self._module_class: Any = torch_module.nn.Module
+        self._switchboard = switchboard
+        is_compiling = torch_module.compiler.is_compiling
+        moded = switchboard.moded
+        self._original_call = self._module_class.__call__
+        self._original_train = self._module_class.train
+        original_call, original_train = self._original_call, self._original_train
+
+        def __call__(module: Any, *args: Any, **kwargs: Any) -> Any:
+            if moded and not is_compiling():
+                try:
+                    flag = moded.get(module)
+                except TypeError:
+                    flag = None
+                if flag is not None and module.training is flag:
+                    switchboard.reads += 1
+            return original_call(module, *args, **kwargs)
+
+        def train(module: Any, mode: bool = True) -> Any:
+            if moded:
+                with contextlib.suppress(TypeError):
+                    moded.pop(module, None)
+            return original_train(module, mode)
+
+        self._call = functools.wraps(original_call)(__call__)
+        self._train = functools.wraps(original_train)(train)
+
+    def turn(self, on: bool) -> None:
+        """Turn tracking on (wrappers in, marking on) or off (both out, marks dropped)."""
+        module_class = self._module_class
+        self._switchboard.tracking = on
+        if on:
+            if module_class.__dict__.get("__call__") is not self._call:
+                self._original_call = module_class.__call__
+                module_class.__call__ = self._call
+            if module_class.__dict__.get("train") is not self._train:
+                module_class.train = self._train
+            return
+        if module_class.__dict__.get("__call__") is self._call:
+            module_class.__call__ = self._original_call
+        if module_class.__dict__.get("train") is self._train:
+            module_class.train = self._original_train
 
 
 @dataclass(frozen=True)
@@ -208,21 +274,6 @@ class ModuleFlags:
         if not parts[-1]:
             parts.pop()  # a module held directly: its submodules' names are named_modules()'s
         return ".".join(reversed(parts)) or ROOT_NAME
-
-
-def _module_roots(
-    value: object, module_class: type, path: str = "", depth: int = 0
-) -> Iterator[tuple[str, torch.nn.Module]]:
-    """Yield (container path, module) for each module in ``value``, tuples, lists and dicts."""
-    if isinstance(value, module_class):
-        yield path, value  # type: ignore[misc]
-    elif depth < _MAX_CONTAINER_DEPTH:
-        if isinstance(value, (tuple, list)):
-            for index, item in enumerate(value):
-                yield from _module_roots(item, module_class, f"{path}[{index}]", depth + 1)
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                yield from _module_roots(item, module_class, f"{path}[{key!r}]", depth + 1)
 
 
 def _save_flags(roots: Iterable[tuple[str, torch.nn.Module]]) -> ModuleFlags | None:
@@ -254,18 +305,19 @@ def _save_flags(roots: Iterable[tuple[str, torch.nn.Module]]) -> ModuleFlags | N
     return ModuleFlags(modules, [module.training for module in modules], parents, keys)
 
 
-def _restore_flags(saved: ModuleFlags) -> list[str]:
-    """Put back every saved flag; return the qualified names of those that had changed.
+def _restore_flags(saved: ModuleFlags, flags: Sequence[object] | None = None) -> list[str]:
+    """Put back every saved flag (or ``flags``); return the qualified names of those that changed.
 
     ``training`` is a plain instance attribute of an ``nn.Module``, written as
     ``Module.__init__`` writes it; a module that keeps it elsewhere (a
     ``ScriptModule`` keeps it in C++) gets it through its ``__setattr__``.
     """
+    wanted = saved.flags if flags is None else flags
     current = [module.training for module in saved.modules]
-    if all(map(operator.is_, current, saved.flags)):
+    if all(map(operator.is_, current, wanted)):
         return []  # the common case, at C speed
     changed: list[str] = []
-    for index, (module, flag) in enumerate(zip(saved.modules, saved.flags, strict=True)):
+    for index, (module, flag) in enumerate(zip(saved.modules, wanted, strict=True)):
         if current[index] is flag:
             continue
         if "training" in module.__dict__:
@@ -316,12 +368,19 @@ class TorchAdapter:
         "is used"
     )
     phase_labels: Final = ("eval", "train")
+    unset_phase: Final = 1
+    """Unset is PyTorch's default, train mode: exactly phase 1 (the audit's shortcut)."""
 
     def __init__(self, module_class: type, switchboard: Switchboard) -> None:
         """Drive ``switchboard``, the one the ``__init__`` wrapper of ``module_class`` reads."""
         self._module_class = module_class
+        self._torch = sys.modules[module_class.__module__.partition(".")[0]]
+        self._tracker: ReadTracker | None = None
         self._switchboard = switchboard
         self._thread = switchboard.thread
+        tensor = getattr(sys.modules.get("torch"), "Tensor", None)
+        self._leaves: tuple[type, ...] = (tensor,) if isinstance(tensor, type) else ()
+        """Objects the walk of a fixture's value never looks into (tensors)."""
 
     def save_state(self) -> Phase:
         """Return this thread's phase (``None`` when unset): the whole state."""
@@ -344,16 +403,24 @@ class TorchAdapter:
         return self._thread.phase
 
     def phase_read_counter(self) -> Callable[[], int]:
-        """Start counting the modules built for the user, in all threads; return the count.
+        """Start counting reads of the phase, in all threads; return the count.
 
-        For torch, "read the phase" means "built a module": every module that
-        code outside PyTorch constructs counts, whatever the code does with its
-        mode afterwards. While the phase is unset they are counted only from
-        this call on (the audit), so a plain run pays nothing for it.
+        For torch, a read is a forward of a module whose mode came from the
+        phase: built for the user while a test ran (the phase set or unset), and
+        not set explicitly since (``.train()``, ``.eval()``, an assignment to
+        ``training``). Building a module is not a read, nor is running one built
+        by a wider fixture or at import. Nothing is installed until the audit
+        turns tracking on while a test runs (:meth:`track_reads`).
         """
         switchboard = self._switchboard
-        switchboard.counting = True
-        return lambda: switchboard.modules_started
+        if self._tracker is None:
+            self._tracker = ReadTracker(self._torch, switchboard)
+        return lambda: switchboard.reads
+
+    def track_reads(self, on: bool) -> None:
+        """Track reads from now on (while a test runs), or stop (wider fixtures, between tests)."""
+        if self._tracker is not None:
+            self._tracker.turn(on)
 
     def record_provenance(self) -> Recording:
         """Record which modules ran forward, in which mode and why (``_torch_recording``)."""
@@ -370,28 +437,42 @@ class TorchAdapter:
     def save_module_flags(self, value: object) -> ModuleFlags | None:
         """Return the ``training`` flag of every module ``value`` holds; None if it holds none.
 
-        ``value`` is a module, or modules in tuples, lists and dicts (nested up
-        to three deep); anything else is ignored. A module reached twice is
-        saved once, under the first name.
+        ``value`` is walked once (:func:`~pytest_learning_phase.adapters._held.find_held`):
+        a module, or modules in containers at any depth, in dataclasses and
+        other objects' attributes, within ``WALK_BUDGET`` objects. A module
+        reached twice is saved once, under the first (shallowest) name.
         """
-        return _save_flags(_module_roots(value, self._module_class))
+        return _save_flags(find_held(value, self._module_class, self._leaves))  # type: ignore[arg-type]
 
-    def restore_module_flags(self, saved: object) -> list[str]:
-        """Put back the flags :meth:`save_module_flags` returned; return the names that changed.
+    def module_flags(self, saved: object) -> list[object]:
+        """Return the current flags of the modules in ``saved``, in its order."""
+        return [module.training for module in _checked(saved).modules]
+
+    def restore_module_flags(
+        self, saved: object, flags: Sequence[object] | None = None
+    ) -> list[str]:
+        """Put back the flags :meth:`save_module_flags` returned (or ``flags``); name the changed.
 
         A name is the submodule's qualified name (``named_modules()``), after
-        the container path (``[0].encoder.1``, ``['model'].1``); a module held
-        directly is ``<root>``. The modules saved are the ones restored, even if
-        the code in between moved them.
+        the path by which the value holds the module (``[0].encoder.1``,
+        ``['model'].1``, ``bundle.model.1``); a module held directly is
+        ``<root>``. The modules saved are the ones restored, even if the code
+        in between moved them. ``flags`` (one per saved module, as
+        :meth:`module_flags` gives them) restores another mode of the same modules.
 
         A snapshot stays valid after a restore, so it can be restored again and
         again: save once when a fixture is set up, restore after each test (a
         restore that finds nothing changed reads the flags and compares them,
         a fraction of the cost of a save).
         """
-        if not isinstance(saved, ModuleFlags):
-            raise TypeError(f"expected flags saved by TorchAdapter, got {saved!r}")
-        return _restore_flags(saved)
+        return _restore_flags(_checked(saved), flags)
+
+
+def _checked(saved: object) -> ModuleFlags:
+    """Return ``saved`` if :meth:`TorchAdapter.save_module_flags` made it, else raise TypeError."""
+    if not isinstance(saved, ModuleFlags):
+        raise TypeError(f"expected flags saved by TorchAdapter, got {saved!r}")
+    return saved
 
 
 def make_torch_adapter() -> TorchAdapter:

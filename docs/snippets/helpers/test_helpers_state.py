@@ -26,8 +26,7 @@ def test_inference_leaves_the_statistics_alone():
 
 
 def test_a_training_true_buried_in_a_layer():
-    encoder = Encoder()
-    assert_no_state_update_in_inference(encoder, X, state=encoder.norm)
+    assert_no_state_update_in_inference(Encoder(), X)  # watches the layers it holds too
 
 
 def test_a_layer_called_with_the_phase_set_to_1():
