@@ -62,6 +62,8 @@ class _PhaseSession:
         self.recordings: dict[str, Recording] | None = None
         """Set by the audit while a run of a test is recorded: the recording of each backend."""
         self.workers_chose: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self.backend_error = ""
+        """A backend warning that a warning filter turned into an error (it fails the run)."""
         """On xdist's controller, under ``auto``: each worker's backends and late imports."""
 
     def _drive(self, backends: Mapping[str, LearningPhaseAdapter]) -> None:
@@ -316,12 +318,20 @@ class _PhaseSession:
                     _shorten_request_error(item, reprcrash)
         return data
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Put back the state from before the session, even if a test was interrupted.
 
         Under ``auto``, warn of a supported framework first imported while the
         tests ran (an xdist worker tells the controller, which warns once).
         """
+        try:
+            self._finish_session()
+        except _auto.LearningPhaseBackendWarning as error:  # -W error::...: fail the session
+            self.backend_error = str(error)
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _finish_session(self) -> None:
         for isolation in self.isolations:
             isolation.end_session()
         if not self.settings.auto:
@@ -369,7 +379,15 @@ class _PhaseSession:
         warnings.warn_explicit(message, _auto.LearningPhaseBackendWarning, where, 1)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """On xdist's controller, under ``auto``: the backends the workers chose (one line)."""
+        """On xdist's controller, under ``auto``: the backends the workers chose (one line).
+
+        And a :class:`~pytest_learning_phase.LearningPhaseBackendWarning` that
+        a warning filter made an error, which failed the session.
+        """
+        if self.backend_error:
+            terminalreporter.write_line(
+                f"ERROR LearningPhaseBackendWarning: {self.backend_error}", red=True
+            )
         if self.settings.auto and self.workers_chose and not self.collected:
             names = max((names for names, _ in self.workers_chose.values()), key=len)
             why = _auto.auto_reason(names[1:])
