@@ -88,6 +88,8 @@ def _element(array: npt.NDArray[Any], index: tuple[int, ...]) -> str:
     value = array[index]
     if _is_numeric(array):
         return str(value)
+    if array.dtype.kind in "mM" or array.dtype.names is not None:
+        return shorten(str(value))  # NaT, and NaT in a record: item() gives None
     return short_repr(value.item() if hasattr(value, "item") else value)
 
 
@@ -111,6 +113,40 @@ def _mixed_dtype_values(
         f"{common.type(reference[index])} ({first}, {reference.dtype}) vs "
         f"{common.type(other[index])} ({second}, {other.dtype})"
     )
+
+
+def _unequal(
+    reference: npt.NDArray[Any], other: npt.NDArray[Any], tolerance: Tolerance
+) -> npt.NDArray[np.bool_]:
+    """Return where two non-numeric arrays of one shape differ, element by element.
+
+    NaT equals NaT when ``tolerance.equal_nan``, as NaN equals NaN. A structured
+    array compares field by field, each field as an array of its own dtype (a
+    number within the tolerances); an element differs where any field does.
+    """
+    import numpy as np
+
+    names = reference.dtype.names
+    if names is not None and reference.dtype == other.dtype:
+        mismatch = np.zeros(reference.shape, dtype=bool)
+        for name in names:
+            left, right = reference[name], other[name]
+            if _is_numeric(left):
+                field = ~np.isclose(
+                    right,
+                    left,
+                    rtol=tolerance.rtol,
+                    atol=tolerance.atol,
+                    equal_nan=tolerance.equal_nan,
+                )
+            else:
+                field = _unequal(left, right, tolerance)
+            mismatch |= field.any(axis=tuple(range(reference.ndim, field.ndim)))
+        return mismatch
+    unequal = np.asarray(reference != other, dtype=bool)  # 0-d if not comparable
+    if tolerance.equal_nan and reference.dtype.kind in "mM" and other.dtype.kind in "mM":
+        unequal = unequal & ~(np.isnat(reference) & np.isnat(other))
+    return np.broadcast_to(unequal, reference.shape)
 
 
 def _format_index(index: tuple[int, ...]) -> str:
@@ -139,8 +175,7 @@ def compare_arrays(
             equal_nan=tolerance.equal_nan,
         )
     else:
-        unequal = np.asarray(reference != other, dtype=bool)  # 0-d if not comparable
-        mismatch = np.broadcast_to(unequal, reference.shape)
+        mismatch = _unequal(reference, other, tolerance)
     count = int(np.count_nonzero(mismatch))
     if count == 0:
         return None
