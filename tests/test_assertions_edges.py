@@ -19,6 +19,7 @@ from pytest_learning_phase import backend
 from pytest_learning_phase.adapters._current import set_current_adapter
 from pytest_learning_phase.adapters.reference import ReferenceAdapter
 from pytest_learning_phase.assertions import assert_phase_invariant, run_in_phases
+from tests._frameworks import require_tf_keras
 
 
 @pytest.fixture(autouse=True)
@@ -150,3 +151,57 @@ def test_a_structured_array_compares_its_numbers_within_the_tolerances() -> None
 def test_nan_inside_a_structured_array_differs_with_equal_nan_false() -> None:
     with pytest.raises(AssertionError):
         assert_phase_invariant(lambda: record(), equal_nan=False)
+
+
+# -- bfloat16 and float8 (ml_dtypes arrays, TensorFlow tensors) compare in float32 --
+
+
+@pytest.fixture(scope="module")
+def tf() -> Any:
+    """TensorFlow, whose ``numpy()`` of a bfloat16 tensor is an ``ml_dtypes`` array."""
+    require_tf_keras()
+    import tensorflow
+
+    return tensorflow
+
+
+def bfloat16(tf: Any, kind: str, value: float) -> object:
+    import ml_dtypes
+
+    if kind == "tf":
+        return tf.constant([value], tf.bfloat16)
+    return np.array([value], dtype=ml_dtypes.bfloat16)
+
+
+@pytest.mark.parametrize("kind", ["tf", "numpy"])
+def test_bfloat16_results_compare_within_the_tolerances(tf: Any, kind: str) -> None:
+    one, next_one = bfloat16(tf, kind, 1.0), bfloat16(tf, kind, 1.0078125)
+
+    assert_phase_invariant(by_phase(one, next_one), atol=0.1)
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(by_phase(one, next_one), atol=0.001)
+
+    assert str(excinfo.value).splitlines()[1] == (
+        "  at result: max abs difference 0.0078125 at index (0,): 1.0 (test) vs 1.0078125 "
+        "(train); 1 of 1 elements differ (rtol=1e-07, atol=0.001)"
+    )
+
+
+@pytest.mark.parametrize("kind", ["tf", "numpy"])
+def test_bfloat16_nan_in_the_same_place_is_equal(tf: Any, kind: str) -> None:
+    assert_phase_invariant(lambda: bfloat16(tf, kind, np.nan))
+
+    with pytest.raises(AssertionError):
+        assert_phase_invariant(lambda: bfloat16(tf, kind, np.nan), equal_nan=False)
+
+
+def test_float8_and_int4_arrays_compare_as_numbers(tf: Any) -> None:
+    import ml_dtypes
+
+    eights = [np.array([1.0, np.nan], dtype=ml_dtypes.float8_e4m3fn) for _ in range(2)]
+    assert_phase_invariant(by_phase(*eights))
+    fours = np.array([1, 2], dtype=ml_dtypes.int4), np.array([1, 3], dtype=ml_dtypes.int4)
+    with pytest.raises(AssertionError) as excinfo:
+        assert_phase_invariant(by_phase(*fours))
+
+    assert "max abs difference 1 at index (1,): 2 (test) vs 3 (train)" in str(excinfo.value)
