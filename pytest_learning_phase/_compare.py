@@ -2,10 +2,10 @@
 
 Results are walked in parallel through dicts, lists, tuples and object arrays
 holding arrays; numeric leaves (numpy arrays, array-likes, Python and numpy
-scalars) compare as :func:`numpy.testing.assert_allclose` does, a
-``tf.SparseTensor`` by its shape, indices and values, anything else with
-``==`` (``ml_dtypes`` numbers, TensorFlow's bfloat16, in float32). numpy is imported
-by the functions that compare, never at import.
+scalars, ``ml_dtypes`` numbers such as TensorFlow's bfloat16 in float32) compare
+as :func:`numpy.testing.assert_allclose` does, a ``tf.SparseTensor`` by its
+shape, indices and values, anything else with ``==``. numpy is imported by the
+functions that compare, never at import.
 """
 
 from __future__ import annotations
