@@ -35,7 +35,7 @@ from pytest_learning_phase._helper_calls import (
     start,
 )
 from pytest_learning_phase._phase import PHASE_IDS, Phase
-from pytest_learning_phase._snapshots import UncomparableResult
+from pytest_learning_phase._snapshots import RETURN_FLATTER, UncomparableResult
 from pytest_learning_phase._watched_state import (
     eval_mode,
     is_unbuilt,
@@ -132,6 +132,12 @@ def _differences(
     __tracebackhide__ = True
     try:
         return differences(reference, other, "result", labels, tolerance)
+    except RecursionError:
+        raise TypeError(
+            f"{call.helper}: {call.target.name} returned results in {where} {call.backend} "
+            "nested deeper than Python's recursion limit, which cannot be compared by value; "
+            f"return {RETURN_FLATTER} instead"
+        ) from None
     except UncomparableValues as uncomparable:
         error = uncomparable.error
         raise TypeError(
