@@ -176,7 +176,7 @@ def assert_phase_invariant(
     Calls ``fn`` (a callable or a ``torch.nn.Module``) as :func:`run_in_phases`
     does and compares each phase's result with the first phase's (the ``desired``
     of ``numpy.testing.assert_allclose``). ``phases`` (at least two), ``rtol``,
-    ``atol`` (real numbers >= 0) and ``equal_nan`` are the helper's; every other
+    ``atol`` (finite real numbers >= 0) and ``equal_nan`` are the helper's; every other
     keyword goes to ``fn``. Returns ``{phase: result}``.
 
     For example (``training=False`` goes to the layer, which then ignores the phase):
