@@ -35,10 +35,11 @@ from pytest_learning_phase._helper_calls import (
     start,
 )
 from pytest_learning_phase._phase import PHASE_IDS, Phase
-from pytest_learning_phase._snapshots import UncomparableResult
+from pytest_learning_phase._snapshots import RETURN_FLATTER, UncomparableResult
 from pytest_learning_phase._watched_state import (
     eval_mode,
     is_unbuilt,
+    missing_state,
     read_state,
     watched_objects,
 )
@@ -131,6 +132,12 @@ def _differences(
     __tracebackhide__ = True
     try:
         return differences(reference, other, "result", labels, tolerance)
+    except RecursionError:
+        raise TypeError(
+            f"{call.helper}: {call.target.name} returned results in {where} {call.backend} "
+            "nested deeper than Python's recursion limit, which cannot be compared by value; "
+            f"return {RETURN_FLATTER} instead"
+        ) from None
     except UncomparableValues as uncomparable:
         error = uncomparable.error
         raise TypeError(
@@ -169,7 +176,7 @@ def assert_phase_invariant(
     Calls ``fn`` (a callable or a ``torch.nn.Module``) as :func:`run_in_phases`
     does and compares each phase's result with the first phase's (the ``desired``
     of ``numpy.testing.assert_allclose``). ``phases`` (at least two), ``rtol``,
-    ``atol`` (real numbers >= 0) and ``equal_nan`` are the helper's; every other
+    ``atol`` (finite real numbers >= 0) and ``equal_nan`` are the helper's; every other
     keyword goes to ``fn``. Returns ``{phase: result}``.
 
     For example (``training=False`` goes to the layer, which then ignores the phase):
@@ -315,15 +322,20 @@ def assert_no_state_update_in_inference(
     watched = watched_objects(helper, state, fn, call.target.name)
     before: dict[str, Any] = {}
     for item in watched:
-        found = _read(call, item, "before the call")
+        try:
+            found = _read(call, item, "before the call")
+        except ValueError:  # tf_keras's own, from a model not built yet
+            if not is_unbuilt(item.value):
+                raise
+            found = {}
+        if not found and is_unbuilt(item.value):
+            problem = "is not built yet, so it has no weights to watch: build it first"
+            raise ValueError(f"{helper}: {item.argument} {problem} (or call it once)")
         if not found:
-            if is_unbuilt(item.value):
-                problem = "is not built yet, so it has no weights to watch: build it first"
-                raise ValueError(f"{helper}: {item.argument} {problem} (or call it once)")
             raise ValueError(
-                f"{helper}: {item.argument} has no non-trainable state (no buffers, no "
-                "non-trainable weights): nothing to watch; watch the layer or model whose "
-                "statistics inference must not update"
+                f"{helper}: {item.argument} has no non-trainable state ({missing_state(item)}): "
+                "nothing to watch; watch the layer or model whose statistics inference must "
+                "not update"
             )
         before.update(found)
     in_test = phase_label(0)
