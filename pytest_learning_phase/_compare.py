@@ -2,9 +2,10 @@
 
 Results are walked in parallel through dicts, lists, tuples and object arrays
 holding arrays; numeric leaves (numpy arrays, array-likes, Python and numpy
-scalars) compare as :func:`numpy.testing.assert_allclose` does, a
-``tf.SparseTensor`` by its shape, indices and values, anything else with
-``==``. numpy is imported by the functions that compare, never at import.
+scalars, ``ml_dtypes`` numbers such as TensorFlow's bfloat16 in float32) compare
+as :func:`numpy.testing.assert_allclose` does, a ``tf.SparseTensor`` by its
+shape, indices and values, anything else with ``==``. numpy is imported by the
+functions that compare, never at import.
 """
 
 from __future__ import annotations
@@ -115,6 +116,25 @@ def _mixed_dtype_values(
     )
 
 
+def _as_numbers(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Return an array of an ``ml_dtypes`` number type (bfloat16, float8, int4) in numpy's own.
+
+    TensorFlow's bfloat16 tensors become such arrays. Their floats become
+    float32 and their integers int64, which hold every value exactly: compared
+    within the tolerances, NaN equal to NaN, as torch's bfloat16 tensors are.
+    """
+    ml_dtypes = sys.modules.get("ml_dtypes")
+    if ml_dtypes is None or array.dtype.kind != "V" or array.dtype.names is not None:
+        return array
+    for info, target in ((ml_dtypes.finfo, "float32"), (ml_dtypes.iinfo, "int64")):
+        try:
+            info(array.dtype)
+        except (TypeError, ValueError):
+            continue
+        return array.astype(target)
+    return array
+
+
 def _unequal(
     reference: npt.NDArray[Any], other: npt.NDArray[Any], tolerance: Tolerance
 ) -> npt.NDArray[np.bool_]:
@@ -163,6 +183,7 @@ def compare_arrays(
     import numpy as np
 
     first, second = labels
+    reference, other = _as_numbers(reference), _as_numbers(other)
     numeric = _is_numeric(reference), _is_numeric(other)
     if numeric[0] != numeric[1]:
         return f"dtype {reference.dtype} ({first}) vs {other.dtype} ({second})"
@@ -235,6 +256,8 @@ def _compare_leaves(
             return _object_array_differences(reference_array, other_array, path, labels, tolerance)
         difference = compare_arrays(reference_array, other_array, labels, tolerance)
         return [] if difference is None else [f"at {path}: {difference}"]
+    if reference is other:  # the same object is equal, whatever its == does
+        return []
     try:
         outcome = reference == other
     except Exception as error:
