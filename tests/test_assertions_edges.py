@@ -16,8 +16,6 @@ import numpy as np
 import pytest
 
 from pytest_learning_phase import backend
-from pytest_learning_phase.adapters._current import set_current_adapter
-from pytest_learning_phase.adapters.reference import ReferenceAdapter
 from pytest_learning_phase.assertions import assert_phase_invariant, run_in_phases
 from tests._frameworks import (
     TF_INSTALL_HINT,
@@ -25,21 +23,14 @@ from tests._frameworks import (
     require_installed,
     require_tf_keras,
 )
+from tests.test_assertions_values import by_phase, reference_helpers
 
 
 @pytest.fixture(autouse=True)
 def reference_backend() -> Iterator[None]:
     """Make the helpers drive the reference backend, whatever the session chose."""
-    previous = set_current_adapter(ReferenceAdapter())
-    yield
-    set_current_adapter(previous)
-
-
-def by_phase(test_result: object, train_result: object) -> Any:
-    def result() -> object:
-        return train_result if backend.learning_phase() else test_result
-
-    return result
+    with reference_helpers():
+        yield
 
 
 # -- dict, list and tuple subclasses are rebuilt holding exactly their items --
