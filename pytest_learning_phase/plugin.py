@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any, Final
 
 import pytest
 
 from pytest_learning_phase import _auto, _markers, _options
-from pytest_learning_phase._isolation import PhaseIsolation
+from pytest_learning_phase._isolation import PhaseIsolation, adapter_error
 from pytest_learning_phase._leaks import warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
@@ -24,7 +24,7 @@ from pytest_learning_phase._provenance import Recording
 from pytest_learning_phase._report import last_call_traceback, phase_labels, phase_section
 from pytest_learning_phase._version import __version__
 from pytest_learning_phase.adapters import AdapterError, LearningPhaseAdapter, optional_text
-from pytest_learning_phase.adapters._current import set_current_adapter
+from pytest_learning_phase.adapters._current import set_collection_chooser, set_current_adapter
 from pytest_learning_phase.adapters._registry import build_adapter
 from pytest_learning_phase.hookspecs import AdapterFactory
 
@@ -57,6 +57,10 @@ class _PhaseSession:
         """Whether collection ended here, so ``auto`` chose (never on xdist's controller)."""
         self._drive(backends)
         self.previous_adapter = set_current_adapter(self.adapter)
+        self.collecting_adapters: dict[str, LearningPhaseAdapter] = {}
+        """``auto``: adapters the helpers drove while collecting, driven from its end."""
+        chooser = self._adapter_while_collecting if settings.auto else None
+        self.previous_chooser = set_collection_chooser(chooser)
         self.markers_after_setup = 0
         """How many markers the current test had when its setup ended."""
         self.recordings: dict[str, Recording] | None = None
@@ -83,6 +87,21 @@ class _PhaseSession:
         self.isolation = self.isolations[0]
         self.only_isolation = self.isolation if len(self.isolations) == 1 else None
         """The isolation of the one backend, when there is one: the per-test fast path."""
+
+    def _adapter_while_collecting(self) -> LearningPhaseAdapter | None:
+        """``auto``, until collection ends: the first framework imported so far, for the helpers.
+
+        None (the session's own choice) once collection ended, or when a
+        framework is driven already (imported before the session started).
+        """
+        if self.collected or len(self.adapters) > 1:
+            return None
+        for name in _auto.imported_frameworks():
+            if name not in self.collecting_adapters:
+                setting = self.settings.backend_setting
+                self.collecting_adapters[name] = build_adapter(self.config, name, setting)
+            return self.collecting_adapters[name]
+        return None
 
     def header_line(self) -> str:
         """Return the header line: version, backends and why, default phase, audit."""
@@ -145,7 +164,13 @@ class _PhaseSession:
         setting = self.settings.backend_setting
         late = [name for name in _auto.imported_frameworks() if name not in self.names]
         if late:
-            self._drive({name: build_adapter(self.config, name, setting) for name in late})
+            early = self.collecting_adapters
+            self._drive(
+                {
+                    name: early.get(name) or build_adapter(self.config, name, setting)
+                    for name in late
+                }
+            )
             set_current_adapter(self.adapter)
         if self.settings.audit:
             _register_audit(self.config, self)
@@ -176,18 +201,24 @@ class _PhaseSession:
         only = self.only_isolation
         if only is not None:  # one backend: the common case, without a loop
             only.begin(item, resolution, inherits)
+            if only.failure is not None:
+                _fail_for_the_backend(only)
         else:
             for isolation in self.isolations:
                 isolation.begin(item, resolution, inherits)
+            _fail_for_a_backend(self.isolations)
         yield
         self.markers_after_setup = len(item.own_markers)
         if self.markers_after_setup != markers_before:
             _reject_markers_added_at_run_time(item, markers_before, "while the test was set up")
         if only is not None:
             only.called()
+            if only.failure is not None:
+                _fail_for_the_backend(only)
         else:
             for isolation in self.isolations:
                 isolation.called()
+            _fail_for_a_backend(self.isolations)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -218,9 +249,7 @@ class _PhaseSession:
                 _fail_for_the_backend(only)
         else:
             leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
-            for isolation in self.isolations:
-                if isolation.failure is not None:
-                    _fail_for_the_backend(isolation)
+            _fail_for_a_backend(self.isolations)
         if leaks and _OWN_RESOLUTION_KEY not in item.stash:  # not in an audit's re-run
             for leak in leaks:
                 warn_at_test(item, leak, teardown_failed=teardown_failed)
@@ -243,17 +272,26 @@ class _PhaseSession:
                 for isolation in self.isolations:
                     isolation.fixture_cleared()
             return value
-        fixtures = [
-            isolation.before_wider_fixture(fixturedef, request) for isolation in self.isolations
-        ]
+        fixtures = []
+        for isolation in self.isolations:
+            try:
+                fixtures.append(isolation.before_wider_fixture(fixturedef, request))
+            except Exception as error:
+                _fail_for_a_wider_fixture(isolation, "setting the fixture's scope state", error)
         try:
             value = yield
         except BaseException:
             for isolation, fixture in zip(self.isolations, fixtures, strict=True):
-                isolation.after_wider_fixture(fixture, None, failed=True)
+                try:
+                    isolation.after_wider_fixture(fixture, None, failed=True)
+                except Exception:  # the fixture's own error is the one to report
+                    continue
             raise
         for isolation, fixture in zip(self.isolations, fixtures, strict=True):
-            isolation.after_wider_fixture(fixture, value, failed=False)
+            try:
+                isolation.after_wider_fixture(fixture, value, failed=False)
+            except Exception as error:
+                _fail_for_a_wider_fixture(isolation, "saving the fixture's baseline", error)
         return value
 
     def pytest_exception_interact(
@@ -386,6 +424,7 @@ class _PhaseSession:
     def pytest_unconfigure(self) -> None:
         """Hand the harness helpers back to the adapter they had before this session."""
         set_current_adapter(self.previous_adapter)
+        set_collection_chooser(self.previous_chooser)
 
 
 _SOURCE_AND_PROBLEM: Final = re.compile(
@@ -424,6 +463,20 @@ def _shorten_request_error(item: pytest.Item, reprcrash: object) -> None:
         reprcrash["message"] = summary
     elif hasattr(reprcrash, "message"):
         reprcrash.message = summary
+
+
+def _fail_for_a_wider_fixture(isolation: PhaseIsolation, action: str, error: Exception) -> None:
+    """Fail a wider fixture's setup: its backend's adapter raised around it."""
+    pytest.fail(
+        adapter_error(isolation.adapter, action, error, isolation.current_item), pytrace=False
+    )
+
+
+def _fail_for_a_backend(isolations: Sequence[PhaseIsolation]) -> None:
+    """Fail the current test if one of its backends misbehaved while it ran (the first one)."""
+    for isolation in isolations:
+        if isolation.failure is not None:
+            _fail_for_the_backend(isolation)
 
 
 def _fail_for_the_backend(isolation: PhaseIsolation) -> None:

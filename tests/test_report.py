@@ -149,8 +149,9 @@ def test_torch_section_under_the_audit_says_where_each_mode_came_from(
             UNSET_TORCH,
             "  model.1 (Dropout) ran in eval mode: set by .eval()",
             "  model.2 (BatchNorm1d) ran in train mode: set by .train()",
-            # Modes set explicitly: not a read of the phase.
-            "1 test asked for no phase: 0 read it and * 1 never read it",
+            # Every module's mode was set before it ran: no read (the spec), no re-run.
+            "1 test asked for no phase: 0 read it and ran again in phase 0 (eval) "
+            "(unset is phase 1 (train): the normal run stands for it), 1 never read it",
         ]
     )
 
