@@ -24,7 +24,7 @@ from pytest_learning_phase._provenance import Recording
 from pytest_learning_phase._report import phase_labels, phase_section
 from pytest_learning_phase._version import __version__
 from pytest_learning_phase.adapters import AdapterError, LearningPhaseAdapter, optional_text
-from pytest_learning_phase.adapters._current import set_current_adapter
+from pytest_learning_phase.adapters._current import set_collection_chooser, set_current_adapter
 from pytest_learning_phase.adapters._registry import build_adapter
 from pytest_learning_phase.hookspecs import AdapterFactory
 
@@ -57,6 +57,10 @@ class _PhaseSession:
         """Whether collection ended here, so ``auto`` chose (never on xdist's controller)."""
         self._drive(backends)
         self.previous_adapter = set_current_adapter(self.adapter)
+        self.collecting_adapters: dict[str, LearningPhaseAdapter] = {}
+        """``auto``: adapters the helpers drove while collecting, driven from its end."""
+        chooser = self._adapter_while_collecting if settings.auto else None
+        self.previous_chooser = set_collection_chooser(chooser)
         self.markers_after_setup = 0
         """How many markers the current test had when its setup ended."""
         self.recordings: dict[str, Recording] | None = None
@@ -85,6 +89,21 @@ class _PhaseSession:
         self.isolation = self.isolations[0]
         self.only_isolation = self.isolation if len(self.isolations) == 1 else None
         """The isolation of the one backend, when there is one: the per-test fast path."""
+
+    def _adapter_while_collecting(self) -> LearningPhaseAdapter | None:
+        """``auto``, until collection ends: the first framework imported so far, for the helpers.
+
+        None (the session's own choice) once collection ended, or when a
+        framework is driven already (imported before the session started).
+        """
+        if self.collected or len(self.adapters) > 1:
+            return None
+        for name in _auto.imported_frameworks():
+            if name not in self.collecting_adapters:
+                setting = self.settings.backend_setting
+                self.collecting_adapters[name] = build_adapter(self.config, name, setting)
+            return self.collecting_adapters[name]
+        return None
 
     def header_line(self) -> str:
         """Return the header line: version, backends and why, default phase, audit."""
@@ -146,9 +165,12 @@ class _PhaseSession:
         self.collected = True
         setting = self.settings.backend_setting
         late = [name for name in _auto.imported_frameworks() if name not in self.names]
-        backends = _build_found(self.config, late, setting, self.skipped)
-        if backends:
-            self._drive(backends)
+        early = self.collecting_adapters  # the helpers drove them while collecting
+        built = _build_found(
+            self.config, [n for n in late if n not in early], setting, self.skipped
+        )
+        if late:
+            self._drive({name: early.get(name) or built[name] for name in late})
             set_current_adapter(self.adapter)
         if self.settings.audit:
             _register_audit(self.config, self)
@@ -401,6 +423,7 @@ class _PhaseSession:
     def pytest_unconfigure(self) -> None:
         """Hand the harness helpers back to the adapter they had before this session."""
         set_current_adapter(self.previous_adapter)
+        set_collection_chooser(self.previous_chooser)
 
 
 _SOURCE_AND_PROBLEM: Final = re.compile(

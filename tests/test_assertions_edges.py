@@ -16,25 +16,21 @@ import numpy as np
 import pytest
 
 from pytest_learning_phase import backend
-from pytest_learning_phase.adapters._current import set_current_adapter
-from pytest_learning_phase.adapters.reference import ReferenceAdapter
 from pytest_learning_phase.assertions import assert_phase_invariant, run_in_phases
-from tests._frameworks import require_tf_keras
+from tests._frameworks import (
+    TF_INSTALL_HINT,
+    TORCH_INSTALL_HINT,
+    require_installed,
+    require_tf_keras,
+)
+from tests.test_assertions_values import by_phase, reference_helpers
 
 
 @pytest.fixture(autouse=True)
 def reference_backend() -> Iterator[None]:
     """Make the helpers drive the reference backend, whatever the session chose."""
-    previous = set_current_adapter(ReferenceAdapter())
-    yield
-    set_current_adapter(previous)
-
-
-def by_phase(test_result: object, train_result: object) -> Any:
-    def result() -> object:
-        return train_result if backend.learning_phase() else test_result
-
-    return result
+    with reference_helpers():
+        yield
 
 
 # -- dict, list and tuple subclasses are rebuilt holding exactly their items --
@@ -324,3 +320,60 @@ def test_a_comparison_past_the_recursion_limit_is_a_type_error(
         "compared by value; return a flatter result (an array, or fewer levels of dicts, lists "
         "and tuples) instead"
     )
+
+
+# -- auto: helpers called while collecting drive the framework the module imported --
+
+AT_COLLECTION = {
+    "torch": """
+import pytest
+from torch import nn
+from pytest_learning_phase import run_in_phases
+
+
+def probe():
+    return nn.Identity().training  # a module built in the phase starts in its mode
+
+
+AT_IMPORT = run_in_phases(probe)
+
+
+@pytest.mark.parametrize("results", [run_in_phases(probe)])
+def test_helpers_called_while_collecting(results):
+    assert AT_IMPORT == results == {0: False, 1: True}
+
+
+def test_helpers_called_in_a_test():
+    assert run_in_phases(probe) == {0: False, 1: True}
+""",
+    "tf_keras": """
+import pytest
+from tf_keras import backend
+from pytest_learning_phase import run_in_phases
+
+AT_IMPORT = run_in_phases(backend.learning_phase)
+
+
+@pytest.mark.parametrize("results", [run_in_phases(backend.learning_phase)])
+def test_helpers_called_while_collecting(results):
+    assert AT_IMPORT == results == {0: 0, 1: 1}
+
+
+def test_helpers_called_in_a_test():
+    assert run_in_phases(backend.learning_phase) == {0: 0, 1: 1}
+""",
+}
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf_keras"])
+def test_auto_helpers_called_while_collecting_drive_the_framework_imported_so_far(
+    pytester: pytest.Pytester, framework: str
+) -> None:
+    require_installed(framework, TORCH_INSTALL_HINT if framework == "torch" else TF_INSTALL_HINT)
+    pytester.makepyfile(test_suite=AT_COLLECTION[framework])
+
+    # A fresh interpreter: here every framework is imported already, so auto drives it anyway.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "default", timeout=180)
+
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([f"learning-phase: *, backends: reference, {framework} (*"])
