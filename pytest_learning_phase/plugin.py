@@ -21,7 +21,7 @@ from pytest_learning_phase._leaks import warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase._provenance import Recording
-from pytest_learning_phase._report import phase_labels, phase_section
+from pytest_learning_phase._report import last_call_traceback, phase_labels, phase_section
 from pytest_learning_phase._version import __version__
 from pytest_learning_phase.adapters import AdapterError, LearningPhaseAdapter, optional_text
 from pytest_learning_phase.adapters._current import set_collection_chooser, set_current_adapter
@@ -362,7 +362,8 @@ class _PhaseSession:
             and item is not None
             and item.nodeid == report.nodeid
         ):
-            section = phase_section(item, self.isolations, self.recordings, None)
+            traceback = last_call_traceback(item) if report.when == "call" else None
+            section = phase_section(item, self.isolations, self.recordings, traceback)
             if section is not None:
                 data["sections"] = [*data.get("sections", []), list(section)]
             longrepr = data.get("longrepr")
