@@ -21,7 +21,7 @@ from pytest_learning_phase._leaks import warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase._provenance import Recording
-from pytest_learning_phase._report import phase_labels, phase_section
+from pytest_learning_phase._report import last_call_traceback, phase_labels, phase_section
 from pytest_learning_phase._version import __version__
 from pytest_learning_phase.adapters import AdapterError, LearningPhaseAdapter, optional_text
 from pytest_learning_phase.adapters._current import set_collection_chooser, set_current_adapter
@@ -66,9 +66,11 @@ class _PhaseSession:
         self.recordings: dict[str, Recording] | None = None
         """Set by the audit while a run of a test is recorded: the recording of each backend."""
         self.workers_chose: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        """On xdist's controller, under ``auto``: each worker's backends and late imports."""
         self.backend_error = ""
         """A backend warning that a warning filter turned into an error (it fails the run)."""
-        """On xdist's controller, under ``auto``: each worker's backends and late imports."""
+        self.skipped: dict[str, str] = {}
+        """Under ``auto``: the frameworks in ``sys.modules`` not driven (stand-ins), and why."""
 
     def _drive(self, backends: Mapping[str, LearningPhaseAdapter]) -> None:
         """Add backends to drive: at ``pytest_configure``, and for ``auto`` when collection ends."""
@@ -113,7 +115,7 @@ class _PhaseSession:
         notes = tuple(note for note in found if note is not None)
         why = settings.backend_source
         if settings.auto:
-            why = _auto.auto_reason(self.names[1:])
+            why = _auto.auto_reason(self.names[1:], self.skipped)
             if settings.backend_source != "default":
                 why += f"; {settings.backend_source} = {_auto.AUTO}"
         return settings.header_line(__version__, self.names, why, notes)
@@ -163,14 +165,12 @@ class _PhaseSession:
         self.collected = True
         setting = self.settings.backend_setting
         late = [name for name in _auto.imported_frameworks() if name not in self.names]
+        early = self.collecting_adapters  # the helpers drove them while collecting
+        built = _build_found(
+            self.config, [n for n in late if n not in early], setting, self.skipped
+        )
         if late:
-            early = self.collecting_adapters
-            self._drive(
-                {
-                    name: early.get(name) or build_adapter(self.config, name, setting)
-                    for name in late
-                }
-            )
+            self._drive({name: early.get(name) or built[name] for name in late})
             set_current_adapter(self.adapter)
         if self.settings.audit:
             _register_audit(self.config, self)
@@ -334,7 +334,8 @@ class _PhaseSession:
             and item is not None
             and item.nodeid == report.nodeid
         ):
-            section = phase_section(item, self.isolations, self.recordings, None)
+            traceback = last_call_traceback(item) if report.when == "call" else None
+            section = phase_section(item, self.isolations, self.recordings, traceback)
             if section is not None:
                 data["sections"] = [*data.get("sections", []), list(section)]
             longrepr = data.get("longrepr")
@@ -529,15 +530,35 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     config.addinivalue_line("markers", _markers.MARKER_DOC)
     settings = _options.read_settings(config)
-    names = ("reference", *_auto.imported_frameworks()) if settings.auto else settings.backends
-    backends = {name: build_adapter(config, name, settings.backend_setting) for name in names}
+    setting = settings.backend_setting
+    skipped: dict[str, str] = {}
+    if settings.auto:
+        backends = {"reference": build_adapter(config, "reference", setting)}
+        backends.update(_build_found(config, _auto.imported_frameworks(), setting, skipped))
+    else:
+        backends = {name: build_adapter(config, name, setting) for name in settings.backends}
     for adapter in backends.values():
         phase_labels(adapter)  # a bad declaration is a usage error now, not in a report
     session = _PhaseSession(config, settings, backends)
+    session.skipped = skipped
     config.stash[_SESSION_KEY] = session
     config.pluginmanager.register(session, "learning_phase_session")
     if settings.audit and not settings.auto:
         _register_audit(config, session)
+
+
+def _build_found(
+    config: pytest.Config, names: Sequence[str], setting: str, skipped: dict[str, str]
+) -> dict[str, LearningPhaseAdapter]:
+    """``auto``: build the adapters of the frameworks found in ``sys.modules``.
+
+    ``names`` holds the real packages only: a stand-in in ``sys.modules``
+    (None, a mock, an empty module) is not driven but goes into ``skipped``
+    with the reason, for the header line; never a usage error for a setting
+    the user did not give.
+    """
+    skipped.update(_auto.stand_ins())
+    return {name: build_adapter(config, name, setting) for name in names}
 
 
 def _register_audit(config: pytest.Config, session: _PhaseSession) -> None:
