@@ -10,8 +10,11 @@ framework first imported while the tests run is not driven, and gets one
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Final
 
@@ -25,6 +28,7 @@ __all__ = [
     "imported_frameworks",
     "late_import_warning",
     "stand_ins",
+    "watch_imports",
 ]
 
 AUTO: Final = "auto"
@@ -97,3 +101,63 @@ def late_import_warning(frameworks: Sequence[str], driven: Sequence[str]) -> str
         f"checked for leaks; import it in a conftest.py or at the top of a test module, or set "
         f"learning_phase_backend = {setting} (or --learning-phase-backend={setting})"
     )
+
+
+def watch_imports(on_import: Callable[[str], None]) -> Callable[[], None]:
+    """Call ``on_import(name)`` right after a supported framework is first imported.
+
+    For collection: ``auto`` drives a framework a test module imports from
+    then on, so that the modules the same test module builds at import
+    start in the session's default phase. Returns the function that stops
+    watching. Costs one name lookup per import while it watches.
+    """
+    watcher = _ImportWatcher(on_import)
+    sys.meta_path.insert(0, watcher)
+
+    def stop() -> None:
+        if watcher in sys.meta_path:
+            sys.meta_path.remove(watcher)
+
+    return stop
+
+
+class _ImportWatcher(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: hands a framework's spec on with a loader that reports its import."""
+
+    def __init__(self, on_import: Callable[[str], None]) -> None:
+        self.on_import = on_import
+        self.finding = False
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in FRAMEWORKS or self.finding:
+            return None
+        self.finding = True
+        try:
+            spec = importlib.util.find_spec(fullname)  # the other finders' answer
+        finally:
+            self.finding = False
+        loader = spec.loader if spec is not None else None
+        if spec is None or loader is None or not hasattr(loader, "exec_module"):
+            return None
+        spec.loader = _ReportingLoader(loader, self.on_import)
+        return spec
+
+
+class _ReportingLoader(importlib.abc.Loader):
+    """Runs the real loader (put back on the module first), then reports the import."""
+
+    def __init__(self, loader: importlib.abc.Loader, on_import: Callable[[str], None]) -> None:
+        self.loader = loader
+        self.on_import = on_import
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        if module.__spec__ is not None:
+            module.__spec__.loader = self.loader
+        module.__loader__ = self.loader
+        self.loader.exec_module(module)
+        self.on_import(module.__name__)

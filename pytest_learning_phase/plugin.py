@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, Final
 
 import pytest
@@ -69,6 +69,8 @@ class _PhaseSession:
         """On xdist's controller, under ``auto``: each worker's backends and late imports."""
         self.backend_error = ""
         """A backend warning that a warning filter turned into an error (it fails the run)."""
+        self.stop_watching: Callable[[], None] = _nothing
+        """Under ``auto``, while collecting: stops watching for a framework's first import."""
         self.skipped: dict[str, str] = {}
         """Under ``auto``: the frameworks in ``sys.modules`` not driven (stand-ins), and why."""
 
@@ -141,11 +143,36 @@ class _PhaseSession:
             del item.stash[_OWN_RESOLUTION_KEY]
 
     def pytest_sessionstart(self) -> None:
-        """Remember the state before any test; collect in the session's default phase."""
+        """Remember the state before any test; collect in the session's default phase.
+
+        Under ``auto``, a framework first imported while collecting is driven
+        from its import on (:meth:`_imported_while_collecting`).
+        """
         self.started = True
         for isolation in self.isolations:
             isolation.start_session()
             isolation.start_collection()
+        if self.settings.auto and not _is_xdist_controller(self.config):
+            self.stop_watching = _auto.watch_imports(self._imported_while_collecting)
+
+    def _imported_while_collecting(self, name: str) -> None:
+        """``auto``: drive a framework a test module just imported, in the default phase.
+
+        So the modules that test module builds at import start in it. A
+        framework whose adapter cannot be built now is left to the end of
+        collection, which reports it.
+        """
+        if self.collected or name in self.names or name not in _auto.imported_frameworks():
+            return
+        try:
+            adapter = self.collecting_adapters.get(name) or build_adapter(
+                self.config, name, self.settings.backend_setting
+            )
+        except pytest.UsageError:
+            return
+        self._drive({name: adapter})
+        self.isolations[-1].start_collection()
+        set_current_adapter(self.adapter)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self) -> None:
@@ -158,6 +185,7 @@ class _PhaseSession:
         (:func:`pytest_report_collectionfinish`); never on xdist's controller,
         which collects nothing.
         """
+        self.stop_watching()
         for isolation in self.isolations:
             isolation.end_collection()
         if not self.settings.auto or self.collected:
@@ -423,8 +451,13 @@ class _PhaseSession:
 
     def pytest_unconfigure(self) -> None:
         """Hand the harness helpers back to the adapter they had before this session."""
+        self.stop_watching()
         set_current_adapter(self.previous_adapter)
         set_collection_chooser(self.previous_chooser)
+
+
+def _nothing() -> None:
+    """Stop watching imports when nothing watches."""
 
 
 _SOURCE_AND_PROBLEM: Final = re.compile(

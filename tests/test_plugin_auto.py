@@ -254,6 +254,39 @@ def test_an_explicit_backend_wins_over_the_imports(pytester: pytest.Pytester, wh
     result.stdout.no_fnmatch_line("*LearningPhaseBackendWarning*")
 
 
+BUILT_WHILE_COLLECTING = """
+import pytest
+import torch
+
+MODEL = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Dropout())
+
+
+@pytest.mark.parametrize("dropout", [torch.nn.Dropout(0.1)])
+def test_a_parametrize_argument_starts_in_the_default_phase(dropout):
+    assert not dropout.training
+
+
+def test_a_module_level_model_starts_in_the_default_phase():
+    assert [module.training for module in MODEL.modules()] == [False, False, False]
+"""
+
+
+@pytest.mark.usefixtures("torch_installed")
+@pytest.mark.parametrize(
+    "args",
+    [(), ("-n", "2"), ("--learning-phase-backend=torch",)],
+    ids=["auto", "auto under xdist", "named"],
+)
+def test_modules_a_test_module_builds_at_import_start_in_the_default_phase(
+    pytester: pytest.Pytester, args: tuple[str, ...]
+) -> None:
+    """The test module itself is the first to import torch: no conftest, no plugin does."""
+    pytester.makepyfile(test_built=BUILT_WHILE_COLLECTING)
+    result = run(pytester, "--learning-phase=0", *args)
+    result.assert_outcomes(passed=2)
+    result.stdout.no_fnmatch_line("*LearningPhaseBackendWarning*")
+
+
 STAND_INS = {
     "None": ('sys.modules["torch"] = None', "torch", "None, not a module"),
     "MagicMock": (
