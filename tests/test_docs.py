@@ -270,6 +270,20 @@ def test_bad_marker_snippet_is_one_error_with_the_documented_message(
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
+def test_bad_marker_short_summary_at_80_columns_is_the_documented_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    for ci in ("CI", "BUILD_NUMBER"):  # pytest cuts the line only outside CI
+        monkeypatch.delenv(ci, raising=False)
+    page = (DOCS / "reference" / "marker.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^ERROR test_bad_marker\.py::test_y - .*$", page, re.MULTILINE)
+    result = run_snippet(pytester, "errors", "-ra")
+    assert documented == [
+        line for line in result.stdout.lines if line.startswith("ERROR test_bad_marker.py")
+    ]
+
+
 def test_ini_snippet_sets_the_default_phase(pytester: pytest.Pytester) -> None:
     result = run_snippet(pytester, "config")
 
