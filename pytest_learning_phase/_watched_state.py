@@ -21,7 +21,14 @@ from pytest_learning_phase._snapshots import torch_to_numpy
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["Watched", "eval_mode", "is_unbuilt", "read_state", "watched_objects"]
+__all__ = [
+    "Watched",
+    "eval_mode",
+    "is_unbuilt",
+    "missing_state",
+    "read_state",
+    "watched_objects",
+]
 
 EXPECTED = "expected a layer, a model, a torch.nn.Module or a list of them"
 
@@ -50,9 +57,23 @@ def _kind(value: object) -> str | None:
         return "reference"
     if isinstance(value, type):
         return None
-    if hasattr(value, "non_trainable_weights") and hasattr(value, "trainable_weights"):
+    if _has(value, "non_trainable_weights") and _has(value, "trainable_weights"):
         return "keras"  # tf_keras (and Keras 3) layers and models
     return None
+
+
+def _has(value: object, name: str) -> bool:
+    """Return whether ``value`` has ``name``, without reading it.
+
+    A property is looked for on the class, not read: an unbuilt tf_keras
+    model's weights raise a ``ValueError``, which ``hasattr`` lets through.
+    """
+    if hasattr(type(value), name):
+        return True
+    try:
+        return name in vars(value)
+    except TypeError:  # no __dict__
+        return False
 
 
 def watched_objects(helper: str, state: object, fn: object, fn_name: str) -> list[Watched]:
@@ -158,6 +179,13 @@ def is_unbuilt(value: object) -> bool:
     if kind == "reference" and not hasattr(value, "moving_mean"):
         return False  # a reference Dropout never has state, built or not
     return kind in ("keras", "reference") and getattr(value, "built", True) is False
+
+
+def missing_state(watched: Watched) -> str:
+    """Say what a watched object with no state lacks, in its framework's words."""
+    if _kind(watched.value) == "torch":
+        return "no buffers; parameters are not watched, frozen or not"
+    return "no non-trainable weights"
 
 
 @contextlib.contextmanager
