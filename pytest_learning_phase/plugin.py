@@ -428,8 +428,12 @@ class _PhaseSession:
             self._warn(_auto.late_import_warning(late, names))
 
     def _warn(self, message: str) -> None:
-        """Warn at the end of the session, at the setting that would drive the framework."""
-        where = str(self.config.inipath) if self.config.inipath else "learning_phase_backend"
+        """Warn at the end of the session, at the ini file that would drive the framework.
+
+        Without an ini file the location is ``<learning_phase_backend = auto>``:
+        in angle brackets, as Python writes a source that is no file.
+        """
+        where = str(self.config.inipath) if self.config.inipath else _NO_INI_LOCATION
         warnings.warn_explicit(message, _auto.LearningPhaseBackendWarning, where, 1)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -443,7 +447,14 @@ class _PhaseSession:
                 f"ERROR LearningPhaseBackendWarning: {self.backend_error}", red=True
             )
         if self.settings.auto and self.workers_chose and not self.collected:
-            names = max((names for names, _ in self.workers_chose.values()), key=len)
+            chose = sorted(self.workers_chose.items())
+            if len({names for _, (names, _) in chose}) > 1:  # the warning says what to set
+                each = "; ".join(f"{worker}: {', '.join(names)}" for worker, (names, _) in chose)
+                terminalreporter.write_line(
+                    f"learning-phase: the xdist workers drove different backends: {each}"
+                )
+                return
+            names = chose[0][1][0]
             why = _auto.auto_reason(names[1:])
             terminalreporter.write_line(
                 f"learning-phase: the xdist workers drove {', '.join(names)} ({why})"
@@ -454,6 +465,10 @@ class _PhaseSession:
         self.stop_watching()
         set_current_adapter(self.previous_adapter)
         set_collection_chooser(self.previous_chooser)
+
+
+_NO_INI_LOCATION: Final = f"<learning_phase_backend = {_auto.AUTO}>"
+"""Where a backend warning points without an ini file: the setting, not a file."""
 
 
 def _nothing() -> None:
