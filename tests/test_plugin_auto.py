@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from pytest_learning_phase import _auto
 from tests._frameworks import TF_INSTALL_HINT, TORCH_INSTALL_HINT, require_installed
 
 TIMEOUT = 180
@@ -191,6 +192,48 @@ def test_a_framework_imported_while_the_tests_run_gets_one_warning_at_the_end(
         ]
     )
     assert result.stdout.str().count("LearningPhaseBackendWarning") == 1
+    # no ini file: the location names the setting, in angle brackets, not a file path
+    result.stdout.fnmatch_lines(
+        ["  <learning_phase_backend = auto>:1: LearningPhaseBackendWarning: torch was first *"]
+    )
+
+
+def test_the_late_import_warning_of_two_frameworks_speaks_of_them() -> None:
+    message = _auto.late_import_warning(("tf_keras", "torch"), ("reference",))
+    assert message == (
+        "tf_keras and torch were first imported while the tests ran, after the learning phase "
+        "backends were chosen (auto: reference), so their phases were not set, isolated or "
+        "checked for leaks; import them in a conftest.py or at the top of a test module, or set "
+        "learning_phase_backend = reference,tf_keras,torch "
+        "(or --learning-phase-backend=reference,tf_keras,torch)"
+    )
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_xdist_workers_that_chose_differently_are_each_named_in_the_end_line(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        """
+        import os
+
+        if os.environ.get("PYTEST_XDIST_WORKER") == "gw1":
+            import torch
+        """
+    )
+    pytester.makepyfile(
+        test_x="import pytest\n\n@pytest.mark.parametrize('i', range(4))\n"
+        "def test_x(i):\n    pass\n"
+    )
+    result = run(pytester, "-n", "2")
+    result.assert_outcomes(passed=4, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "learning-phase: the xdist workers drove different backends: gw0: reference; "
+            "gw1: reference, torch"
+        ]
+    )
+    result.stdout.no_fnmatch_line("learning-phase: the xdist workers drove reference, torch*")
 
 
 @pytest.mark.usefixtures("torch_installed")
