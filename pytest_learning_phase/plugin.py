@@ -476,8 +476,8 @@ def _nothing() -> None:
 
 
 _SOURCE_AND_PROBLEM: Final = re.compile(
-    r"(?P<source>@pytest\.mark\.learning_phase\(.*?\) on (?:the test function|class \S+|"
-    r"module \S+)|parameter learning_phase=.*?): (?P<problem>.*)",
+    r"(?:@pytest\.mark\.(?P<mark>learning_phase\(.*?\)) on (?P<place>the test function|"
+    r"class \S+|module \S+)|parameter (?P<parameter>learning_phase=.*?)): (?P<problem>.*)",
     re.DOTALL,
 )
 _DISAGREEING: Final = re.compile(
@@ -488,10 +488,10 @@ _DISAGREEING: Final = re.compile(
 
 
 def _shorten_request_error(item: pytest.Item, reprcrash: object) -> None:
-    """Give a bad request's error a short-summary line that starts with the problem.
+    """Give a bad request's error a short-summary line: the marker or parameter, then the problem.
 
     pytest's short summary already names the test and cuts the line at the
-    terminal's width: ``ERROR t.py::test_y - got 2; expected 0, 1 or None (...``
+    terminal's width: ``ERROR t.py::test_y - learning_phase(2): got 2; expected 0, 1 or...``
     rather than ``... - Failed: In t.py::test_y: @py...``. The error's own
     section keeps the whole message. Only for failures (no per-test cost).
     """
@@ -500,11 +500,13 @@ def _shorten_request_error(item: pytest.Item, reprcrash: object) -> None:
         return
     body = resolution.message.removeprefix(f"In {item.nodeid}: ")
     summary = body
-    if found := _SOURCE_AND_PROBLEM.fullmatch(body):
-        summary = f"{found['problem']} ({found['source']})"
+    if (found := _SOURCE_AND_PROBLEM.fullmatch(body)) and found["mark"]:
+        summary = f"{found['mark']}: {found['problem']} (on {found['place']})"
+    elif found:
+        summary = f"{found['parameter']} (parameter): {found['problem']}"
     elif found := _DISAGREEING.fullmatch(body):
         summary = (
-            f"phases disagree: {found['phase']} from {found['first']}, "
+            f"learning_phase disagrees: {found['phase']} from {found['first']}, "
             f"{found['other_phase']} from {found['other']}; keep one of them"
         )
     if isinstance(reprcrash, dict):  # serialized, on an xdist worker
