@@ -254,6 +254,46 @@ def test_the_late_import_warning_as_an_error_fails_the_session_in_one_line(
     assert "INTERNALERROR" not in result.stdout.str()
 
 
+LATE_IN_A_SESSION_FIXTURE = """
+import pytest
+
+@pytest.fixture(scope="session", autouse=True)
+def late():
+    import torch
+"""
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_the_late_import_warning_under_an_ini_error_filter_ends_in_one_line_and_the_summary(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(LATE_IN_A_SESSION_FIXTURE)
+    pytester.makeini("[pytest]\nfilterwarnings =\n    error\n")
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=TIMEOUT)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "ERROR LearningPhaseBackendWarning: torch was first imported while the tests ran, *",
+            "*= 1 passed in *",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_the_backend_warning_class_works_in_an_ini_filter(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(LATE_IN_A_SESSION_FIXTURE)
+    pytester.makeini(
+        "[pytest]\nfilterwarnings =\n"
+        "    ignore::pytest_learning_phase.LearningPhaseBackendWarning\n"
+    )
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=TIMEOUT)
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=1, warnings=0)
+
+
 @pytest.mark.usefixtures("torch_installed")
 def test_a_framework_a_conftest_imports_is_driven(pytester: pytest.Pytester) -> None:
     pytester.makeconftest("import torch")
