@@ -18,10 +18,12 @@ the controller in ``workeroutput``, which prints the one report.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 import pytest
@@ -706,7 +708,14 @@ class LearningPhaseAudit:
                 for phase in phases
             )
             writer.line(f"  {verdict.nodeid:<{width}}  {outcomes.rstrip()}")
-            for line in finding_lines(verdict.nodeid, verdict.runs, self.labels, self.options):
+            lines = finding_lines(
+                verdict.nodeid,
+                verdict.runs,
+                self.labels,
+                self.options,
+                _rootdir_prefix(writer.config),
+            )
+            for line in lines:
                 writer.line(line)
 
     @staticmethod
@@ -714,6 +723,12 @@ class LearningPhaseAudit:
         width = max(len(verdict.nodeid) for verdict in verdicts)
         for verdict in verdicts:
             writer.line(f"  {verdict.nodeid:<{width}}  ({verdict.detail})")
+
+
+def _rootdir_prefix(config: pytest.Config) -> str:
+    """Return the rootdir relative to where pytest was run (``docs/examples/``), or ``""``."""
+    relative = os.path.relpath(config.rootpath, config.invocation_params.dir)
+    return "" if relative == os.curdir else f"{Path(relative).as_posix()}/"
 
 
 class _Counted:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, Final
 
 import pytest
@@ -21,7 +21,7 @@ from pytest_learning_phase._leaks import warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase._provenance import Recording
-from pytest_learning_phase._report import phase_labels, phase_section
+from pytest_learning_phase._report import last_call_traceback, phase_labels, phase_section
 from pytest_learning_phase._version import __version__
 from pytest_learning_phase.adapters import AdapterError, LearningPhaseAdapter, optional_text
 from pytest_learning_phase.adapters._current import set_collection_chooser, set_current_adapter
@@ -66,9 +66,13 @@ class _PhaseSession:
         self.recordings: dict[str, Recording] | None = None
         """Set by the audit while a run of a test is recorded: the recording of each backend."""
         self.workers_chose: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        """On xdist's controller, under ``auto``: each worker's backends and late imports."""
         self.backend_error = ""
         """A backend warning that a warning filter turned into an error (it fails the run)."""
-        """On xdist's controller, under ``auto``: each worker's backends and late imports."""
+        self.stop_watching: Callable[[], None] = _nothing
+        """Under ``auto``, while collecting: stops watching for a framework's first import."""
+        self.skipped: dict[str, str] = {}
+        """Under ``auto``: the frameworks in ``sys.modules`` not driven (stand-ins), and why."""
 
     def _drive(self, backends: Mapping[str, LearningPhaseAdapter]) -> None:
         """Add backends to drive: at ``pytest_configure``, and for ``auto`` when collection ends."""
@@ -113,7 +117,7 @@ class _PhaseSession:
         notes = tuple(note for note in found if note is not None)
         why = settings.backend_source
         if settings.auto:
-            why = _auto.auto_reason(self.names[1:])
+            why = _auto.auto_reason(self.names[1:], self.skipped)
             if settings.backend_source != "default":
                 why += f"; {settings.backend_source} = {_auto.AUTO}"
         return settings.header_line(__version__, self.names, why, notes)
@@ -139,11 +143,36 @@ class _PhaseSession:
             del item.stash[_OWN_RESOLUTION_KEY]
 
     def pytest_sessionstart(self) -> None:
-        """Remember the state before any test; collect in the session's default phase."""
+        """Remember the state before any test; collect in the session's default phase.
+
+        Under ``auto``, a framework first imported while collecting is driven
+        from its import on (:meth:`_imported_while_collecting`).
+        """
         self.started = True
         for isolation in self.isolations:
             isolation.start_session()
             isolation.start_collection()
+        if self.settings.auto and not _is_xdist_controller(self.config):
+            self.stop_watching = _auto.watch_imports(self._imported_while_collecting)
+
+    def _imported_while_collecting(self, name: str) -> None:
+        """``auto``: drive a framework a test module just imported, in the default phase.
+
+        So the modules that test module builds at import start in it. A
+        framework whose adapter cannot be built now is left to the end of
+        collection, which reports it.
+        """
+        if self.collected or name in self.names or name not in _auto.imported_frameworks():
+            return
+        try:
+            adapter = self.collecting_adapters.get(name) or build_adapter(
+                self.config, name, self.settings.backend_setting
+            )
+        except pytest.UsageError:
+            return
+        self._drive({name: adapter})
+        self.isolations[-1].start_collection()
+        set_current_adapter(self.adapter)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self) -> None:
@@ -156,6 +185,7 @@ class _PhaseSession:
         (:func:`pytest_report_collectionfinish`); never on xdist's controller,
         which collects nothing.
         """
+        self.stop_watching()
         for isolation in self.isolations:
             isolation.end_collection()
         if not self.settings.auto or self.collected:
@@ -163,14 +193,12 @@ class _PhaseSession:
         self.collected = True
         setting = self.settings.backend_setting
         late = [name for name in _auto.imported_frameworks() if name not in self.names]
+        early = self.collecting_adapters  # the helpers drove them while collecting
+        built = _build_found(
+            self.config, [n for n in late if n not in early], setting, self.skipped
+        )
         if late:
-            early = self.collecting_adapters
-            self._drive(
-                {
-                    name: early.get(name) or build_adapter(self.config, name, setting)
-                    for name in late
-                }
-            )
+            self._drive({name: early.get(name) or built[name] for name in late})
             set_current_adapter(self.adapter)
         if self.settings.audit:
             _register_audit(self.config, self)
@@ -334,7 +362,8 @@ class _PhaseSession:
             and item is not None
             and item.nodeid == report.nodeid
         ):
-            section = phase_section(item, self.isolations, self.recordings, None)
+            traceback = last_call_traceback(item) if report.when == "call" else None
+            section = phase_section(item, self.isolations, self.recordings, traceback)
             if section is not None:
                 data["sections"] = [*data.get("sections", []), list(section)]
             longrepr = data.get("longrepr")
@@ -399,8 +428,12 @@ class _PhaseSession:
             self._warn(_auto.late_import_warning(late, names))
 
     def _warn(self, message: str) -> None:
-        """Warn at the end of the session, at the setting that would drive the framework."""
-        where = str(self.config.inipath) if self.config.inipath else "learning_phase_backend"
+        """Warn at the end of the session, at the ini file that would drive the framework.
+
+        Without an ini file the location is ``<learning_phase_backend = auto>``:
+        in angle brackets, as Python writes a source that is no file.
+        """
+        where = str(self.config.inipath) if self.config.inipath else _NO_INI_LOCATION
         warnings.warn_explicit(message, _auto.LearningPhaseBackendWarning, where, 1)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -414,7 +447,14 @@ class _PhaseSession:
                 f"ERROR LearningPhaseBackendWarning: {self.backend_error}", red=True
             )
         if self.settings.auto and self.workers_chose and not self.collected:
-            names = max((names for names, _ in self.workers_chose.values()), key=len)
+            chose = sorted(self.workers_chose.items())
+            if len({names for _, (names, _) in chose}) > 1:  # the warning says what to set
+                each = "; ".join(f"{worker}: {', '.join(names)}" for worker, (names, _) in chose)
+                terminalreporter.write_line(
+                    f"learning-phase: the xdist workers drove different backends: {each}"
+                )
+                return
+            names = chose[0][1][0]
             why = _auto.auto_reason(names[1:])
             terminalreporter.write_line(
                 f"learning-phase: the xdist workers drove {', '.join(names)} ({why})"
@@ -422,13 +462,22 @@ class _PhaseSession:
 
     def pytest_unconfigure(self) -> None:
         """Hand the harness helpers back to the adapter they had before this session."""
+        self.stop_watching()
         set_current_adapter(self.previous_adapter)
         set_collection_chooser(self.previous_chooser)
 
 
+_NO_INI_LOCATION: Final = f"<learning_phase_backend = {_auto.AUTO}>"
+"""Where a backend warning points without an ini file: the setting, not a file."""
+
+
+def _nothing() -> None:
+    """Stop watching imports when nothing watches."""
+
+
 _SOURCE_AND_PROBLEM: Final = re.compile(
-    r"(?P<source>@pytest\.mark\.learning_phase\(.*?\) on (?:the test function|class \S+|"
-    r"module \S+)|parameter learning_phase=.*?): (?P<problem>.*)",
+    r"(?:@pytest\.mark\.(?P<mark>learning_phase\(.*?\)) on (?P<place>the test function|"
+    r"class \S+|module \S+)|parameter (?P<parameter>learning_phase=.*?)): (?P<problem>.*)",
     re.DOTALL,
 )
 _DISAGREEING: Final = re.compile(
@@ -439,10 +488,10 @@ _DISAGREEING: Final = re.compile(
 
 
 def _shorten_request_error(item: pytest.Item, reprcrash: object) -> None:
-    """Give a bad request's error a short-summary line that starts with the problem.
+    """Give a bad request's error a short-summary line: the marker or parameter, then the problem.
 
     pytest's short summary already names the test and cuts the line at the
-    terminal's width: ``ERROR t.py::test_y - got 2; expected 0, 1 or None (...``
+    terminal's width: ``ERROR t.py::test_y - learning_phase(2): got 2; expected 0, 1 or...``
     rather than ``... - Failed: In t.py::test_y: @py...``. The error's own
     section keeps the whole message. Only for failures (no per-test cost).
     """
@@ -451,11 +500,13 @@ def _shorten_request_error(item: pytest.Item, reprcrash: object) -> None:
         return
     body = resolution.message.removeprefix(f"In {item.nodeid}: ")
     summary = body
-    if found := _SOURCE_AND_PROBLEM.fullmatch(body):
-        summary = f"{found['problem']} ({found['source']})"
+    if (found := _SOURCE_AND_PROBLEM.fullmatch(body)) and found["mark"]:
+        summary = f"{found['mark']}: {found['problem']} (on {found['place']})"
+    elif found:
+        summary = f"{found['parameter']} (parameter): {found['problem']}"
     elif found := _DISAGREEING.fullmatch(body):
         summary = (
-            f"phases disagree: {found['phase']} from {found['first']}, "
+            f"learning_phase disagrees: {found['phase']} from {found['first']}, "
             f"{found['other_phase']} from {found['other']}; keep one of them"
         )
     if isinstance(reprcrash, dict):  # serialized, on an xdist worker
@@ -529,15 +580,35 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     config.addinivalue_line("markers", _markers.MARKER_DOC)
     settings = _options.read_settings(config)
-    names = ("reference", *_auto.imported_frameworks()) if settings.auto else settings.backends
-    backends = {name: build_adapter(config, name, settings.backend_setting) for name in names}
+    setting = settings.backend_setting
+    skipped: dict[str, str] = {}
+    if settings.auto:
+        backends = {"reference": build_adapter(config, "reference", setting)}
+        backends.update(_build_found(config, _auto.imported_frameworks(), setting, skipped))
+    else:
+        backends = {name: build_adapter(config, name, setting) for name in settings.backends}
     for adapter in backends.values():
         phase_labels(adapter)  # a bad declaration is a usage error now, not in a report
     session = _PhaseSession(config, settings, backends)
+    session.skipped = skipped
     config.stash[_SESSION_KEY] = session
     config.pluginmanager.register(session, "learning_phase_session")
     if settings.audit and not settings.auto:
         _register_audit(config, session)
+
+
+def _build_found(
+    config: pytest.Config, names: Sequence[str], setting: str, skipped: dict[str, str]
+) -> dict[str, LearningPhaseAdapter]:
+    """``auto``: build the adapters of the frameworks found in ``sys.modules``.
+
+    ``names`` holds the real packages only: a stand-in in ``sys.modules``
+    (None, a mock, an empty module) is not driven but goes into ``skipped``
+    with the reason, for the header line; never a usage error for a setting
+    the user did not give.
+    """
+    skipped.update(_auto.stand_ins())
+    return {name: build_adapter(config, name, setting) for name in names}
 
 
 def _register_audit(config: pytest.Config, session: _PhaseSession) -> None:

@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from pytest_learning_phase import _auto
 from tests._frameworks import TF_INSTALL_HINT, TORCH_INSTALL_HINT, require_installed
 
 TIMEOUT = 180
@@ -191,6 +192,48 @@ def test_a_framework_imported_while_the_tests_run_gets_one_warning_at_the_end(
         ]
     )
     assert result.stdout.str().count("LearningPhaseBackendWarning") == 1
+    # no ini file: the location names the setting, in angle brackets, not a file path
+    result.stdout.fnmatch_lines(
+        ["  <learning_phase_backend = auto>:1: LearningPhaseBackendWarning: torch was first *"]
+    )
+
+
+def test_the_late_import_warning_of_two_frameworks_speaks_of_them() -> None:
+    message = _auto.late_import_warning(("tf_keras", "torch"), ("reference",))
+    assert message == (
+        "tf_keras and torch were first imported while the tests ran, after the learning phase "
+        "backends were chosen (auto: reference), so their phases were not set, isolated or "
+        "checked for leaks; import them in a conftest.py or at the top of a test module, or set "
+        "learning_phase_backend = reference,tf_keras,torch "
+        "(or --learning-phase-backend=reference,tf_keras,torch)"
+    )
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_xdist_workers_that_chose_differently_are_each_named_in_the_end_line(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        """
+        import os
+
+        if os.environ.get("PYTEST_XDIST_WORKER") == "gw1":
+            import torch
+        """
+    )
+    pytester.makepyfile(
+        test_x="import pytest\n\n@pytest.mark.parametrize('i', range(4))\n"
+        "def test_x(i):\n    pass\n"
+    )
+    result = run(pytester, "-n", "2")
+    result.assert_outcomes(passed=4, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "learning-phase: the xdist workers drove different backends: gw0: reference; "
+            "gw1: reference, torch"
+        ]
+    )
+    result.stdout.no_fnmatch_line("learning-phase: the xdist workers drove reference, torch*")
 
 
 @pytest.mark.usefixtures("torch_installed")
@@ -209,6 +252,46 @@ def test_the_late_import_warning_as_an_error_fails_the_session_in_one_line(
     )
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
     assert "INTERNALERROR" not in result.stdout.str()
+
+
+LATE_IN_A_SESSION_FIXTURE = """
+import pytest
+
+@pytest.fixture(scope="session", autouse=True)
+def late():
+    import torch
+"""
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_the_late_import_warning_under_an_ini_error_filter_ends_in_one_line_and_the_summary(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(LATE_IN_A_SESSION_FIXTURE)
+    pytester.makeini("[pytest]\nfilterwarnings =\n    error\n")
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=TIMEOUT)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "ERROR LearningPhaseBackendWarning: torch was first imported while the tests ran, *",
+            "*= 1 passed in *",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_the_backend_warning_class_works_in_an_ini_filter(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(LATE_IN_A_SESSION_FIXTURE)
+    pytester.makeini(
+        "[pytest]\nfilterwarnings =\n"
+        "    ignore::pytest_learning_phase.LearningPhaseBackendWarning\n"
+    )
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=TIMEOUT)
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=1, warnings=0)
 
 
 @pytest.mark.usefixtures("torch_installed")
@@ -254,6 +337,84 @@ def test_an_explicit_backend_wins_over_the_imports(pytester: pytest.Pytester, wh
     result.stdout.no_fnmatch_line("*LearningPhaseBackendWarning*")
 
 
+BUILT_WHILE_COLLECTING = """
+import pytest
+import torch
+
+MODEL = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Dropout())
+
+
+@pytest.mark.parametrize("dropout", [torch.nn.Dropout(0.1)])
+def test_a_parametrize_argument_starts_in_the_default_phase(dropout):
+    assert not dropout.training
+
+
+def test_a_module_level_model_starts_in_the_default_phase():
+    assert [module.training for module in MODEL.modules()] == [False, False, False]
+"""
+
+
+@pytest.mark.usefixtures("torch_installed")
+@pytest.mark.parametrize(
+    "args",
+    [(), ("-n", "2"), ("--learning-phase-backend=torch",)],
+    ids=["auto", "auto under xdist", "named"],
+)
+def test_modules_a_test_module_builds_at_import_start_in_the_default_phase(
+    pytester: pytest.Pytester, args: tuple[str, ...]
+) -> None:
+    """The test module itself is the first to import torch: no conftest, no plugin does."""
+    pytester.makepyfile(test_built=BUILT_WHILE_COLLECTING)
+    result = run(pytester, "--learning-phase=0", *args)
+    result.assert_outcomes(passed=2)
+    result.stdout.no_fnmatch_line("*LearningPhaseBackendWarning*")
+
+
+STAND_INS = {
+    "None": ('sys.modules["torch"] = None', "torch", "None, not a module"),
+    "MagicMock": (
+        'from unittest import mock\nsys.modules["torch"] = mock.MagicMock()',
+        "torch",
+        "a MagicMock, not a module",
+    ),
+    "empty module": (
+        'import types\nsys.modules["tf_keras"] = types.ModuleType("tf_keras")',
+        "tf_keras",
+        "a module without tf_keras.src.backend.learning_phase",
+    ),
+}
+"""What a conftest puts in ``sys.modules`` to hide or fake a framework, and what the header says."""
+
+
+@pytest.mark.parametrize("stand_in", list(STAND_INS))
+def test_a_stand_in_in_sys_modules_is_not_driven_and_the_header_says_why(
+    pytester: pytest.Pytester, stand_in: str
+) -> None:
+    code, name, why = STAND_INS[stand_in]
+    pytester.makeconftest(f"import sys\n{code}\n")
+    pytester.makepyfile(
+        test_suite="""
+        import pytest
+
+        @pytest.mark.learning_phase(1)
+        def test_marked():
+            pass
+
+        def test_unmarked():
+            pass
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "learning-phase: *, backend: reference (no tf_keras or torch imported by the tests; "
+            f"{name} not driven: sys.modules[[]'{name}'[]] is {why}), default phase: *"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*LearningPhaseBackendWarning*")
+
+
 @pytest.mark.usefixtures("torch_installed")
 def test_auto_named_explicitly_is_auto(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=TORCH_SUITE)
@@ -290,8 +451,10 @@ def test_xdist_workers_choose_what_one_process_chooses(pytester: pytest.Pytester
     pytester.makepyfile(
         test_late="""
         def test_imports_tf_keras_late():
-            import sys
-            sys.modules.setdefault("tf_keras", type(sys)("tf_keras"))
+            import sys, types  # a stand-in with what auto checks: cheaper than TensorFlow
+            backend = types.SimpleNamespace(learning_phase=lambda: 0)
+            sys.modules.setdefault("tf_keras.src.backend", backend)
+            sys.modules.setdefault("tf_keras", types.ModuleType("tf_keras"))
         """
     )
     alone = run(pytester, "-rA")

@@ -237,7 +237,8 @@ def test_choosing_torch_without_it_installed_says_what_to_install(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            "ERROR: --learning-phase-backend=torch needs torch, which is not installed: "
+            "ERROR: --learning-phase-backend=torch: the torch backend needs torch, "
+            "which is not installed: "
             'pip install "pytest-learning-phase[torch]"'
         ]
     )

@@ -279,3 +279,16 @@ def test_findings_cross_xdist_with_their_runs(reference_suite: Suite) -> None:
             "*2 passed, 2 phase-dependent in *",
         ]
     )
+
+
+def test_an_xdist_worker_sends_the_unset_reader_section_with_the_held_modules(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(test_suite=PREDICT_WITHOUT_EVAL)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--learning-phase-backend=torch", "-n", "2"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*- learning phase -*", UNSET_TORCH, "  model.drop (Dropout) is in train mode"]
+    )

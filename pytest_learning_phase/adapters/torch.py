@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 NOT_INSTALLED_MESSAGE: Final = (
-    "--learning-phase-backend=torch needs torch, which is not installed: "
+    "the torch backend needs torch, which is not installed: "
     'pip install "pytest-learning-phase[torch]"'
 )
 """The usage error of :func:`make_torch_adapter` when torch cannot be imported."""
