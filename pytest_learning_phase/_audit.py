@@ -641,7 +641,7 @@ class LearningPhaseAudit:
             if attempts is not None:
                 item.__dict__["execution_count"] = attempts
         if isinstance(stopped, KeyboardInterrupt):
-            self.lost.append(f"{item.nodeid}: interrupted while {where}")
+            self._record(Verdict(item.nodeid, NOT_AUDITED, f"interrupted while {where}"))
             raise stopped
         if stopped is not None:
             where = f"its run in phase {describe(phase, self.labels)}"
