@@ -119,7 +119,7 @@ def ran_lines(ran: Sequence[Ran], labels: tuple[str, str], recorded: bool) -> li
     At most :data:`MAX_SHOWN` lines, then one that counts the rest.
     """
     lines: list[str] = []
-    for entry in ran[:MAX_SHOWN]:
+    for entry in ran:
         if recorded:
             calls = f" ({entry.calls} calls)" if entry.calls > 1 else ""
             lines.append(
@@ -129,9 +129,20 @@ def ran_lines(ran: Sequence[Ran], labels: tuple[str, str], recorded: bool) -> li
             lines.append(f"  {entry.who}: {entry.source or 'its mode is resolved at each call'}")
         else:
             lines.append(f"  {entry.who} is in {mode_label(entry.training, labels)}")
-    if len(ran) > MAX_SHOWN:
-        lines.append(f"  and {len(ran) - MAX_SHOWN} more")
-    return lines
+    return _merged(lines, "  ")
+
+
+def _merged(lines: Sequence[str], indent: str) -> list[str]:
+    """Say identical lines once, with their count (a model built in a loop), in order.
+
+    At most :data:`MAX_SHOWN` lines, then one that counts the rest.
+    """
+    counts = dict.fromkeys(lines, 0)
+    for line in lines:
+        counts[line] += 1
+    shown = [f"{line} ({count} alike)" if count > 1 else line for line, count in counts.items()]
+    rest = sum(list(counts.values())[MAX_SHOWN:])
+    return shown[:MAX_SHOWN] + ([f"{indent}and {rest} more"] if rest else [])
 
 
 def held_values(traceback: TracebackType | None) -> list[tuple[str, object]]:
@@ -313,12 +324,13 @@ def finding_lines(
         lines.append(f"    {where}: {run.outcome}{error}")
         if run.ran is not None:
             shown = [entry for key, entry in _keys(run.ran) if key in differing]
-            lines.extend(
-                f"      {entry.who} ran in {mode_label(entry.training, labels)}: {entry.source}"
-                for entry in shown[:MAX_SHOWN]
+            lines += _merged(
+                [
+                    f"      {entry.who} ran in {mode_label(entry.training, labels)}: {entry.source}"
+                    for entry in shown
+                ],
+                "      ",
             )
-            if len(shown) > MAX_SHOWN:
-                lines.append(f"      and {len(shown) - MAX_SHOWN} more")
         if not run.own and (own is None or run.outcome != own.outcome):
             command = reproduce_command(rootdir_prefix + nodeid, run.phase, options)
             lines.append(f"      reproduce: {command}")

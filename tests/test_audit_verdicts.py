@@ -480,3 +480,36 @@ def test_a_re_run_interrupted_is_counted_as_could_not_run_again(
         ]
     )
     result.stdout.fnmatch_lines(["*KeyboardInterrupt*"])
+
+
+def test_a_module_built_again_and_again_is_one_line_with_its_count(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    """A model rebuilt in a loop fills neither the section nor the finding with copies."""
+    result = run_torch(
+        pytester,
+        """
+        import torch
+        from torch import nn
+
+        def test_rebuilds_its_model():
+            for _ in range(6):
+                m = nn.Dropout(0.9)
+                x = torch.ones(100)
+                assert torch.equal(m(x), x)
+            nn.ReLU()(x)
+        """,
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "ran under phase unset (unset = PyTorch's default, train mode) from default*",
+            "  m (Dropout) ran in train mode: built while the phase was unset",
+            "*learning phase audit*",
+            "    its own run (phase unset): failed: assert False",
+            "      m (Dropout) ran in train mode: built while the phase was unset",
+            "    run again in phase 0 (eval): passed",
+            "      m (Dropout) ran in eval mode: built while the phase was 0 (eval) (6 alike)",
+            "      reproduce: *",
+        ]
+    )
+    assert result.stdout.str().count("m (Dropout) ran in") == 3
