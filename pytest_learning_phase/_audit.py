@@ -24,13 +24,13 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final, NoReturn, Protocol, cast
 
 import pytest
 from _pytest.runner import runtestprotocol
 
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
-from pytest_learning_phase._phase import Phase
+from pytest_learning_phase._phase import Phase, short_repr
 from pytest_learning_phase._provenance import DEFAULT_LABELS, Ran, Recording
 from pytest_learning_phase._random_state import RandomState
 from pytest_learning_phase._report import (
@@ -271,13 +271,64 @@ def run_outcome(reports: Sequence[pytest.TestReport]) -> str:
     return watch.outcome
 
 
+def _adapter_usage_error(adapter: LearningPhaseAdapter, what: str, error: Exception) -> NoReturn:
+    raise pytest.UsageError(
+        f"learning phase backend {adapter.name}: {what} raised "
+        f"{type(error).__name__}: {short_repr(str(error), 200)}"
+    ) from error
+
+
+def _checked(
+    adapter: LearningPhaseAdapter, what: str, make_counter: Callable[[], object]
+) -> Callable[[], int]:
+    """Call an adapter's counter factory; return its counter, whose failures name the backend.
+
+    A factory that raises or returns no function, or a counter that raises
+    later, is a usage error naming the backend, not an internal error.
+    """
+    try:
+        counter = make_counter()
+    except Exception as error:
+        _adapter_usage_error(adapter, f"{what}()", error)
+    if not callable(counter):
+        raise pytest.UsageError(
+            f"learning phase backend {adapter.name}: {what}() returned "
+            f"{short_repr(counter, 60)}; expected a function returning a count"
+        )
+    count = cast("Callable[[], int]", counter)
+
+    def checked_count() -> int:
+        try:
+            return count()
+        except Exception as error:
+            _adapter_usage_error(adapter, f"the counter from {what}()", error)
+
+    return checked_count
+
+
+def _checked_tracker(
+    adapter: LearningPhaseAdapter, track: Callable[[bool], object]
+) -> Callable[[bool], object]:
+    """Wrap an adapter's ``track_reads``: its failure is a usage error naming the backend."""
+
+    def checked_track(on: bool) -> object:
+        try:
+            return track(on)
+        except Exception as error:
+            _adapter_usage_error(adapter, f"track_reads({on})", error)
+
+    return checked_track
+
+
 def _read_counts(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], tuple[int, ...]]:
     """Start counting reads on every backend; return a function giving each one's count.
 
     Called only when every backend can count (``ReadTracking``).
     """
     counters = [
-        adapter.phase_read_counter() for adapter in adapters if isinstance(adapter, ReadTracking)
+        _checked(adapter, "phase_read_counter", adapter.phase_read_counter)
+        for adapter in adapters
+        if isinstance(adapter, ReadTracking)
     ]
     if len(counters) == 1:
         counter = counters[0]
@@ -292,7 +343,11 @@ def _total_uses(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], int]:
     phase a test asked for matter without a read (torch: building a module).
     """
     counters: list[Callable[[], int]] = [
-        getattr(adapter, "phase_use_counter", adapter.phase_read_counter)()
+        _checked(
+            adapter,
+            "phase_use_counter",
+            getattr(adapter, "phase_use_counter", adapter.phase_read_counter),
+        )
         for adapter in adapters
         if isinstance(adapter, ReadTracking)
     ]
@@ -359,6 +414,31 @@ def _quiet_hooks(item: pytest.Item, watch: _RunWatch) -> Iterator[None]:
         del session.gethookproxy
 
 
+@contextmanager
+def _subtest_failures_kept(item: pytest.Item) -> Iterator[None]:
+    """Leave pytest's count of ``item``'s failed subtests as it was before a re-run.
+
+    pytest 9's ``subtests`` plugin counts them per test in ``config.stash`` and
+    turns a passed test with failed subtests into a failure when it reports it.
+    """
+    try:
+        from _pytest.subtests import failed_subtests_key
+    except ImportError:  # pytest < 9: no such count
+        yield
+        return
+    counts: Any = item.config.stash.get(failed_subtests_key, None)
+    key = getattr(item, "id", item.nodeid)  # pytest 9.1+ keys it by the node's id
+    before = counts.get(key) if counts is not None else None
+    try:
+        yield
+    finally:
+        if counts is not None:
+            if before is None:
+                counts.pop(key, None)
+            else:
+                counts[key] = before
+
+
 class _StoppedRun(Exception):
     """A re-run called ``pytest.exit()``: the test cannot be judged (``why``)."""
 
@@ -387,9 +467,9 @@ class LearningPhaseAudit:
         self.use_count = _total_uses(session.adapters) if not self.blind else None
         """Reads, and other uses of a phase a test asked for (torch: building a module)."""
         self.trackers: list[Callable[[bool], object]] = [
-            tracker
-            for tracker in (getattr(adapter, "track_reads", None) for adapter in session.adapters)
-            if callable(tracker)
+            _checked_tracker(adapter, track)
+            for adapter in session.adapters
+            if callable(track := getattr(adapter, "track_reads", None))
         ]
         """Adapters that track reads only while a test runs (not in wider fixtures)."""
         self.backends = {adapter.name: _Backend.of(adapter) for adapter in session.adapters}
@@ -602,7 +682,11 @@ class LearningPhaseAudit:
         stopped: BaseException | None = None
         self._track(on=True)
         try:
-            with warnings.catch_warnings(record=True), _quiet_hooks(item, watch):
+            with (
+                warnings.catch_warnings(record=True),
+                _quiet_hooks(item, watch),
+                _subtest_failures_kept(item),
+            ):
                 try:
                     for report in runtestprotocol(item, log=False, nextitem=nextitem):
                         watch.add(report)
