@@ -701,7 +701,7 @@ class LearningPhaseAudit:
             if attempts is not None:
                 item.__dict__["execution_count"] = attempts
         if isinstance(stopped, KeyboardInterrupt):
-            self.lost.append(f"{item.nodeid}: interrupted while {where}")
+            self._record(Verdict(item.nodeid, NOT_AUDITED, f"interrupted while {where}"))
             raise stopped
         if stopped is not None:
             where = f"its run in phase {describe(phase, labels)}"
@@ -853,7 +853,15 @@ class LearningPhaseAudit:
         return frameworks or tuple(self.backends)
 
     def _ran_again(self, audited: Sequence[Verdict]) -> str:
-        """Say in which phases the readers ran again (per the backends each read)."""
+        """Say in which phases the readers ran again (per the backends each read).
+
+        Their normal run stands for the phase ``--learning-phase`` gives, or for
+        the phase the unset state of the backends each read is.
+        """
+        default = self.session.settings.default.phase
+        if default is not None:
+            backends = self._summary_backends(audited)
+            return f"ran again {self._phases_again(default, backends, '--learning-phase is')}"
         groups: dict[Phase, list[Verdict]] = {}
         for verdict in audited:
             groups.setdefault(self._unset_phase(self._read(verdict)), []).append(verdict)
@@ -867,15 +875,17 @@ class LearningPhaseAudit:
         ]
         return f"ran again as the backends each read need: {', '.join(parts)}"
 
-    def _phases_again(self, unset_phase: Phase, backends: Sequence[str]) -> str:
+    def _phases_again(
+        self, stands_for: Phase, backends: Sequence[str], why: str = "unset is phase"
+    ) -> str:
         """Say in which phases tests reading ``backends`` ran again: ``in phase 0 (eval) (...)``."""
         labels = self._labels(backends)
-        if unset_phase is None:
+        if stands_for is None:
             return f"in phases {describe(0, labels)} and {describe(1, labels)}"
-        other: Phase = 0 if unset_phase == 1 else 1
+        other: Phase = 0 if stands_for == 1 else 1
         return (
-            f"in phase {describe(other, labels)} (unset is phase "
-            f"{describe(unset_phase, labels)}: the normal run stands for it)"
+            f"in phase {describe(other, labels)} ({why} "
+            f"{describe(stands_for, labels)}: the normal run stands for it)"
         )
 
     def _list_findings(
