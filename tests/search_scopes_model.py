@@ -1,0 +1,102 @@
+"""How many generated suites the model test needs to find each of issue 16's cases 1-3.
+
+Not part of the suite (the file name does not match ``test_*.py``); run it by name:
+
+    pytest tests/search_scopes_model.py -p no:randomly -s
+
+Each case has a narrowed strategy (shapes that cannot show the other known
+bugs) and a symptom; for each hypothesis seed the search counts the examples
+generated until one run shows the symptom, and prints the counts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, seed, settings
+
+from tests._scopes_model import Suite
+from tests._scopes_strategies import Shapes, suites
+from tests.test_scopes_model import orders, run_against_model
+
+SEEDS = range(int(os.environ.get("PYTEST_LP_SEARCH_SEEDS", "5")))
+LIMIT = int(os.environ.get("PYTEST_LP_SEARCH_LIMIT", "300"))
+
+BASELINES_ONLY = Shapes(
+    dynamic=False,
+    inheritance=False,
+    clears=False,
+    function_fixture=False,
+    params=False,
+    markers=False,
+)
+"""Case 1: wider fixtures that set the phase, no marker, no clear, no getfixturevalue."""
+NESTED = Shapes(inheritance=False, clears=False, function_fixture=False, params=False)
+"""Case 2: as case 1, with markers and ``request.getfixturevalue`` between wider fixtures."""
+TORCH = Shapes(inheritance=False, params=False, holders=("value",))
+"""Case 3: the torch suites, the model held as the fixture's value (case 4 is the others)."""
+
+
+class Found(Exception):
+    """The symptom showed up."""
+
+
+CASES: dict[str, tuple[str, Shapes, Callable[[str], bool]]] = {
+    "case 1 (closest scope wins)": (
+        "reference",
+        BASELINES_ONLY,
+        lambda report: "not the one set up last) phase" in report,
+    ),
+    "case 2 (nested wider fixture)": (
+        "reference",
+        NESTED,
+        lambda report: "which set it up, phase" in report,
+    ),
+    "case 3 (torch: wider fixture's model change)": (
+        "torch",
+        TORCH,
+        lambda report: (
+            "expected 'none', saw 'warned'" in report
+            or re.search(r"^  test \S+ model flags", report, re.MULTILINE) is not None
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_examples_to_find(preloaded_torch: None, pytester: pytest.Pytester, case: str) -> None:
+    backend, shapes, symptom = CASES[case]
+    counts: list[int | None] = []
+    for hypothesis_seed in SEEDS:
+        generated = 0
+        found_at: int | None = None
+
+        @seed(hypothesis_seed)
+        @settings(
+            max_examples=LIMIT,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(suite=suites(backend, shapes), seeds=orders)
+        def search(suite: Suite, seeds: list[int]) -> None:
+            nonlocal generated, found_at
+            generated += 1
+            reports = run_against_model(pytester, suite, seeds)
+            if reports and symptom(reports[0]):
+                found_at = found_at or generated
+                raise Found(reports[0])
+
+        try:
+            search()
+        except Found as found:
+            counts.append(found_at)
+            if hypothesis_seed == SEEDS[0]:
+                print(f"\n{case}: first example found with seed 0:\n{found}")
+        else:
+            counts.append(None)
+    print(f"\n{case}: examples until found, per seed {list(SEEDS)}: {counts}")
