@@ -197,6 +197,19 @@ def _apply_model_action(action: Action, flags: Flags) -> Flags:
     return flags
 
 
+Reading: TypeAlias = Literal["every setter", "changes only"]
+READINGS: tuple[Reading, ...] = ("every setter", "changes only")
+
+
+@dataclass(frozen=True)
+class _Baseline:
+    """A baseline a wider fixture made: the phase it set, and whether its scope had it already."""
+
+    fixture: str
+    phase: Phase
+    unchanged: bool
+
+
 @dataclass
 class _ItemState:
     """What the model knows about the test running now."""
@@ -204,11 +217,13 @@ class _ItemState:
     node_id: str
     scope_node: str
     phase: Phase = None
+    phase_on_entry: Phase = None
     phase_known: bool = False
-    phase_changed: bool = False
+    phase_touched: bool = False
     between_before: set[Phase] = field(default_factory=set)
     flags: Flags | None = None
-    flags_changed: bool = False
+    flags_on_entry: Flags | None = None
+    flags_touched: bool = False
     flags_before: set[Flags] = field(default_factory=set)
 
 
@@ -220,7 +235,7 @@ class _Replay:
         self.fixtures = {fixture.name: fixture for fixture in suite.wider_fixtures()}
         self.items = suite.items()
         self.modules = {f"{module.name}.py": module for module in suite.modules}
-        self.phase_baselines: dict[str, list[tuple[str, Phase]]] = defaultdict(list)
+        self.phase_baselines: dict[str, list[_Baseline]] = defaultdict(list)
         self.flag_baselines: dict[str, list[tuple[str, Flags]]] = defaultdict(list)
         self.item: _ItemState | None = None
         self.leaks: dict[str, int] = defaultdict(int)
@@ -255,17 +270,33 @@ class _Replay:
             return test_class.marker
         return self.class_marker(module, test_class.base)
 
-    def baseline(self, node: str) -> Phase:
+    def baseline(self, node: str, reading: Reading = "every setter") -> Phase:
         """The closest open baseline along ``node``'s scopes, else ``--learning-phase``."""
         for scope in self.chain(node):
-            if self.phase_baselines[scope]:
-                return self.phase_baselines[scope][-1][1]
+            entries = self.open_baselines(scope, reading)
+            if entries:
+                return entries[-1].phase
         return self.suite.default
 
-    def scope_phase(self, node: str) -> Phase:
+    def open_baselines(self, scope: str, reading: Reading) -> list[_Baseline]:
+        """The baselines open at ``scope``, under one reading of "what its fixtures leave".
+
+        A fixture that sets the phase its scope already had leaves it as it
+        found it: the text does not say whether that is a baseline.
+        """
+        entries = self.phase_baselines[scope]
+        if reading == "changes only":
+            return [entry for entry in entries if not entry.unchanged]
+        return entries
+
+    def scope_phase(self, node: str, reading: Reading = "every setter") -> Phase:
         """The phase of a scope: its markers and those above it, else its baseline."""
         marker = self.scope_marker(node)
-        return _marker_phase(marker) if marker is not None else self.baseline(node)
+        return _marker_phase(marker) if marker is not None else self.baseline(node, reading)
+
+    def scope_phases(self, node: str) -> set[Phase]:
+        """The phase of a scope under each reading."""
+        return {self.scope_phase(node, reading) for reading in READINGS}
 
     def flag_baseline(self, node: str) -> Flags | None:
         """The held model's flags as the closest scope's fixtures left them (None: no model)."""
@@ -274,7 +305,11 @@ class _Replay:
                 return self.flag_baselines[scope][-1][1]
         return None
 
-    def test_phase(self, node_id: str) -> Phase:
+    def test_phases(self, node_id: str) -> set[Phase]:
+        """The phase a test asks for, under each reading."""
+        return {self.test_phase(node_id, reading) for reading in READINGS}
+
+    def test_phase(self, node_id: str, reading: Reading = "every setter") -> Phase:
         """The phase a test asks for, by the precedence list."""
         _, _, test, param = self.items[node_id]
         if param is not None and param.marker is not None:
@@ -283,7 +318,7 @@ class _Replay:
             return _marker_phase(test.marker)
         if test.phase_fixture is not None:
             return 1 if test.phase_fixture == "train_phase" else 0
-        return self.scope_phase(self.scope_node_of(node_id))
+        return self.scope_phase(self.scope_node_of(node_id), reading)
 
     def scope_node_of(self, node_id: str) -> str:
         return "::".join(node_id.split("::")[:-1])
@@ -294,9 +329,11 @@ class _Replay:
         With no fixture baseline open, the text allows ``--learning-phase`` (the
         baseline's definition in scopes.md) or the unset state the session began in.
         """
-        found = {self.baseline(node)}
-        if not any(self.phase_baselines[scope] for scope in self.chain(node)):
-            found.add(None)
+        found = set()
+        for reading in READINGS:
+            found.add(self.baseline(node, reading))
+            if not any(self.open_baselines(scope, reading) for scope in self.chain(node)):
+                found.add(None)
         return found
 
     # -- what was seen ---------------------------------------------------------
@@ -337,7 +374,7 @@ class _Replay:
         fixture, node = self.fixtures[str(event["name"])], str(event["node"])
         self.setup_started[fixture.name] = len(self.ready_order)
         label = f"setup of {fixture.scope} fixture {fixture.name} (for {node or 'the session'})"
-        self.check_phase(label, event, [self.scope_phase(node)])
+        self.check_phase(label, event, self.scope_phases(node))
         self.check_flags(label, event, node)
 
     def after(self, event: Event) -> None:
@@ -350,7 +387,7 @@ class _Replay:
             f"request.getfixturevalue({fixture.dynamic!r})"
             + (", which set it up," if started_inside else "")
         )
-        self.check_phase(label, event, [self.scope_phase(node)])
+        self.check_phase(label, event, self.scope_phases(node))
         self.check_flags(label, event, node)
 
     def ready(self, event: Event) -> None:
@@ -363,7 +400,8 @@ class _Replay:
                 (fixture.name, (built_in_train, built_in_train, built_in_train))
             )
         elif fixture.setup == 0 or fixture.setup == 1:
-            self.phase_baselines[node].append((fixture.name, fixture.setup))
+            unchanged = fixture.setup in self.scope_phases(node)
+            self.phase_baselines[node].append(_Baseline(fixture.name, fixture.setup, unchanged))
         elif fixture.setup in MODEL_ACTIONS:
             flags = self.flag_baseline(node)
             assert flags is not None, f"{fixture.name} acts on the model before it exists"
@@ -374,7 +412,7 @@ class _Replay:
     def teardown(self, event: Event) -> None:
         fixture, node = self.fixtures[str(event["name"])], str(event["node"])
         label = f"teardown of {fixture.scope} fixture {fixture.name} (for {node or 'the session'})"
-        allowed = {self.scope_phase(node)}
+        allowed = self.scope_phases(node)
         if (fixture.setup == 0 or fixture.setup == 1) and self.scope_marker(node) is not None:
             # "torn down in the phase of its own scope ... (the phase it set, if it
             # set one)": with a marker at its scope, either reading.
@@ -382,34 +420,36 @@ class _Replay:
         self.check_phase(label, event, allowed)
         self.check_flags(label, event, node)
         phases, flags = self.phase_baselines[node], self.flag_baselines[node]
-        phases[:] = [entry for entry in phases if entry[0] != fixture.name]
+        phases[:] = [entry for entry in phases if entry.fixture != fixture.name]
         flags[:] = [entry for entry in flags if entry[0] != fixture.name]
 
     def fsetup(self, event: Event) -> None:
         item = self.current(event)
-        self.check_phase(
-            f"setup of the function fixture of {item.node_id}",
-            event,
-            [self.test_phase(item.node_id)],
-        )
+        self.start_phase(item, event, f"setup of the function fixture of {item.node_id}")
         action = self.suite.function_fixture.setup if self.suite.function_fixture else None
-        item.phase = action if action == 0 or action == 1 else self.test_phase(item.node_id)
-        item.phase_known = True
+        if action == 0 or action == 1:  # a clear is undone when the setup ends
+            self.act(item, action)
 
     def call(self, event: Event) -> None:
         item = self.current(event)
-        if not item.phase_known:
-            item.phase = self.test_phase(item.node_id)
-            item.phase_known = True
-        self.check_phase(f"test {item.node_id}{self.closest_note(item)}", event, [item.phase])
+        label = f"test {item.node_id}{self.closest_note(item)}"
+        if item.phase_known:
+            self.check_phase(label, event, [item.phase])
+        else:
+            self.start_phase(item, event, label)
         item.between_before = self.between_candidates(item.scope_node)
-        item.flags = self.flag_baseline(item.scope_node)
+        item.flags = item.flags_on_entry = self.flag_baseline(item.scope_node)
         item.flags_before = set() if item.flags is None else {item.flags}
         self.check_flags(f"test {item.node_id}", event, item.scope_node)
-        if self.suite.function_fixture and self.suite.function_fixture.setup in (0, 1):
-            phase_on_entry = self.test_phase(item.node_id)
-            item.phase_changed = item.phase != phase_on_entry
         self.act(item, self.items[item.node_id][2].action)
+
+    def start_phase(self, item: _ItemState, event: Event, label: str) -> None:
+        """Check the phase a test starts in; follow what was seen where the text allows several."""
+        allowed = self.test_phases(item.node_id)
+        self.check_phase(label, event, allowed)
+        seen = [phase for phase in allowed if self.view(phase) == event["phase"]]
+        item.phase = item.phase_on_entry = seen[0] if seen else self.test_phase(item.node_id)
+        item.phase_known = True
 
     def closest_note(self, item: _ItemState) -> str:
         """Say when the closest scope's baseline is not the one set up last (issue 16, case 1)."""
@@ -417,9 +457,9 @@ class _Replay:
         if not scopes or self.test_phase(item.node_id) != self.baseline(item.scope_node):
             return ""
         latest = max(
-            (self.ready_order[name], phase)
+            (self.ready_order[entry.fixture], entry.phase)
             for scope in scopes
-            for name, phase in self.phase_baselines[scope]
+            for entry in self.phase_baselines[scope]
         )[1]
         if latest == self.baseline(item.scope_node):
             return ""
@@ -436,11 +476,11 @@ class _Replay:
         """The test (or its function fixture) changes the state it runs in."""
         if action == 0 or action == 1 or action == "clear":
             phase: Phase = None if action == "clear" else action
-            item.phase_changed |= phase != item.phase
+            item.phase_touched |= phase != item.phase
             item.phase = phase
         elif action in MODEL_ACTIONS and item.flags is not None:
             flags = _apply_model_action(action, item.flags)
-            item.flags_changed |= flags != item.flags
+            item.flags_touched |= flags != item.flags
             item.flags = flags
 
     def leak(self, event: Event) -> None:
@@ -453,10 +493,14 @@ class _Replay:
         after = self.between_candidates(node)
         self.check_phase(f"between tests, after {item.node_id},", event, after)
         self.check_flags(f"between tests, after {item.node_id},", event, node)
-        must, may = _leak_verdict(item.phase_changed, item.phase, item.between_before | after)
+        must, may = _leak_verdict(
+            item.phase_on_entry, item.phase_touched, item.phase, item.between_before | after
+        )
         flags_after = self.flag_baseline(node)
         flag_candidates = item.flags_before | (set() if flags_after is None else {flags_after})
-        must_flags, may_flags = _leak_verdict(item.flags_changed, item.flags, flag_candidates)
+        must_flags, may_flags = _leak_verdict(
+            item.flags_on_entry, item.flags_touched, item.flags, flag_candidates
+        )
         self.leak_verdicts[item.node_id] = (must or must_flags, may or may_flags)
         self.item = None
 
@@ -474,11 +518,18 @@ class _Replay:
         return self.item
 
 
-def _leak_verdict(changed: bool, final: object, restored: Set[object]) -> tuple[bool, bool]:
-    """Return (must warn, may warn) for a test that left ``final``, restored to a ``restored``."""
-    if not changed or restored == {final}:
+def _leak_verdict(
+    on_entry: object, touched: bool, final: object, restored: Set[object]
+) -> tuple[bool, bool]:
+    """Return (must warn, may warn) for a test that found ``on_entry`` and left ``final``.
+
+    It "changed the phase" when it left it other than it found it; one that
+    changed it and changed it back may be warned or not. ``restored``: the
+    states between tests the text allows.
+    """
+    if not touched or restored == {final}:
         return False, False
-    if final not in restored:
+    if final != on_entry and final not in restored:
         return True, True
     return False, True
 

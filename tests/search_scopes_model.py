@@ -100,3 +100,48 @@ def test_examples_to_find(preloaded_torch: None, pytester: pytest.Pytester, case
         else:
             counts.append(None)
     print(f"\n{case}: examples until found, per seed {list(SEEDS)}: {counts}")
+
+
+SURVEY_SHAPES = Shapes(inheritance=os.environ.get("PYTEST_LP_SEARCH_INHERITANCE", "1") == "1")
+"""The survey's shapes; ``PYTEST_LP_SEARCH_INHERITANCE=0`` leaves out the known marker error."""
+
+
+def _kind(problem: str) -> str:
+    """A mismatch without its names and values: what kind of observation disagreed."""
+    first = problem.splitlines()[0]
+    first = re.sub(r"test_\w+\.py(::\w+)*(\[\w+\])?", "<node>", first)
+    first = re.sub(r"\b[smc]\d*_f\d\b|\bmodel\b(?= \()", "<fixture>", first)
+    return re.sub(r"expected .*", "expected ...", first)
+
+
+@pytest.mark.parametrize("backend", ["reference", "torch"])
+def test_survey(preloaded_torch: None, pytester: pytest.Pytester, backend: str) -> None:
+    """Run many generated suites; print each kind of mismatch once, with its smallest suite."""
+    kinds: dict[str, tuple[int, str]] = {}
+    generated = 0
+
+    @seed(int(os.environ.get("PYTEST_LP_SEARCH_SEED", "0")))
+    @settings(
+        max_examples=LIMIT,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(suite=suites(backend, SURVEY_SHAPES), seeds=orders)
+    def survey(suite: Suite, seeds: list[int]) -> None:
+        nonlocal generated
+        generated += 1
+        for report in run_against_model(pytester, suite, seeds):
+            problems = report.split("what the rules allow and what was seen:\n")[1]
+            for problem in problems.split("\n  "):
+                kind = _kind(problem.strip())
+                if kind not in kinds or len(report) < len(kinds[kind][1]):
+                    kinds[kind] = (kinds.get(kind, (0, ""))[0] + 1, report)
+                else:
+                    kinds[kind] = (kinds[kind][0] + 1, kinds[kind][1])
+
+    survey()
+    print(f"\n{backend}: {generated} suites, {len(kinds)} kinds of mismatch")
+    for kind, (count, report) in sorted(kinds.items()):
+        print(f"\n##### {count}x {kind}\n{report}")
