@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 from pytest_learning_phase._version import __version__
 
 if TYPE_CHECKING:
-    from pytest_learning_phase._isolation import LearningPhaseLeakWarning
+    from pytest_learning_phase._leaks import LearningPhaseLeakWarning
     from pytest_learning_phase.assertions import (
         assert_deterministic_in_inference,
+        assert_no_state_update_in_inference,
         assert_phase_dependent,
         assert_phase_invariant,
         run_in_phases,
@@ -24,14 +25,16 @@ __all__ = [
     "LearningPhaseLeakWarning",
     "__version__",
     "assert_deterministic_in_inference",
+    "assert_no_state_update_in_inference",
     "assert_phase_dependent",
     "assert_phase_invariant",
     "run_in_phases",
 ]
 
 _LAZY_NAMES = {
-    "LearningPhaseLeakWarning": "pytest_learning_phase._isolation",
+    "LearningPhaseLeakWarning": "pytest_learning_phase._leaks",
     "assert_deterministic_in_inference": "pytest_learning_phase.assertions",
+    "assert_no_state_update_in_inference": "pytest_learning_phase.assertions",
     "assert_phase_dependent": "pytest_learning_phase.assertions",
     "assert_phase_invariant": "pytest_learning_phase.assertions",
     "run_in_phases": "pytest_learning_phase.assertions",

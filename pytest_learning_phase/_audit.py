@@ -15,32 +15,47 @@ the controller in ``workeroutput``, which prints the one report.
 
 from __future__ import annotations
 
-import random
 import sys
 import warnings
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Final, Protocol
 
 import pytest
 from _pytest.runner import runtestprotocol
 
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
-from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
-from pytest_learning_phase.adapters import LearningPhaseAdapter, ReadTracking
+from pytest_learning_phase._phase import Phase
+from pytest_learning_phase._provenance import DEFAULT_LABELS, Ran, Recording
+from pytest_learning_phase._random_state import RandomState
+from pytest_learning_phase._report import (
+    AuditRun,
+    describe,
+    finding_lines,
+    first_error_line,
+    phase_labels,
+)
+from pytest_learning_phase.adapters import (
+    LearningPhaseAdapter,
+    ProvenanceRecording,
+    ReadTracking,
+)
 
-__all__ = ["AUDIT_PHASES", "USER_PROPERTY", "AuditedSession", "LearningPhaseAudit", "RandomState"]
+__all__ = ["AUDIT_PHASES", "USER_PROPERTY", "AuditedSession", "LearningPhaseAudit"]
 
 AUDIT_PHASES: Final[tuple[Phase, Phase]] = (0, 1)
 USER_PROPERTY: Final = "learning_phase_audit"
 """The ``user_properties`` entry, ``(USER_PROPERTY, phase)``, of every report of a re-run."""
 WORKEROUTPUT_KEY: Final = "learning_phase_audit"
 DEFAULT_HINT: Final = (
-    "a test meant for one phase should say so with @pytest.mark.learning_phase(0) or (1); "
-    "otherwise fix the code that reads the phase"
+    "a test that checks one phase on purpose should say so: @pytest.mark.learning_phase(0) "
+    "or (1); otherwise the code depends on the phase it starts in: pass training= where "
+    "it calls its layers, or fix the code that reads the phase"
 )
 """The hint under the phase-dependent tests, for an adapter without ``audit_hint``."""
+
+STATS_KEY: Final = "phase-dependent"
+"""The key under which the phase-dependent tests are counted in pytest's last line."""
 
 # What the audit found about one test.
 DEPENDS: Final = "depends"
@@ -78,6 +93,8 @@ class AuditedSession(Protocol):
 
     audit_run: PhaseRequest | None
     """While set, the plugin sets up the running test in this phase, and warns of no leak."""
+    recordings: dict[str, Recording] | None
+    """While set, the recordings of the run in progress (its failure section shows them)."""
 
     @property
     def adapters(self) -> Sequence[LearningPhaseAdapter]:
@@ -104,82 +121,25 @@ class Verdict:
     """Where its request came from (``NO_EFFECT``), or why it was not run again."""
     outcomes: tuple[str, ...] = ()
     """Its outcome in each of :data:`AUDIT_PHASES` (``SAME``, ``DEPENDS``)."""
+    runs: tuple[AuditRun, ...] = ()
+    """Its runs, the test's own first, with what each recorded (``DEPENDS`` only)."""
 
     def to_serializable(self) -> list[object]:
         """Return it as plain lists and strings, for xdist's ``workeroutput``."""
-        return [self.nodeid, self.kind, self.detail, list(self.outcomes)]
+        runs = [run.to_serializable() for run in self.runs]
+        return [self.nodeid, self.kind, self.detail, list(self.outcomes), runs]
 
     @classmethod
     def from_serializable(cls, data: Sequence[Any]) -> Verdict:
         """Return the verdict :meth:`to_serializable` wrote."""
-        nodeid, kind, detail, outcomes = data
-        return cls(str(nodeid), str(kind), str(detail), tuple(str(each) for each in outcomes))
-
-
-class RandomState:
-    """The global random generators' state, saved to start a re-run where the first run did.
-
-    Python's ``random``; numpy's global generator, torch's, and TensorFlow's
-    (its global ``tf.random.Generator``, the op seeds that follow
-    ``tf.random.set_seed``, tf_keras's seed generator) when their modules are
-    already imported. Nothing is imported here.
-    """
-
-    __slots__ = ("_restorers",)
-
-    def __init__(self) -> None:
-        """Save the state of every generator in use now."""
-        modules = sys.modules
-        restorers: list[Callable[[], object]] = [partial(random.setstate, random.getstate())]
-        # numpy imports numpy.random on first use: until then no one drew from it. The
-        # package's attribute is what ``numpy.random.rand()`` reaches.
-        numpy_random: Any = getattr(modules.get("numpy"), "__dict__", {}).get("random")
-        if numpy_random is not None:
-            restorers.append(partial(numpy_random.set_state, numpy_random.get_state()))
-        torch: Any = modules.get("torch")
-        if torch is not None and hasattr(torch, "random"):
-            restorers.append(partial(torch.random.set_rng_state, torch.random.get_rng_state()))
-            cuda = getattr(torch, "cuda", None)
-            if cuda is not None and cuda.is_initialized():
-                restorers.append(partial(cuda.set_rng_state_all, cuda.get_rng_state_all()))
-        if "tensorflow" in modules:
-            restorers += _tensorflow_restorers(modules)
-        self._restorers = restorers
-
-    def restore(self) -> None:
-        """Put every saved generator back in the state it was saved in."""
-        for restore in self._restorers:
-            restore()
-
-
-def _tensorflow_restorers(modules: dict[str, Any]) -> list[Callable[[], object]]:
-    """Return what puts TensorFlow's generators back, for those in use (private attributes)."""
-    restorers: list[Callable[[], object]] = []
-    generators = modules.get("tensorflow.python.ops.stateful_random_ops")
-    generator = getattr(generators, "global_generator", None)
-    if generator is not None:
-        restorers.append(partial(generator.state.assign, generator.state.numpy()))
-    context_module = modules.get("tensorflow.python.eager.context")
-    context = getattr(context_module, "_context", None)
-    op_seeds = getattr(context, "_rng", None)
-    if op_seeds is not None:
-        seed, state = context._seed, op_seeds.getstate()  # type: ignore[union-attr]
-
-        def restore_op_seeds() -> None:
-            # Eager kernels keep their own stream per op seed: clear them, or the
-            # same op seeds continue those streams instead of starting them again.
-            context._seed, context._rng = seed, op_seeds  # type: ignore[union-attr]
-            op_seeds.setstate(state)
-            context.clear_kernel_cache()  # type: ignore[union-attr]
-
-        restorers.append(restore_op_seeds)
-    keras_backend = modules.get("tf_keras.src.backend")
-    holder = getattr(keras_backend, "_SEED_GENERATOR", None)
-    keras_seeds = getattr(holder, "generator", None)
-    if keras_seeds is not None:
-        restorers.append(partial(keras_seeds.setstate, keras_seeds.getstate()))
-        restorers.append(partial(setattr, holder, "generator", keras_seeds))
-    return restorers
+        nodeid, kind, detail, outcomes, runs = data
+        return cls(
+            str(nodeid),
+            str(kind),
+            str(detail),
+            tuple(str(each) for each in outcomes),
+            tuple(AuditRun.from_serializable(run) for run in runs),
+        )
 
 
 def _report_outcome(report: pytest.TestReport) -> str:
@@ -206,14 +166,15 @@ def run_outcome(reports: Sequence[pytest.TestReport]) -> str:
 
 
 class _NormalRun:
-    """What the audit notes while a test's first run goes: did its function run, subtests."""
+    """What the audit notes during a test's first run: its reports, function called, subtests."""
 
-    __slots__ = ("called", "nodeid", "subtests")
+    __slots__ = ("called", "nodeid", "reports", "subtests")
 
     def __init__(self, nodeid: str) -> None:
         self.nodeid = nodeid
         self.called = False
         self.subtests = False
+        self.reports: list[pytest.TestReport] = []
 
 
 def _subtest_report_type() -> type | None:
@@ -251,6 +212,15 @@ class LearningPhaseAudit:
             getattr(adapter, "audit_hint", None) or DEFAULT_HINT for adapter in session.adapters
         ]
         self.hint = "; ".join(dict.fromkeys(hints))
+        self.recorders = [a for a in session.adapters if isinstance(a, ProvenanceRecording)]
+        """The backends that can say what ran in which mode (each run is recorded)."""
+        labels = {phase_labels(adapter) for adapter in session.adapters}
+        self.labels = labels.pop() if len(labels) == 1 else DEFAULT_LABELS
+        """How phases 0 and 1 are written: the backend's words, when the backends agree."""
+        setting = str(getattr(session.settings, "backend_setting", ""))
+        self.options = (setting,) if setting.startswith("--learning-phase-backend=") else ()
+        """The options of the reproduce command besides the phase (a backend chosen on the
+        command line)."""
         self.verdicts: dict[str, Verdict] = {}
         self.normal_run: _NormalRun | None = None
         self.subtest_report = _subtest_report_type()
@@ -274,10 +244,12 @@ class LearningPhaseAudit:
         read_count = self.read_count
         reads_before = read_count() if read_count is not None else 0
         self.normal_run = run = _NormalRun(item.nodeid)
+        recordings = None if asked else self._start_recording()
         try:
             result = yield
         finally:
             self.normal_run = None
+            own_ran = self._stop_recording(recordings)
         read = read_count is None or read_count() != reads_before
         if asked:
             if run.called and not read:
@@ -292,15 +264,41 @@ class LearningPhaseAudit:
             self._record(Verdict(item.nodeid, NOT_AUDITED, why))
         else:
             assert start is not None
-            outcomes = self._run_again(item, nextitem, start)
-            kind = DEPENDS if len(set(outcomes)) > 1 else SAME
-            self._record(Verdict(item.nodeid, kind, outcomes=outcomes))
+            reruns = self._run_again(item, nextitem, start)
+            outcomes = tuple(rerun.outcome for rerun in reruns)
+            if len(set(outcomes)) > 1:
+                own = AuditRun(
+                    resolution.phase,
+                    True,
+                    run_outcome(run.reports),
+                    first_error_line(run.reports),
+                    own_ran,
+                )
+                verdict = Verdict(item.nodeid, DEPENDS, outcomes=outcomes, runs=(own, *reruns))
+            else:
+                verdict = Verdict(item.nodeid, SAME, outcomes=outcomes)
+            self._record(verdict)
         return result
+
+    def _start_recording(self) -> dict[str, Recording] | None:
+        """Start recording what runs, on every backend that can; None if none can."""
+        if not self.recorders:
+            return None
+        recordings = {adapter.name: adapter.record_provenance() for adapter in self.recorders}
+        self.session.recordings = recordings
+        return recordings
+
+    def _stop_recording(self, recordings: dict[str, Recording] | None) -> tuple[Ran, ...] | None:
+        """Stop the recordings; return what ran on every backend, in order."""
+        if recordings is None:
+            return None
+        self.session.recordings = None
+        return tuple(entry for recording in recordings.values() for entry in recording.stop())
 
     def _run_again(
         self, item: pytest.Function, nextitem: pytest.Item | None, start: RandomState
-    ) -> tuple[str, ...]:
-        """Run the test's protocol once per phase, unlogged; return each run's outcome.
+    ) -> tuple[AuditRun, ...]:
+        """Run the test's protocol once per phase, unlogged; return each run.
 
         Each run ends as the first did, tearing down what ``nextitem`` does not
         need: a wider fixture stays up for the next run, unless the test is the
@@ -315,7 +313,7 @@ class LearningPhaseAudit:
 
     def _run_in_phase(
         self, item: pytest.Function, nextitem: pytest.Item | None, phase: Phase, start: RandomState
-    ) -> str:
+    ) -> AuditRun:
         """Run the test's whole protocol once in ``phase``: fresh fixtures, no logging.
 
         Its reports carry ``(USER_PROPERTY, phase)`` in ``user_properties``. Its
@@ -335,22 +333,30 @@ class LearningPhaseAudit:
             item.__dict__["execution_count"] = sys.maxsize
         session = self.session
         session.audit_run = PhaseRequest(
-            phase, f"--learning-phase-audit, run again in phase {describe_phase(phase)}"
+            phase, f"--learning-phase-audit, run again in phase {describe(phase, self.labels)}"
         )
+        recordings = self._start_recording()
         try:
             with warnings.catch_warnings(record=True):
                 reports = runtestprotocol(item, log=False, nextitem=nextitem)
         finally:
             session.audit_run = None
+            ran = self._stop_recording(recordings)
             item.user_properties[:] = user_properties
             if attempts is not None:
                 item.__dict__["execution_count"] = attempts
-        return run_outcome(reports)
+        return AuditRun(phase, False, run_outcome(reports), first_error_line(reports), ran)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Note whether the first run called the test function, and whether it had subtests."""
         run = self.normal_run
-        if run is None or report.nodeid != run.nodeid or report.when != "call":
+        if run is None or report.nodeid != run.nodeid:
+            return
+        if str(report.outcome) == "rerun":  # pytest-rerunfailures: the attempts start again
+            run.reports.clear()
+        elif self.subtest_report is None or not isinstance(report, self.subtest_report):
+            run.reports.append(report)
+        if report.when != "call":
             return
         run.called = True
         if self.subtest_report is not None and isinstance(report, self.subtest_report):
@@ -403,7 +409,8 @@ class LearningPhaseAudit:
         )
         writer.line(
             f"{_tests(asked_none)} asked for no phase: {audited} read it and ran again in "
-            f"phases {describe_phase(0)} and {describe_phase(1)}, {len(never_read)} never read it"
+            f"phases {describe(0, self.labels)} and {describe(1, self.labels)}, "
+            f"{len(never_read)} never read it"
             f"{not_run_again}"
         )
         if self.read_count is None:
@@ -419,11 +426,17 @@ class LearningPhaseAudit:
             width = max(len(verdict.nodeid) for verdict in depends)
             for verdict in depends:
                 outcomes = "  ".join(
-                    f"{PHASE_IDS[phase]}: {outcome:<7}"
+                    f"{self.labels[phase or 0]}: {outcome:<7}"
                     for phase, outcome in zip(AUDIT_PHASES, verdict.outcomes, strict=True)
                 )
                 writer.line(f"  {verdict.nodeid:<{width}}  {outcomes.rstrip()}")
+                for line in finding_lines(verdict.nodeid, verdict.runs, self.labels, self.options):
+                    writer.line(line)
             writer.line(f"hint: {self.hint}")
+            # pytest's last line counts them: "4 passed, 1 phase-dependent" (exit status 1).
+            writer.stats.setdefault(STATS_KEY, []).extend(_Counted(v.nodeid) for v in depends)
+            if hasattr(writer, "_main_color"):
+                writer._main_color = None  # recomputed with the new count
         elif audited:
             writer.line("none depends on the learning phase", green=True)
         if no_effect:
@@ -447,6 +460,13 @@ class LearningPhaseAudit:
         width = max(len(verdict.nodeid) for verdict in verdicts)
         for verdict in verdicts:
             writer.line(f"  {verdict.nodeid:<{width}}  ({verdict.detail})")
+
+
+class _Counted:
+    """A phase-dependent test in pytest's ``stats`` (plugins read each entry's ``__dict__``)."""
+
+    def __init__(self, nodeid: str) -> None:
+        self.nodeid = nodeid
 
 
 def _tests(count: int) -> str:

@@ -1,62 +1,90 @@
 """Save, set and restore the backend's phase around each test and each wider fixture.
 
-The state between tests is the *baseline* of the current scope: the state at
-the start of the session, or the phase a fixture wider than one test set while
-it was set up (the classic ``set_learning_phase(1)`` in a session fixture),
-until that fixture is torn down. The baselines form a stack, one entry per
-such fixture; wider fixtures are set up and torn down in the phase of their
-own scope, never in the phase of the test that happens to request them, and
-what their teardown does is never blamed on a test.
+pytest's scopes as a model. Each open scope (session, package, module,
+class) has a *baseline*: its enclosing scope's baseline, replaced by what its
+own wider fixtures left when their setup ended (a phase they set, the modes
+they gave the models wider fixtures hold). Each such fixture adds one entry,
+removed when that fixture is torn down; the entries are folded in scope rank
+order (widest first, then in setup order), so the closest scope wins whatever
+order the fixtures were set up in. A test that asks for nothing starts from,
+and is restored to, that fold: the state between tests.
 
-A test that changed the phase and left it other than the state between tests
-gets a :class:`LearningPhaseLeakWarning`.
+Wider fixtures are set up and torn down in the phase of their own scope
+(markers at their scope and above, else the fold of the entries of their rank
+and wider), never in the phase of the test that happens to request them; what
+they do is never blamed on a test. A fixture that only clears the phase
+(``clear_session()``) makes no baseline: the phase asked for is set again.
 """
 
 from __future__ import annotations
 
-import re
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Final
 
 import pytest
 
+from pytest_learning_phase._leaks import (
+    LearningPhaseLeakWarning,
+    held_leak_message,
+    phase_leak_message,
+    warn_at_test,
+)
 from pytest_learning_phase._markers import PhaseRequest, scope_request
-from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
-from pytest_learning_phase.adapters import LearningPhaseAdapter
+from pytest_learning_phase._phase import Phase, is_phase, short_repr
+from pytest_learning_phase.adapters import HeldModules, LearningPhaseAdapter
 
 __all__ = ["LearningPhaseLeakWarning", "PhaseIsolation", "warn_at_test"]
 
-ROOT_NAME: Final = "<root>"
-"""How an adapter names the module a fixture holds itself (not a submodule)."""
-_MAX_NAMES_SHOWN: Final = 5
 NO_LEAKS: Final[Sequence[str]] = ()
 
 SCOPE_RANKS: Final = {"session": 0, "package": 1, "module": 2, "class": 3}
-"""How wide each fixture scope is: a fixture sees the baselines of its rank and below."""
+"""How wide each fixture scope is: a fixture sees the baseline entries of its rank and wider."""
+_EVERY_RANK: Final = 4
+
+_NOT_SAVED: Final = object()
+"""A wider fixture's ``state_at_teardown`` before its teardown began (torch's unset is None)."""
+
+_UNITTEST_SETUP_CLASS: Final = "_unittest_setUpClass_fixture_"
+"""The prefix of the class fixture by which pytest runs a ``unittest`` class's ``setUpClass``."""
 
 
-class LearningPhaseLeakWarning(pytest.PytestWarning):
-    """A test changed the learning phase and left it other than the state between tests.
+@dataclass(eq=False, slots=True)
+class Held:
+    """The models one wider fixture holds: saved once, when its setup ended."""
 
-    Raised at the end of the test's teardown, after the phase was restored, so
-    ``-W error::pytest_learning_phase.LearningPhaseLeakWarning`` makes it a
-    teardown error of that one test.
-    """
+    holder: str
+    """How the warning names the holder: the fixture, or a ``unittest`` class."""
+    saved: object
+    flags: Sequence[object]
+    """The flags as the fixture left them: the widest baseline of these models."""
 
-    __module__ = "pytest_learning_phase"
+
+@dataclass(eq=False, slots=True)
+class Entry:
+    """What one wider fixture's setup left: its part of its scope's baseline."""
+
+    rank: int
+    order: int
+    state: object = None
+    phase: Phase = None
+    source: str | None = None
+    """Where the phase came from (``module fixture trained``); None if it set no phase."""
+    flag_changes: dict[Held, dict[int, object]] = field(default_factory=dict)
+    """For each held model it changed the mode of: position -> flag it left."""
 
 
 @dataclass(frozen=True, slots=True)
 class Baseline:
-    """The state a wider fixture left when it was set up: its scope's state between tests."""
+    """A fold of entries: the state a scope's tests start from and are restored to."""
 
-    rank: int
     state: object
     phase: Phase
-    source: str
-    """Where it came from, for reports: ``module fixture trained_model``."""
+    source: str | None
+    """The entry that gave the phase; None when no wider fixture set one."""
+    held: tuple[tuple[Held, Sequence[object]], ...]
+    """Each held model's flags in this baseline."""
 
 
 class PhaseIsolation:
@@ -69,7 +97,16 @@ class PhaseIsolation:
     def __init__(self, adapter: LearningPhaseAdapter, default: PhaseRequest) -> None:
         self.adapter = adapter
         self.default = default
-        self.baselines: list[Baseline] = []
+        self.held_modules = adapter if isinstance(adapter, HeldModules) else None
+        """The adapter, if its backend's objects keep a mode of their own (torch)."""
+        self.entries: list[Entry] = []
+        """The live baseline entries, in fold order: by scope rank, then setup order."""
+        self.held: list[Held] = []
+        self._between: Baseline | None = None
+        """The fold of every entry (the state between tests), until an entry changes."""
+        self._order = 0
+        self.setting_up: list[WiderFixture] = []
+        """The wider fixtures whose setup is running, outermost first."""
         self.session_state: object = None
         self.session_phase: Phase = None
         self.current_item: pytest.Item | None = None
@@ -78,10 +115,16 @@ class PhaseIsolation:
         """What the current test runs under: its own request, or its scope's baseline."""
         self.inherits = True
         """Whether the current test asked for nothing (so it follows its scope's baseline)."""
+        self.from_baseline = False
+        """Whether the current test asked for nothing and runs in a wider fixture's baseline."""
         self.phase_at_call: Phase = None
+        self.phase_at_end: Phase = None
+        """The phase found when the test's teardown ended, before the restore."""
         self.restored = True
-        self.held: list[tuple[str, object]] = []
-        """(fixture name, saved flags) of the modules that live wider fixtures hold."""
+        self.failure: str | None = None
+        """Set when the backend answered something other than a phase: the test's error."""
+        self.held_changed: dict[str, list[str]] = {}
+        """Held models the current test changed, found before a wider fixture's teardown."""
 
     # -- The session. ----------------------------------------------------------------
 
@@ -101,16 +144,42 @@ class PhaseIsolation:
         self.current_item = item
         self.inherits = inherits
         self.restored = False
-        if inherits and self.baselines:
-            self._follow(self.baselines[-1])
+        if self.held_changed:
+            self.held_changed = {}
+        if inherits and self.entries:
+            self._follow(self.between())
         else:
             self.request = request
+            self.from_baseline = False
             self.adapter.set_phase(request.phase)
         self.phase_at_call = self.request.phase
 
     def called(self) -> None:
         """Note the phase in effect when the test function is called (after its fixtures)."""
-        self.phase_at_call = self.adapter.get_phase()
+        found = self.adapter.get_phase()
+        self.phase_at_call = found if is_phase(found) else self._bad_phase(found)
+
+    def _bad_phase(self, found: object) -> Phase:
+        """Note that the backend answered ``found``, not a phase; stand for it with the request."""
+        item = self.current_item
+        where = "" if item is None else f"In {item.nodeid}: "
+        self.failure = (
+            f"{where}learning phase backend {self.adapter.name}: get_phase() returned "
+            f"{short_repr(found, 60)}; expected 0, 1 or None"
+        )
+        return self.request.phase
+
+    def fixture_cleared(self) -> None:
+        """Set the test's phase again after a function fixture cleared it (``clear_session()``)."""
+        if (
+            not self.restored
+            and self.request.phase is not None
+            and self.adapter.get_phase() is None
+        ):
+            if self.from_baseline:
+                self.adapter.restore_state(self.between().state)
+            else:
+                self.adapter.set_phase(self.request.phase)
 
     def end(self, item: pytest.Item) -> Sequence[str]:
         """Restore the state between tests (phase, held modules); return what leaked.
@@ -122,42 +191,93 @@ class PhaseIsolation:
             return NO_LEAKS
         self.restored = True
         found = self.adapter.get_phase()
-        if self.baselines:
-            self.adapter.restore_state(self.baselines[-1].state)
-            restored = self.baselines[-1].phase
+        if not is_phase(found):
+            found = self._bad_phase(found)
+        self.phase_at_end = found
+        if self.entries or self.held:
+            between = self.between()
+            self.adapter.restore_state(between.state)
+            restored = between.phase
+            held_leaks = (
+                self._restore_held(item, between) if between.held or self.held_changed else NO_LEAKS
+            )
         else:
             self.adapter.restore_state(self.session_state)
             restored = self.session_phase
-        held_leaks = self._restore_held(item) if self.held else NO_LEAKS
+            held_leaks = NO_LEAKS
         if found != self.request.phase and found != restored:
-            leak = _leak_message(item, self.adapter.name, found, self.request.phase, restored)
+            leak = phase_leak_message(item, self.adapter.name, found, self.request.phase, restored)
             return [leak, *held_leaks]
         return held_leaks
 
-    def _restore_held(self, item: pytest.Item) -> Sequence[str]:
-        """Put back the flags of the modules wider fixtures hold; say which had changed."""
-        restore_module_flags = self.adapter.restore_module_flags  # type: ignore[attr-defined]
-        changed: dict[str, list[str]] = {}
-        for fixture, saved in self.held:
-            names = restore_module_flags(saved)
-            if names:
-                changed.setdefault(fixture, []).extend(_held_name(fixture, n) for n in names)
+    def _restore_held(self, item: pytest.Item, baseline: Baseline) -> Sequence[str]:
+        """Put back the flags of the models wider fixtures hold; say which had changed."""
+        changed = self.held_changed
+        self.held_changed = {}
+        self._put_held(baseline, changed)
         if not changed:
             return NO_LEAKS
-        modules = [name for names in changed.values() for name in names]
-        shown = ", ".join(modules[:_MAX_NAMES_SHOWN])
-        if len(modules) > _MAX_NAMES_SHOWN:
-            shown += f" and {len(modules) - _MAX_NAMES_SHOWN} more"
-        return [
-            f"{item.nodeid} changed the train/eval mode of modules held by fixture "
-            f"{', '.join(changed)} (wider than the test; backend {self.adapter.name}): "
-            f"{shown}; restored"
-        ]
+        return [held_leak_message(item, self.adapter.name, changed)]
+
+    def _put_held(self, baseline: Baseline, changed: dict[str, list[str]] | None) -> None:
+        """Give the held models their flags in ``baseline``; note those that changed."""
+        assert self.held_modules is not None
+        restore = self.held_modules.restore_module_flags
+        for held, flags in baseline.held:
+            names = restore(held.saved, flags)
+            if names and changed is not None:
+                changed.setdefault(held.holder, []).extend(names)
 
     def _follow(self, baseline: Baseline) -> None:
-        """Make the current test run in ``baseline``, its scope's state."""
-        self.adapter.restore_state(baseline.state)
-        self.request = PhaseRequest(baseline.phase, baseline.source)
+        """Make the current test (which asked for nothing) run in ``baseline``."""
+        if baseline.source is None:
+            self.request = self.default
+            self.from_baseline = False
+            self.adapter.set_phase(self.default.phase)
+        else:
+            self.request = PhaseRequest(baseline.phase, baseline.source)
+            self.from_baseline = True
+            self.adapter.restore_state(baseline.state)
+
+    # -- The baselines. --------------------------------------------------------------
+
+    def between(self) -> Baseline:
+        """Return the state between tests: the fold of every live entry (cached)."""
+        between = self._between
+        if between is None:
+            between = self._between = self._fold(_EVERY_RANK)
+        return between
+
+    def _fold(self, rank: int) -> Baseline:
+        """Fold the entries of ``rank`` and wider onto the session's state, widest first."""
+        state, phase, source = self.session_state, self.session_phase, None
+        changes: dict[Held, dict[int, object]] = {}
+        for entry in self.entries:
+            if entry.rank > rank:
+                break
+            if entry.source is not None:
+                state, phase, source = entry.state, entry.phase, entry.source
+            for held, entry_changes in entry.flag_changes.items():
+                changes.setdefault(held, {}).update(entry_changes)
+        held_flags: list[tuple[Held, Sequence[object]]] = []
+        for held in self.held:
+            changed = changes.get(held)
+            if changed:
+                flags = list(held.flags)
+                for position, flag in changed.items():
+                    flags[position] = flag
+                held_flags.append((held, flags))
+            else:
+                held_flags.append((held, held.flags))
+        return Baseline(state, phase, source, tuple(held_flags))
+
+    def _add(self, entry: Entry) -> None:
+        """Put a new entry in fold order: after every entry of its rank or wider."""
+        position = len(self.entries)
+        while position and self.entries[position - 1].rank > entry.rank:
+            position -= 1
+        self.entries.insert(position, entry)
+        self._between = None
 
     # -- Fixtures wider than a test. -------------------------------------------------
 
@@ -172,63 +292,136 @@ class PhaseIsolation:
         """
         fixture = WiderFixture(self, fixturedef, request.node)
         fixture.state_at_setup = self.adapter.save_state()
+        found = self.adapter.get_phase()
+        fixture.phase_at_setup = found if is_phase(found) else self._bad_phase(found)
+        if self.held_modules is not None and self.held:
+            module_flags = self.held_modules.module_flags
+            fixture.flags_at_setup = [(held, module_flags(held.saved)) for held in self.held]
+        if fixturedef.argname.startswith(_UNITTEST_SETUP_CLASS):
+            fixture.unittest_class = getattr(request.node, "obj", None)
         fixture.scope_phase = self._enter_scope(fixture.node, fixture.rank)
         fixturedef.addfinalizer(fixture.after_teardown)
+        self.setting_up.append(fixture)
         return fixture
 
     def after_wider_fixture(self, fixture: WiderFixture, value: object, failed: bool) -> None:
-        """Keep the phase the fixture set (its scope's baseline) and its modules' flags."""
+        """Keep what the fixture left as its scope's baseline; give back the state around it."""
+        if fixture in self.setting_up:
+            self.setting_up.remove(fixture)
         if failed:
             self.adapter.restore_state(fixture.state_at_setup)
             return
         fixturedef = fixture.fixturedef
+        self._order += 1
+        entry = Entry(fixture.rank, self._order)
         found = self.adapter.get_phase()
-        if found != fixture.scope_phase:
-            source = f"{fixturedef.scope} fixture {fixturedef.argname}"
-            fixture.baseline = Baseline(fixture.rank, self.adapter.save_state(), found, source)
-            self.baselines.append(fixture.baseline)
-        save_module_flags = getattr(self.adapter, "save_module_flags", None)
-        if save_module_flags is not None:
-            saved = save_module_flags(value)
-            if saved is not None:
-                fixture.held = (fixturedef.argname, saved)
-                self.held.append(fixture.held)
+        if not is_phase(found):
+            found = self._bad_phase(found)
+        if found != fixture.scope_phase and found is not None:
+            entry.state = self.adapter.save_state()
+            entry.phase = found
+            entry.source = f"{fixturedef.scope} fixture {fixturedef.argname}"
+        if self.held_modules is not None:
+            self._note_flag_changes(fixture, entry)
+            self._hold(fixture, value)
+        if entry.source is not None or entry.flag_changes:
+            fixture.entry = entry
+            self._add(entry)
         fixturedef.addfinalizer(fixture.before_teardown)
-        if fixture.baseline is not None and self.inherits and not self.restored:
-            self._follow(fixture.baseline)
-        else:
-            self.adapter.restore_state(fixture.state_at_setup)
+        self._after_setup(fixture)
+
+    def _note_flag_changes(self, fixture: WiderFixture, entry: Entry) -> None:
+        """Record the modes the fixture's setup gave the models other fixtures hold."""
+        assert self.held_modules is not None
+        module_flags = self.held_modules.module_flags
+        for held, before in fixture.flags_at_setup:
+            after = module_flags(held.saved)
+            changed = {
+                position: flag
+                for position, (flag, old) in enumerate(zip(after, before, strict=True))
+                if flag is not old
+            }
+            if changed:
+                entry.flag_changes[held] = changed
+
+    def _hold(self, fixture: WiderFixture, value: object) -> None:
+        """Walk the fixture's value once (a ``unittest`` class: its attributes); keep its models."""
+        assert self.held_modules is not None
+        holder = fixture.fixturedef.argname
+        if fixture.unittest_class is not None:  # setUpClass keeps its models on the class
+            value = SimpleNamespace(**vars(fixture.unittest_class))
+            holder = getattr(fixture.unittest_class, "__qualname__", holder)
+        saved = self.held_modules.save_module_flags(value)
+        if saved is None:
+            return
+        held = Held(holder, saved, list(self.held_modules.module_flags(saved)))
+        fixture.held = held
+        self.held.append(held)
+        self._between = None
+
+    def _after_setup(self, fixture: WiderFixture) -> None:
+        """Give back the state around the fixture, with its new baseline where it applies.
+
+        Inside another wider fixture's setup that had not set a phase of its
+        own, the outer one goes on in its scope's (new) baseline; inside a test
+        that asked for nothing and had not set one, the test follows the new
+        baseline; otherwise the state from before the fixture comes back.
+        """
+        if self.setting_up:
+            outer = self.setting_up[-1]
+            if fixture.entry is not None and fixture.phase_at_setup == outer.scope_phase:
+                outer.scope_phase = self._enter_scope(outer.node, outer.rank)
+                return
+        elif (
+            fixture.entry is not None
+            and self.inherits
+            and not self.restored
+            and fixture.phase_at_setup == self.request.phase
+        ):
+            self._follow(self.between())
+            return
+        self.adapter.restore_state(fixture.state_at_setup)
 
     def _enter_scope(self, node: pytest.Item | pytest.Collector, rank: int) -> Phase:
         """Put the state of a scope (marker, else baseline, else default); return its phase."""
         marked = scope_request(node)
-        baseline = next((entry for entry in reversed(self.baselines) if entry.rank <= rank), None)
-        if baseline is not None:
-            self.adapter.restore_state(baseline.state)
-        else:
-            self.adapter.restore_state(self.session_state)
+        baseline = self._fold(rank)
+        self.adapter.restore_state(baseline.state)
         if marked is not None:
             self.adapter.set_phase(marked.phase)
             return marked.phase
-        if baseline is not None:
+        if baseline.source is not None:
             return baseline.phase
         self.adapter.set_phase(self.default.phase)
         return self.default.phase
+
+    def _drop(self, fixture: WiderFixture) -> None:
+        """Forget the fixture's entry and held models: it is torn down."""
+        if fixture.entry is not None and fixture.entry in self.entries:
+            self.entries.remove(fixture.entry)
+        if fixture.held is not None and fixture.held in self.held:
+            self.held.remove(fixture.held)
+            for entry in self.entries:
+                entry.flag_changes.pop(fixture.held, None)
+        self._between = None
 
 
 class WiderFixture:
     """One wider fixture's bookkeeping, and the two finalizers that bracket its teardown."""
 
     __slots__ = (
-        "baseline",
+        "entry",
         "fixturedef",
+        "flags_at_setup",
         "held",
         "isolation",
         "node",
+        "phase_at_setup",
         "rank",
         "scope_phase",
         "state_at_setup",
         "state_at_teardown",
+        "unittest_class",
     )
 
     def __init__(
@@ -242,88 +435,35 @@ class WiderFixture:
         self.node = node
         self.rank = SCOPE_RANKS.get(fixturedef.scope, 0)
         self.scope_phase: Phase = None
+        self.phase_at_setup: Phase = None
         self.state_at_setup: object = None
-        self.state_at_teardown: object = None
-        self.baseline: Baseline | None = None
-        self.held: tuple[str, object] | None = None
+        self.state_at_teardown: object = _NOT_SAVED
+        self.flags_at_setup: list[tuple[Held, Sequence[object]]] = []
+        self.entry: Entry | None = None
+        self.held: Held | None = None
+        self.unittest_class: object = None
 
     def before_teardown(self) -> None:
         """Save the test's state; put the fixture's scope state for its teardown."""
         isolation = self.isolation
-        self.state_at_teardown = isolation.adapter.save_state()
-        if self.baseline is not None:
-            isolation.adapter.restore_state(self.baseline.state)
+        adapter = isolation.adapter
+        self.state_at_teardown = adapter.save_state()
+        if isolation.held_modules is not None and isolation.held:
+            # What the current test changed is its leak, found now; the teardown
+            # then starts from its scope's baseline, and its own doing is not blamed.
+            test_changes = None if isolation.restored else isolation.held_changed
+            isolation._put_held(isolation.between(), test_changes)
+            isolation._put_held(isolation._fold(self.rank), None)
+        if self.entry is not None and self.entry.source is not None:
+            adapter.restore_state(self.entry.state)
         else:
             isolation._enter_scope(self.node, self.rank)
 
     def after_teardown(self) -> None:
-        """Drop the fixture's baseline and held modules; give the test back its state."""
+        """Drop the fixture's baseline and held models; give the test back its state."""
         isolation = self.isolation
-        if self.baseline is not None and self.baseline in isolation.baselines:
-            isolation.baselines.remove(self.baseline)
-        if self.held is not None and self.held in isolation.held:
-            isolation.held.remove(self.held)
-        if self.state_at_teardown is not None:
+        isolation._drop(self)
+        if self.state_at_teardown is not _NOT_SAVED:
             isolation.adapter.restore_state(self.state_at_teardown)
-
-
-def _held_name(fixture: str, module: str) -> str:
-    """Name a held module from its fixture: ``shared``, ``shared.1``, ``shared[0].encoder``."""
-    if module == ROOT_NAME:
-        return fixture
-    return f"{fixture}{'' if module.startswith('[') else '.'}{module}"
-
-
-def warn_at_test(item: pytest.Item, message: str) -> None:
-    """Warn at the test's own file and line, taken together from one place."""
-    __tracebackhide__ = True
-    filename, lineno = _test_location(item)
-    warnings.warn_explicit(
-        LearningPhaseLeakWarning(message),
-        LearningPhaseLeakWarning,
-        filename=filename,
-        lineno=lineno,
-    )
-
-
-def _test_location(item: pytest.Item) -> tuple[str, int]:
-    """Return the test's own file and a line in it, both from one place.
-
-    A test generated by a decorator elsewhere (tf-keras's ``test_combinations``)
-    has its code in the decorator's module: then the line of its ``def`` in the
-    test's file, else of its class, else 1.
-    """
-    path, lineno, _ = item.reportinfo()
-    if lineno is not None and str(path) == str(item.path):
-        return str(item.path), lineno + 1
-    name = getattr(item, "originalname", item.name)
-    try:
-        source = item.path.read_text(encoding="utf-8")
-    except OSError:
-        source = ""
-    found = re.search(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b", source, re.MULTILINE)
-    if found is not None:
-        return str(item.path), source.count("\n", 0, found.start()) + 1
-    parent = item.parent
-    if isinstance(parent, pytest.Class):
-        path, lineno, _ = parent.reportinfo()
-        if lineno is not None and str(path) == str(item.path):
-            return str(item.path), lineno + 1
-    return str(item.path), 1
-
-
-def _leak_message(
-    item: pytest.Item, backend: str, found: Phase, asked: Phase, restored: Phase
-) -> str:
-    """Say what the test left; a backend answering a non-phase fails the test instead."""
-    if found not in PHASE_IDS:
-        pytest.fail(
-            f"In {item.nodeid}: learning phase backend {backend}: get_phase() returned "
-            f"{found!r}; expected 0, 1 or None",
-            pytrace=False,
-        )
-    return (
-        f"{item.nodeid} changed the learning phase of backend {backend}: it ran under "
-        f"phase {describe_phase(asked)} and left phase {describe_phase(found)}; "
-        f"restored phase {describe_phase(restored)}"
-    )
+            if isolation.held_modules is not None and isolation.held:
+                isolation._put_held(isolation.between(), None)

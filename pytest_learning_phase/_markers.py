@@ -22,6 +22,7 @@ from pytest_learning_phase._phase import (
     describe_phase,
     normalize_phase,
     normalize_phases,
+    short_repr,
 )
 
 MARKER_NAME: Final = "learning_phase"
@@ -63,21 +64,18 @@ class PhaseRequestError:
 Resolution = PhaseRequest | PhaseRequestError
 
 
-def _short_repr(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= _MAX_VALUE_REPR else f"{text[: _MAX_VALUE_REPR - 3]}..."
-
-
 def marker_text(mark: pytest.Mark) -> str:
     """Render a marker as the user wrote it: ``@pytest.mark.learning_phase(0, phase=1)``.
 
     A long marker is cut: at most a few values, each repr at most a few dozen
     characters, and the count of the values left out.
     """
-    arguments = [_short_repr(value) for value in mark.args[:_MAX_VALUES_SHOWN]]
+    arguments = [short_repr(value, _MAX_VALUE_REPR) for value in mark.args[:_MAX_VALUES_SHOWN]]
     if len(mark.args) > _MAX_VALUES_SHOWN:
         arguments.append(f"... {len(mark.args) - _MAX_VALUES_SHOWN} more")
-    arguments += [f"{key}={_short_repr(value)}" for key, value in mark.kwargs.items()]
+    arguments += [
+        f"{key}={short_repr(value, _MAX_VALUE_REPR)}" for key, value in mark.kwargs.items()
+    ]
     return f"@pytest.mark.{mark.name}({', '.join(arguments)})"
 
 

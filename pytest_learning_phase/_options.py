@@ -8,12 +8,21 @@ from typing import Final
 
 import pytest
 
+from pytest_learning_phase._auto import AUTO
 from pytest_learning_phase._markers import PhaseRequest
 from pytest_learning_phase._phase import Phase, describe_phase
 
-DEFAULT_BACKEND: Final = "reference"
-_PHASE_CHOICES: Final[dict[str, Phase]] = {"0": 0, "1": 1, "unset": None}
-_ALLOWED_PHASES: Final = "expected 0 (test), 1 (train) or unset"
+DEFAULT_BACKEND: Final = AUTO
+_PHASE_CHOICES: Final[dict[str, Phase]] = {
+    "0": 0,
+    "test": 0,
+    "eval": 0,
+    "1": 1,
+    "train": 1,
+    "unset": None,
+}
+"""The values of ``--learning-phase`` and the ini ``learning_phase``: the marker's and the ids'."""
+_ALLOWED_PHASES: Final = "expected 0 (or test, eval), 1 (or train) or unset"
 
 
 _INI_PHASE_TYPE: Final[object] = int | str if pytest.version_tuple >= (9, 2) else None
@@ -28,6 +37,20 @@ def _phase_option(text: str) -> str:
     return text
 
 
+_PHASE_HELP: Final = (
+    "phase for tests that ask for none: 0 (or test, eval), 1 (or train), or unset (the default)"
+)
+_BACKEND_HELP: Final = (
+    "backends whose phase the plugin drives: auto (the default: reference, plus tf_keras and "
+    "torch if the tests imported them by the end of collection), reference, tf_keras, torch, "
+    "one a plugin adds, or several separated by commas"
+)
+_AUDIT_HELP: Final = (
+    "run every test as usual, run the tests that read the phase again in each phase, and "
+    "report those whose outcome depends on it"
+)
+
+
 def add_options(parser: pytest.Parser) -> None:
     """Register the command-line options and their ini twins."""
     group = parser.getgroup("learning_phase", "learning phase (pytest-learning-phase)")
@@ -37,34 +60,30 @@ def add_options(parser: pytest.Parser) -> None:
         type=_phase_option,
         default=None,
         metavar="{0,1,unset}",
-        help="phase for tests that ask for none (default: unset; ini: learning_phase)",
+        help=f"{_PHASE_HELP} (ini: learning_phase)",
     )
     group.addoption(
         "--learning-phase-backend",
         dest="learning_phase_backend",
         default=None,
-        metavar="NAME",
-        help="backend whose phase the plugin drives: reference (default), tf_keras, or one a "
-        "plugin adds (ini: learning_phase_backend)",
+        metavar="NAME[,NAME...]",
+        help=f"{_BACKEND_HELP} (ini: learning_phase_backend)",
     )
     group.addoption(
         "--learning-phase-audit",
         dest="learning_phase_audit",
         action="store_true",
         default=None,
-        help="run every test that asks for no phase once per phase and report those whose "
-        "outcome depends on it (ini: learning_phase_audit)",
+        help=f"{_AUDIT_HELP} (ini: learning_phase_audit)",
     )
     parser.addini(
         "learning_phase",
-        "phase for tests that ask for none: 0, 1 or unset",
+        f"{_PHASE_HELP} (option: --learning-phase)",
         _INI_PHASE_TYPE,  # type: ignore[arg-type]  # pytest < 9.2 types it narrower
         default="",
     )
-    parser.addini("learning_phase_backend", "backend the plugin drives (default: reference)")
-    parser.addini(
-        "learning_phase_audit", "run the learning phase audit (see --learning-phase-audit)", "bool"
-    )
+    parser.addini("learning_phase_backend", f"{_BACKEND_HELP} (option: --learning-phase-backend)")
+    parser.addini("learning_phase_audit", f"{_AUDIT_HELP} (option: --learning-phase-audit)", "bool")
 
 
 @dataclass(frozen=True)
@@ -78,16 +97,26 @@ class Settings:
     """The setting that chose the backend, as an error message names it."""
     audit: bool
     backends: tuple[str, ...] = ()
-    """The backends to drive: ``backend`` split at commas (``tf_keras,torch``)."""
+    """The backends to drive: ``backend`` split at commas (``tf_keras,torch``); ``auto`` alone."""
 
-    def header_line(self, version: str, notes: tuple[str, ...] = ()) -> str:
-        """Return the report header line: version, backend, default phase, audit.
+    @property
+    def auto(self) -> bool:
+        """Whether the suite's imports choose the backends (``auto``)."""
+        return self.backends == (AUTO,)
 
-        ``notes`` are what the backends add (torch: what unset means).
+    def header_line(
+        self, version: str, backends: tuple[str, ...], why: str, notes: tuple[str, ...] = ()
+    ) -> str:
+        """Return the report header line: version, backends and why, default phase, audit.
+
+        ``why`` says why these backends (the setting; for ``auto``, what the
+        tests imported); ``notes`` are what the backends add (torch: what
+        unset means).
         """
-        note = "".join(f"; {text}" for text in notes)
+        label = "backend" if len(backends) == 1 else "backends"
+        reasons = "; ".join((why, *notes))
         return (
-            f"learning-phase: {version}, backend: {self.backend} ({self.backend_source}{note}), "
+            f"learning-phase: {version}, {label}: {', '.join(backends)} ({reasons}), "
             f"default phase: {describe_phase(self.default.phase)} ({self.default.source}), "
             f"audit: {'on' if self.audit else 'off'}"
         )
@@ -156,6 +185,10 @@ def _split_backends(backend: str, setting: str) -> tuple[str, ...]:
         raise pytest.UsageError(
             f"{setting}: an empty backend name; expected names separated by commas, "
             "e.g. tf_keras,torch"
+        )
+    if AUTO in names and len(names) > 1:
+        raise pytest.UsageError(
+            f"{setting}: {AUTO} stands alone; name the backends instead, e.g. reference,torch"
         )
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:

@@ -16,8 +16,10 @@ __all__ = [
     "InvalidPhaseError",
     "Phase",
     "describe_phase",
+    "is_phase",
     "normalize_phase",
     "normalize_phases",
+    "short_repr",
 ]
 
 Phase = Literal[0, 1] | None
@@ -53,6 +55,14 @@ def describe_phase(phase: Phase) -> str:
     return "unset" if phase is None else f"{phase} ({PHASE_IDS[phase]})"
 
 
+def is_phase(value: object) -> bool:
+    """Return whether ``value`` is a phase as adapters must answer it: 0, 1 or None, exactly.
+
+    Never compares ``value`` with ``==`` (an array's answer has no truth value).
+    """
+    return value is None or (type(value) is int and (value == 0 or value == 1))
+
+
 class InvalidPhaseError(ValueError):
     """A value that is neither None nor one ``set_learning_phase`` accepts."""
 
@@ -83,3 +93,16 @@ def normalize_phases(values: Iterable[object]) -> tuple[Phase, ...]:
             raise ValueError(f"{value!r} repeats the phase {describe_phase(phase)}")
         phases.append(phase)
     return tuple(phases)
+
+
+def short_repr(value: object, limit: int = 40) -> str:
+    """Return ``repr(value)`` cut to ``limit`` characters, for one-line messages.
+
+    A value whose ``repr`` raises is named by its type instead: a message
+    about a bad value must not fail itself.
+    """
+    try:
+        text = repr(value)
+    except Exception:
+        return f"<{type(value).__name__} object whose repr raised>"
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."

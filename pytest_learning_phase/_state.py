@@ -7,10 +7,9 @@ the adapter through :func:`snapshot`, :func:`restore` and :func:`unset`.
 
 from __future__ import annotations
 
-import itertools
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Mapping
 from typing import Final
 
 from pytest_learning_phase._phase import ABSENT
@@ -26,6 +25,8 @@ __all__ = [
     "reset_seeded_draws",
     "reset_uids",
     "restore",
+    "restore_seeded_draws",
+    "seeded_draws",
     "snapshot",
     "unset",
 ]
@@ -69,7 +70,9 @@ THREAD: Final = _ThreadState()
 READS: Final = ReadCounter()
 """Reads of the phase in any thread: ``learning_phase()``, ``global_learning_phase_is_set()``."""
 _UID_COUNTERS: Final[dict[str, int]] = {}
-_SEEDED_DRAWS: Final[dict[int, Iterator[int]]] = {}
+_SEEDED_DRAWS: Final[dict[int, int]] = {}
+"""How many masks each seed drew so far."""
+_SEEDED_DRAWS_LOCK: Final = threading.Lock()
 
 Snapshot = tuple[object, bool]
 """A thread's whole state: (stored phase or ``ABSENT``, ``is_set``)."""
@@ -107,12 +110,29 @@ def reset_uids() -> None:
 def next_seeded_draw(seed: int) -> int:
     """Return how many masks ``dropout(..., seed=seed)`` drew before this one (0, 1, ...).
 
-    One sequence per seed for the whole process, as tf's eager op seed; a
-    ``setdefault`` and an ``itertools.count`` keep it right across threads.
+    One sequence per seed for the whole process, as tf's eager op seed; the
+    lock keeps it right across threads.
     """
-    return next(_SEEDED_DRAWS.setdefault(seed, itertools.count()))
+    with _SEEDED_DRAWS_LOCK:
+        drawn = _SEEDED_DRAWS.get(seed, 0)
+        _SEEDED_DRAWS[seed] = drawn + 1
+    return drawn
 
 
 def reset_seeded_draws() -> None:
     """Restart every seed's sequence of dropout masks (``clear_session``)."""
-    _SEEDED_DRAWS.clear()
+    with _SEEDED_DRAWS_LOCK:
+        _SEEDED_DRAWS.clear()
+
+
+def seeded_draws() -> dict[int, int]:
+    """Return how many masks each seed drew so far (for the audit, to put them back)."""
+    with _SEEDED_DRAWS_LOCK:
+        return dict(_SEEDED_DRAWS)
+
+
+def restore_seeded_draws(saved: Mapping[int, int]) -> None:
+    """Put every seed's sequence back where :func:`seeded_draws` found it."""
+    with _SEEDED_DRAWS_LOCK:
+        _SEEDED_DRAWS.clear()
+        _SEEDED_DRAWS.update(saved)

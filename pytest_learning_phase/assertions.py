@@ -1,369 +1,58 @@
 """Harness helpers: call a function in several learning phases and compare the results.
 
 The helpers drive the backend the pytest session chose (``--learning-phase-backend``),
-or the reference backend outside pytest. ``fn`` may also be a ``torch.nn.Module``:
-each call then puts the model (every submodule) in the phase's mode and puts
-every flag back afterwards. Each result is snapshotted as it is returned (arrays
-copied, tensors converted to numpy, dicts, lists and tuples rebuilt), so a
-function that returns an object it changes in place is compared correctly.
-Results are compared leaf by leaf through nested dicts, lists and tuples; numeric
-leaves (numpy arrays, array-likes, Python and numpy scalars) as
-:func:`numpy.testing.assert_allclose` does, anything else with ``==``. A failure is
-an :class:`AssertionError` whose message says where the results differ, and every
-helper frame is hidden from pytest's traceback, so it ends in the test that called
-the helper.
+or the reference backend outside pytest, and every failure names it. ``fn`` may
+also be a ``torch.nn.Module``: each call then puts the model (every submodule)
+in the phase's mode and puts every flag back afterwards. Each result is
+snapshotted as it is returned (:mod:`pytest_learning_phase._snapshots`) and
+compared by value (:mod:`pytest_learning_phase._compare`). A failure is an
+:class:`AssertionError` whose message says where the results differ, and every
+helper frame is hidden from pytest's traceback, so it ends in the test that
+called the helper.
 
-numpy, torch and TensorFlow are never imported here at import: numpy is imported
-by the functions that compare, and tensors are recognised through ``sys.modules``.
+numpy, torch and TensorFlow are never imported here at import.
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
-import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from numbers import Real
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
-from pytest_learning_phase._phase import (
-    ALLOWED_VALUES,
-    PHASE_IDS,
-    InvalidPhaseError,
-    Phase,
-    describe_phase,
-    normalize_phases,
+from pytest_learning_phase._compare import (
+    EXACT,
+    Tolerance,
+    UncomparableValues,
+    compare_arrays,
+    differences,
+    format_differences,
 )
-from pytest_learning_phase.adapters._current import current_adapter
-
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    import numpy as np
-    import numpy.typing as npt
-    import torch
-
-    from pytest_learning_phase.adapters import LearningPhaseAdapter
+from pytest_learning_phase._helper_calls import (
+    Call,
+    check_phases,
+    check_tolerance,
+    join,
+    phase_label,
+    start,
+)
+from pytest_learning_phase._phase import PHASE_IDS, Phase
+from pytest_learning_phase._snapshots import UncomparableResult
+from pytest_learning_phase._watched_state import (
+    eval_mode,
+    is_unbuilt,
+    read_state,
+    watched_objects,
+)
 
 __all__ = [
     "assert_deterministic_in_inference",
+    "assert_no_state_update_in_inference",
     "assert_phase_dependent",
     "assert_phase_invariant",
     "run_in_phases",
 ]
 
-_MAX_DIFFERENCE_LINES: Final = 5
-_MAX_REPR_LENGTH: Final = 60
-
-
-class _Tolerance(NamedTuple):
-    """How close two numeric leaves must be, as in ``numpy.testing.assert_allclose``."""
-
-    rtol: float
-    atol: float
-    equal_nan: bool
-
-    def __str__(self) -> str:
-        return f"rtol={self.rtol!r}, atol={self.atol!r}"
-
-
-# -- Arguments ---------------------------------------------------------------------
-
-
-def _phase_label(phase: Phase) -> str:
-    """Return ``'phase 0 (test)'``, ``'phase 1 (train)'`` or ``'phase unset'``."""
-    return f"phase {describe_phase(phase)}"
-
-
-def _join(items: list[str]) -> str:
-    """Join ``['a', 'b', 'c']`` as ``'a, b and c'``."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
-def _short_repr(value: object) -> str:
-    """Return ``repr(value)`` on one line, cut to a readable length."""
-    text = re.sub(r"\n\s*", " ", repr(value))
-    return text if len(text) <= _MAX_REPR_LENGTH else f"{text[: _MAX_REPR_LENGTH - 3]}..."
-
-
-def _normalize_phases(phases: object, helper: str, minimum: int) -> tuple[Phase, ...]:
-    """Return the phases as 0, 1 or None; raise ``ValueError`` naming what is wrong."""
-    __tracebackhide__ = True
-    prefix = f"{helper}: phases={phases!r}"
-    if isinstance(phases, (str, bytes)) or not isinstance(phases, Iterable):
-        raise ValueError(f"{prefix}: expected a tuple of phases, e.g. phases=(0, 1)")
-    try:
-        normalized = normalize_phases(phases)
-    except InvalidPhaseError as error:
-        raise ValueError(f"{prefix}: {error.args[0]!r} is not a phase; {ALLOWED_VALUES}") from None
-    except ValueError as error:  # a repeated phase
-        raise ValueError(f"{prefix}: {error}; give each phase once") from None
-    if len(normalized) < minimum:
-        needed = "one phase" if minimum == 1 else f"{minimum} phases to compare"
-        raise ValueError(f"{prefix}: expected at least {needed} (0, 1 or None)")
-    return normalized
-
-
-def _check_tolerance(helper: str, name: str, value: object) -> float:
-    """Return ``value`` if it is a real number >= 0; raise naming the helper and argument."""
-    __tracebackhide__ = True
-    message = f"{helper}: {name}={value!r}: expected a real number >= 0"
-    if isinstance(value, bool) or not isinstance(value, (int, float, Real)):
-        raise TypeError(message)
-    number = float(value)
-    if not number >= 0:  # NaN too
-        raise ValueError(message)
-    return value if isinstance(value, int) else number  # an int shows as given: atol=0
-
-
-def _tolerance(helper: str, rtol: object, atol: object, equal_nan: object) -> _Tolerance:
-    """Validate the tolerances as ``numpy.testing.assert_allclose`` takes them."""
-    __tracebackhide__ = True
-    numpy = sys.modules.get("numpy")
-    booleans = (bool, numpy.bool_) if numpy is not None else (bool,)
-    if not isinstance(equal_nan, booleans):
-        raise TypeError(f"{helper}: equal_nan={equal_nan!r}: expected True or False")
-    return _Tolerance(
-        _check_tolerance(helper, "rtol", rtol),
-        _check_tolerance(helper, "atol", atol),
-        bool(equal_nan),
-    )
-
-
-# -- Calling fn in a phase ---------------------------------------------------------
-
-
-class _Target(NamedTuple):
-    """What the helpers call: ``fn``, its name in messages, and the model if it is one."""
-
-    call: Callable[..., object]
-    name: str
-    module: torch.nn.Module | None
-
-
-def _describe_callable(fn: object) -> str:
-    """Name ``fn`` by its ``__qualname__``, else its one-line ``repr``, else ``Class(...)``."""
-    qualname = getattr(fn, "__qualname__", None)
-    if isinstance(qualname, str):
-        return qualname
-    text = repr(fn)
-    return text if "\n" not in text else f"{type(fn).__name__}(...)"  # Sequential(...)
-
-
-def _target(helper: str, fn: object) -> _Target:
-    """Return what to call for ``fn``; raise ``TypeError`` naming the helper if it is neither."""
-    __tracebackhide__ = True
-    torch_module = sys.modules.get("torch")  # a model can exist only if torch was imported
-    module_class = getattr(getattr(torch_module, "nn", None), "Module", None)
-    if isinstance(module_class, type) and isinstance(fn, module_class):
-        model = cast("torch.nn.Module", fn)
-        return _Target(model, _describe_callable(model), model)
-    if not callable(fn):
-        raise TypeError(
-            f"{helper}: fn={_short_repr(fn)}: expected a callable or a torch.nn.Module, "
-            f"e.g. {helper}(model, x)"
-        )
-    return _Target(fn, _describe_callable(fn), None)
-
-
-@contextlib.contextmanager
-def _flags_kept(model: torch.nn.Module) -> Iterator[None]:
-    """Leave every submodule's ``training`` flag as it is, and put it back after the block."""
-    saved = [(module, module.training) for module in model.modules()]
-    try:
-        yield
-    finally:
-        for module, flag in saved:
-            if module.training is not flag:
-                module.training = flag
-
-
-def _mode(model: torch.nn.Module | None, phase: Phase) -> AbstractContextManager[object]:
-    """Put ``model`` in the phase's mode for a call (1: train, 0: eval, None: as it is)."""
-    if model is None:
-        return contextlib.nullcontext()
-    if phase is None:
-        return _flags_kept(model)
-    from pytest_learning_phase.adapters.torch import modules_in_mode
-
-    return modules_in_mode(model, phase == 1)
-
-
-def _add_note(error: BaseException, note: str) -> None:
-    """Add ``note`` under the error's message, as ``BaseException.add_note`` (3.11) does."""
-    if sys.version_info >= (3, 11):
-        error.add_note(note)
-    else:  # pytest shows __notes__ on 3.10 too (through the exceptiongroup backport)
-        notes = getattr(error, "__notes__", None)
-        # typeshed knows __notes__ from 3.11 only
-        setattr(error, "__notes__", [*(notes if isinstance(notes, list) else []), note])  # noqa: B010
-
-
-def _call_in_phase(
-    adapter: LearningPhaseAdapter,
-    phase: Phase,
-    target: _Target,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    note: str,
-) -> object:
-    """Call ``fn`` with ``phase`` set; put the backend's state and the model's flags back.
-
-    Returns a snapshot of the result. An exception from ``fn`` propagates with
-    its traceback, and ``note`` (which phase, which helper) under its message.
-    """
-    __tracebackhide__ = True
-    state = adapter.save_state()
-    try:
-        adapter.set_phase(phase)
-        try:
-            with _mode(target.module, phase):
-                result = target.call(*args, **kwargs)
-        except Exception as error:
-            _add_note(error, note)
-            raise
-        return _snapshot(result)
-    finally:
-        adapter.restore_state(state)
-
-
-def _run(
-    helper: str,
-    target: _Target,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    phases: tuple[Phase, ...],
-) -> dict[Phase, Any]:
-    """Call ``fn`` once in each phase, in order; return the snapshots."""
-    __tracebackhide__ = True
-    adapter = current_adapter()
-    results: dict[Phase, Any] = {}
-    for phase in phases:  # a loop, not a comprehension: its frame would show (< 3.12)
-        note = f"{helper}: {target.name} raised this in {_phase_label(phase)}"
-        if results:
-            note += f", after returning in {_join([_phase_label(done) for done in results])}"
-        results[phase] = _call_in_phase(adapter, phase, target, args, kwargs, note)
-    return results
-
-
-# -- Snapshots ---------------------------------------------------------------------
-
-
-def _snapshot(value: object) -> object:
-    """Return ``value`` as it is now, so that later changes to it do not change the result.
-
-    numpy arrays are copied; torch tensors and TensorFlow tensors and variables
-    become numpy arrays (copies); dicts, lists and tuples (subclasses too) are
-    rebuilt around snapshots of their items; sets and bytearrays are copied.
-    Anything else is kept as it is: a deep copy may be costly, may fail, and
-    would make objects compared by identity unequal.
-    """
-    numpy = sys.modules.get("numpy")
-    torch = sys.modules.get("torch")
-    tensorflow = sys.modules.get("tensorflow")
-    array_types = _types(numpy, "ndarray")
-    torch_types = _types(torch, "Tensor")
-    tensorflow_types = _types(tensorflow, "Tensor", "Variable")
-
-    def snapshot(item: Any) -> object:
-        if isinstance(item, array_types):
-            return cast(Any, item).copy()
-        if isinstance(item, torch_types):
-            return _torch_to_numpy(item, torch)
-        if isinstance(item, tensorflow_types):
-            return _tensorflow_to_numpy(item)
-        if isinstance(item, Mapping):
-            return _rebuilt_mapping(item, {key: snapshot(entry) for key, entry in item.items()})
-        if isinstance(item, list):
-            return _rebuilt_list(item, [snapshot(entry) for entry in item])
-        if isinstance(item, tuple):
-            return _rebuilt_tuple(item, [snapshot(entry) for entry in item])
-        if isinstance(item, (set, bytearray)):
-            return item.copy()
-        return item
-
-    return snapshot(value)
-
-
-def _types(module: object, *names: str) -> tuple[type, ...]:
-    """Return the classes ``module.<name>`` that exist (none if the module is not loaded)."""
-    found = (getattr(module, name, None) for name in names)
-    return tuple(cls for cls in found if isinstance(cls, type))
-
-
-def _torch_to_numpy(tensor: Any, torch: Any) -> object:
-    """Return a copy of ``tensor`` as a numpy array (detached, on the CPU).
-
-    numpy has no bfloat16 or float8: those become float32, which holds their values exactly.
-    A sparse tensor becomes a dense array.
-    """
-    if tensor.layout != torch.strided:
-        tensor = tensor.to_dense()
-    if tensor.is_floating_point() and tensor.dtype not in (
-        torch.float16,
-        torch.float32,
-        torch.float64,
-    ):
-        tensor = tensor.detach().to(torch.float32)
-    return tensor.numpy(force=True).copy()
-
-
-def _tensorflow_to_numpy(value: Any) -> object:
-    """Return a copy of an eager TensorFlow tensor or variable as a numpy array.
-
-    ``value.numpy()``, not ``numpy.array(value)``: a variable's ``__array__`` takes
-    no ``copy`` keyword, which numpy 2 warns about. A symbolic tensor (inside a
-    ``tf.function``) has no value yet and is kept as it is.
-    """
-    import numpy as np
-
-    if not callable(getattr(value, "numpy", None)):
-        return value
-    try:
-        return np.array(value.numpy())
-    except (NotImplementedError, AttributeError, ValueError):  # symbolic: no value yet
-        return value
-
-
-def _rebuilt_mapping(original: Mapping[Any, Any], items: dict[Any, Any]) -> Mapping[Any, Any]:
-    """Return ``items`` in ``original``'s type when it is a dict subclass, else a dict."""
-    if type(original) is dict or not isinstance(original, dict):
-        return items
-    import copy
-
-    try:
-        rebuilt = copy.copy(original)
-        rebuilt.update(items)
-    except Exception:  # a subclass that cannot be copied: the items are what is compared
-        return items
-    return rebuilt
-
-
-def _rebuilt_list(original: list[Any], items: list[Any]) -> list[Any]:
-    """Return ``items`` in ``original``'s type (a list subclass is copied, then filled)."""
-    if type(original) is list:
-        return items
-    import copy
-
-    try:
-        rebuilt = copy.copy(original)
-        rebuilt[:] = items
-    except Exception:
-        return items
-    return rebuilt
-
-
-def _rebuilt_tuple(original: tuple[Any, ...], items: list[Any]) -> tuple[Any, ...]:
-    """Return ``items`` in ``original``'s type: a tuple, named tuple or struct sequence."""
-    cls = type(original)
-    if cls is tuple:
-        return tuple(items)
-    try:
-        make = getattr(cls, "_make", None)  # a named tuple
-        rebuilt: tuple[Any, ...] = make(items) if callable(make) else cls(items)
-    except Exception:
-        return tuple(items)
-    return rebuilt
+RETURN_VALUES = "numbers, arrays, tensors, or dicts, lists and tuples of them"
+"""What to return instead of a result whose ``==`` raised."""
 
 
 # -- run_in_phases --------------------------------------------------------------
@@ -389,10 +78,12 @@ def run_in_phases(
     when the call raised.
 
     Each result is the value as ``fn`` returned it: numpy arrays are copied, torch
-    and TensorFlow tensors and variables become numpy arrays, and dicts, lists and
-    tuples are rebuilt around copies of their items; any other object is kept
-    as it is (not copied). An exception from ``fn`` propagates with a note that
-    says in which phase it was raised.
+    and TensorFlow tensors and variables become numpy arrays (ragged ones object
+    arrays of their rows), and dicts, lists and tuples are rebuilt around copies
+    of their items; any other object is kept as it is (not copied). An exception
+    from ``fn`` propagates with a note that says in which phase it was raised. A
+    result with no value to compare (a generator, a ``meta`` tensor) is a
+    ``TypeError`` that says what to return instead.
 
     For example:
 
@@ -404,185 +95,9 @@ def run_in_phases(
     (True, False)
     """
     __tracebackhide__ = True
-    helper = "run_in_phases"
-    target = _target(helper, fn)
-    normalized = _normalize_phases(phases, helper, minimum=1)
-    return _run(helper, target, args, kwargs, normalized)
-
-
-# -- Comparison --------------------------------------------------------------------
-
-
-def _is_array_like(value: object) -> bool:
-    """Return whether ``value`` is compared numerically: scalars, arrays, tensors."""
-    return isinstance(value, (int, float, complex)) or hasattr(value, "__array__")
-
-
-def _is_numeric(array: npt.NDArray[Any]) -> bool:
-    return array.dtype.kind in "biufc"
-
-
-def _element(array: npt.NDArray[Any], index: tuple[int, ...]) -> str:
-    """Format one element: numbers as numpy prints them, anything else as its repr."""
-    value = array[index]
-    if _is_numeric(array):
-        return str(value)
-    return _short_repr(value.item() if hasattr(value, "item") else value)
-
-
-def _mixed_dtype_values(
-    reference: npt.NDArray[Any],
-    other: npt.NDArray[Any],
-    index: tuple[int, ...],
-    labels: tuple[str, str],
-) -> str:
-    """Format two numbers of different dtypes in the dtype both convert to, with their dtypes.
-
-    Each number printed in its own dtype's shortest form would hide the difference:
-    float16 0.1 and float64 0.1 both print as ``0.1``; in float64 the first is
-    ``0.0999755859375``.
-    """
-    import numpy as np
-
-    common = np.result_type(reference.dtype, other.dtype)
-    first, second = labels
-    return (
-        f"{common.type(reference[index])} ({first}, {reference.dtype}) vs "
-        f"{common.type(other[index])} ({second}, {other.dtype})"
-    )
-
-
-def _format_index(index: tuple[int, ...]) -> str:
-    return repr(tuple(int(position) for position in index))
-
-
-def _compare_arrays(
-    reference: npt.NDArray[Any],
-    other: npt.NDArray[Any],
-    labels: tuple[str, str],
-    tolerance: _Tolerance,
-) -> str | None:
-    """Describe how ``other`` differs from ``reference`` (same shape), or return None."""
-    import numpy as np
-
-    first, second = labels
-    numeric = _is_numeric(reference), _is_numeric(other)
-    if numeric[0] != numeric[1]:
-        return f"dtype {reference.dtype} ({first}) vs {other.dtype} ({second})"
-    if numeric[0]:
-        mismatch: npt.NDArray[np.bool_] = ~np.isclose(
-            other,
-            reference,
-            rtol=tolerance.rtol,
-            atol=tolerance.atol,
-            equal_nan=tolerance.equal_nan,
-        )
-    else:
-        unequal = np.asarray(reference != other, dtype=bool)  # 0-d if not comparable
-        mismatch = np.broadcast_to(unequal, reference.shape)
-    count = int(np.count_nonzero(mismatch))
-    if count == 0:
-        return None
-    if not numeric[0]:
-        flat_index = int(np.flatnonzero(mismatch)[0])
-        index = tuple(int(i) for i in np.unravel_index(flat_index, reference.shape))
-        values = f"{_element(reference, index)} ({first}) vs {_element(other, index)} ({second})"
-        if reference.ndim == 0:
-            return values
-        return (
-            f"{count} of {reference.size} elements differ, first at index "
-            f"{_format_index(index)}: {values}"
-        )
-    dtype = np.result_type(reference, other, 1.0)
-    with np.errstate(all="ignore"):
-        difference = np.abs(reference.astype(dtype) - other.astype(dtype))
-    # The largest difference among the mismatches; NaN (NaN vs a number) ranks first.
-    ranking = np.where(mismatch, np.where(np.isnan(difference), np.inf, difference), -1.0)
-    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(ranking)), reference.shape))
-    largest = f"{float(difference[index]):.6g}"
-    if reference.dtype == other.dtype:
-        values = f"{_element(reference, index)} ({first}) vs {_element(other, index)} ({second})"
-    else:
-        values = _mixed_dtype_values(reference, other, index, labels)
-    if reference.ndim == 0:
-        return f"{values}, abs difference {largest} ({tolerance})"
-    return (
-        f"max abs difference {largest} at index {_format_index(index)}: {values}; "
-        f"{count} of {reference.size} elements differ ({tolerance})"
-    )
-
-
-def _compare_leaves(
-    reference: object, other: object, labels: tuple[str, str], tolerance: _Tolerance
-) -> str | None:
-    """Describe how two non-container values differ, or return None when they match."""
-    import numpy as np
-
-    first, second = labels
-    if _is_array_like(reference) and _is_array_like(other):
-        reference_array, other_array = np.asarray(reference), np.asarray(other)
-        if reference_array.shape != other_array.shape:
-            return f"shape {reference_array.shape} ({first}) vs {other_array.shape} ({second})"
-        return _compare_arrays(reference_array, other_array, labels, tolerance)
-    try:
-        equal = bool(reference == other)
-    except (TypeError, ValueError):  # == gave something with no truth value
-        equal = False
-    if equal:
-        return None
-    return f"{_short_repr(reference)} ({first}) vs {_short_repr(other)} ({second})"
-
-
-def _kind(value: object) -> str | None:
-    """Return the container kind walked in parallel (``dict``, ``list``, ``tuple``), or None."""
-    if isinstance(value, Mapping):
-        return "dict"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, tuple):
-        return "tuple"
-    return None
-
-
-def _differences(
-    reference: object,
-    other: object,
-    path: str,
-    labels: tuple[str, str],
-    tolerance: _Tolerance,
-) -> list[str]:
-    """Walk two results in parallel; return one ``at <path>: ...`` line per difference."""
-    first, second = labels
-    kinds = _kind(reference), _kind(other)
-    if kinds[0] != kinds[1]:
-        return [
-            f"at {path}: {type(reference).__name__} ({first}) vs {type(other).__name__} ({second})"
-        ]
-    if isinstance(reference, Mapping) and isinstance(other, Mapping):
-        if set(reference) != set(other):
-            return [f"at {path}: keys {list(reference)} ({first}) vs {list(other)} ({second})"]
-        lines: list[str] = []
-        for key in reference:
-            lines += _differences(reference[key], other[key], f"{path}[{key!r}]", labels, tolerance)
-        return lines
-    if isinstance(reference, (list, tuple)) and isinstance(other, (list, tuple)):
-        if len(reference) != len(other):
-            return [f"at {path}: length {len(reference)} ({first}) vs {len(other)} ({second})"]
-        lines = []
-        for position, (left, right) in enumerate(zip(reference, other, strict=True)):
-            lines += _differences(left, right, f"{path}[{position}]", labels, tolerance)
-        return lines
-    difference = _compare_leaves(reference, other, labels, tolerance)
-    return [] if difference is None else [f"at {path}: {difference}"]
-
-
-def _format_differences(lines: list[str]) -> str:
-    """Indent the difference lines, keeping the first few."""
-    shown = [f"  {line}" for line in lines[:_MAX_DIFFERENCE_LINES]]
-    if len(lines) > _MAX_DIFFERENCE_LINES:
-        hidden = len(lines) - _MAX_DIFFERENCE_LINES
-        shown.append(f"  ... and {hidden} more difference{'s' if hidden > 1 else ''}")
-    return "\n".join(shown)
+    call = start("run_in_phases", fn)
+    normalized = check_phases(phases, call.helper, minimum=1)
+    return call.in_phases(args, kwargs, normalized)
 
 
 # -- Assertions --------------------------------------------------------------------
@@ -595,27 +110,49 @@ def _compared(
     kwargs: dict[str, Any],
     phases: Iterable[object],
     tolerances: tuple[object, object, object],
-) -> tuple[_Target, dict[Phase, Any], _Tolerance]:
+) -> tuple[Call, dict[Phase, Any], Tolerance]:
     """Validate every argument of a comparing helper, then call ``fn`` in each phase."""
     __tracebackhide__ = True
-    target = _target(helper, fn)
-    normalized = _normalize_phases(phases, helper, minimum=2)
-    tolerance = _tolerance(helper, *tolerances)
-    return target, _run(helper, target, args, kwargs, normalized), tolerance
+    call = start(helper, fn)
+    normalized = check_phases(phases, helper, minimum=2)
+    tolerance = check_tolerance(helper, *tolerances)
+    return call, call.in_phases(args, kwargs, normalized), tolerance
+
+
+def _differences(
+    call: Call,
+    reference: object,
+    other: object,
+    labels: tuple[str, str],
+    where: str,
+    tolerance: Tolerance,
+) -> list[str]:
+    """Compare two snapshots; an ``==`` that raised is a ``TypeError`` naming the helper."""
+    __tracebackhide__ = True
+    try:
+        return differences(reference, other, "result", labels, tolerance)
+    except UncomparableValues as uncomparable:
+        error = uncomparable.error
+        raise TypeError(
+            f"{call.helper}: {call.target.name} returned results at {uncomparable.path} in "
+            f"{where} {call.backend} that cannot be compared by value: == raised "
+            f"{type(error).__name__}: {error}; return {RETURN_VALUES} instead"
+        ) from None
 
 
 def _differences_from_the_first(
-    results: dict[Phase, Any], tolerance: _Tolerance
+    call: Call, results: dict[Phase, Any], tolerance: Tolerance
 ) -> Iterator[tuple[Phase, Phase, list[str]]]:
     """Yield (first phase, other phase, difference lines) for each phase after the first."""
+    __tracebackhide__ = True
     reference_phase, *other_phases = results
     for phase in other_phases:
         labels = PHASE_IDS[reference_phase], PHASE_IDS[phase]
-        yield (
-            reference_phase,
-            phase,
-            _differences(results[reference_phase], results[phase], "result", labels, tolerance),
+        where = f"{phase_label(reference_phase)} and {phase_label(phase)}"
+        lines = _differences(
+            call, results[reference_phase], results[phase], labels, where, tolerance
         )
+        yield reference_phase, phase, lines
 
 
 def assert_phase_invariant(
@@ -644,15 +181,13 @@ def assert_phase_invariant(
     """
     __tracebackhide__ = True
     helper = "assert_phase_invariant"
-    target, results, tolerance = _compared(
-        helper, fn, args, kwargs, phases, (rtol, atol, equal_nan)
-    )
-    for reference_phase, phase, lines in _differences_from_the_first(results, tolerance):
+    call, results, tolerance = _compared(helper, fn, args, kwargs, phases, (rtol, atol, equal_nan))
+    for reference_phase, phase, lines in _differences_from_the_first(call, results, tolerance):
         if lines:
             raise AssertionError(
-                f"{helper}: {target.name} gave different results in "
-                f"{_phase_label(reference_phase)} and {_phase_label(phase)}\n"
-                f"{_format_differences(lines)}"
+                f"{helper}: {call.target.name} gave different results in "
+                f"{phase_label(reference_phase)} and {phase_label(phase)} {call.backend}\n"
+                f"{format_differences(lines)}"
             )
     return results
 
@@ -684,15 +219,13 @@ def assert_phase_dependent(
     """
     __tracebackhide__ = True
     helper = "assert_phase_dependent"
-    target, results, tolerance = _compared(
-        helper, fn, args, kwargs, phases, (rtol, atol, equal_nan)
-    )
-    for _, _, lines in _differences_from_the_first(results, tolerance):
+    call, results, tolerance = _compared(helper, fn, args, kwargs, phases, (rtol, atol, equal_nan))
+    for _, _, lines in _differences_from_the_first(call, results, tolerance):
         if lines:
             return results
     raise AssertionError(
-        f"{helper}: {target.name} gave the same result in "
-        f"{_join([_phase_label(phase) for phase in results])} ({tolerance})"
+        f"{helper}: {call.target.name} gave the same result in "
+        f"{join([phase_label(phase) for phase in results])} {call.backend} ({tolerance})"
     )
 
 
@@ -720,31 +253,121 @@ def assert_deterministic_in_inference(
     """
     __tracebackhide__ = True
     helper = "assert_deterministic_in_inference"
-    target = _target(helper, fn)
-    tolerance = _tolerance(helper, rtol, atol, equal_nan)
-    adapter = current_adapter()
-    in_test = _phase_label(0)
-    first = _call_in_phase(
-        adapter,
+    call = start(helper, fn)
+    tolerance = check_tolerance(helper, rtol, atol, equal_nan)
+    in_test = phase_label(0)
+    name = call.target.name
+    first = call.in_phase(
         0,
-        target,
         args,
         kwargs,
-        f"{helper}: {target.name} raised this in the first call in {in_test}",
+        f"{helper}: {name} raised this in the first call in {in_test} {call.backend}",
     )
-    second = _call_in_phase(
-        adapter,
+    second = call.in_phase(
         0,
-        target,
         args,
         kwargs,
-        f"{helper}: {target.name} raised this in the second call in {in_test}, "
+        f"{helper}: {name} raised this in the second call in {in_test} {call.backend}, "
         "after returning in the first",
     )
-    lines = _differences(first, second, "result", ("first call", "second call"), tolerance)
+    labels = ("first call", "second call")
+    lines = _differences(call, first, second, labels, f"two calls in {in_test}", tolerance)
     if lines:
         raise AssertionError(
-            f"{helper}: {target.name} gave different results in two calls in "
-            f"{in_test}\n{_format_differences(lines)}"
+            f"{helper}: {name} gave different results in two calls in {in_test} "
+            f"{call.backend}\n{format_differences(lines)}"
         )
     return first
+
+
+def assert_no_state_update_in_inference(
+    fn: Callable[..., object], *args: Any, state: object = None, **kwargs: Any
+) -> Any:
+    """Assert that ``fn(*args, **kwargs)`` in phase 0 (test) leaves the non-trainable state alone.
+
+    Catches an inference path that updates ``BatchNormalization``'s moving
+    statistics: a ``training=True`` buried in a custom layer, a torch model
+    left in train mode, a layer called with the phase set to 1. ``state`` is
+    what to watch: a layer, a model, a ``torch.nn.Module`` or a list of them
+    (default: ``fn`` itself, when it is one). Watched are the torch modules'
+    buffers (``running_mean``, ``running_var``, ``num_batches_tracked``), the
+    tf_keras layers' non-trainable weights, and the reference layers' moving
+    statistics. ``fn`` is called once, in phase 0; the watched torch modules
+    (and ``fn``, if it is one) are in eval mode for the call, and every flag is
+    put back after it. Every other keyword goes to ``fn``. Returns ``fn``'s
+    result, as it returned it.
+
+    The failure names each variable or buffer that changed, by its path, and
+    its largest change. A watched object with no non-trainable state (or not
+    built yet) is a ``ValueError``: there would be nothing to check.
+
+    For example:
+
+    >>> import numpy as np
+    >>> from pytest_learning_phase.layers import BatchNormalization
+    >>> norm = BatchNormalization()
+    >>> _ = norm(np.ones((4, 3), "float32"), training=False)  # builds it
+    >>> _ = assert_no_state_update_in_inference(norm, np.ones((4, 3), "float32"))
+    """
+    __tracebackhide__ = True
+    helper = "assert_no_state_update_in_inference"
+    call = start(helper, fn)
+    watched = watched_objects(helper, state, fn, call.target.name)
+    before: dict[str, Any] = {}
+    for item in watched:
+        found = _read(call, item, "before the call")
+        if not found:
+            if is_unbuilt(item.value):
+                problem = "is not built yet, so it has no weights to watch: build it first"
+                raise ValueError(f"{helper}: {item.argument} {problem} (or call it once)")
+            raise ValueError(
+                f"{helper}: {item.argument} has no non-trainable state (no buffers, no "
+                "non-trainable weights): nothing to watch; watch the layer or model whose "
+                "statistics inference must not update"
+            )
+        before.update(found)
+    in_test = phase_label(0)
+    note = f"{helper}: {call.target.name} raised this in {in_test} {call.backend}"
+    result = call.in_phase(0, args, kwargs, note, eval_mode(watched), keep_result=True)
+    after: dict[str, Any] = {}
+    for item in watched:
+        after.update(_read(call, item, "after the call"))
+    lines = _state_changes(before, after)
+    if lines:
+        changed = "\n".join(f"  {line}" for line in lines)
+        raise AssertionError(
+            f"{helper}: {call.target.name} updated non-trainable state in {in_test} "
+            f"{call.backend}\n{changed}"
+        )
+    return result
+
+
+def _read(call: Call, item: Any, when: str) -> dict[str, Any]:
+    """Read one watched object's state; a buffer with no values is a ``ValueError``."""
+    __tracebackhide__ = True
+    try:
+        return read_state(item)
+    except UncomparableResult as uncomparable:
+        raise ValueError(
+            f"{call.helper}: {item.argument} holds {uncomparable.what} at "
+            f"{item.prefix}{uncomparable.path} {when}: nothing to compare; give it values "
+            "first (model.to_empty(device=...))"
+        ) from None
+
+
+def _state_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Return one ``at <path>: ...`` line per variable or buffer that changed, in order."""
+    lines: list[str] = []
+    for path, old in before.items():
+        if path not in after:
+            lines.append(f"at {path}: gone after the call")
+            continue
+        new = after[path]
+        if old.shape != new.shape:
+            lines.append(f"at {path}: shape {old.shape} (before) vs {new.shape} (after)")
+            continue
+        difference = compare_arrays(old, new, ("before", "after"), EXACT)
+        if difference is not None:
+            lines.append(f"at {path}: {difference}")
+    lines += [f"at {path}: created by the call" for path in after if path not in before]
+    return lines

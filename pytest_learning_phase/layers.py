@@ -119,6 +119,30 @@ def _training_flag(training: object) -> bool:
     return flag
 
 
+def _training_source(
+    layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[object, str] | None:
+    """Return the ``training`` that ``layer``'s call will resolve, and where it comes from.
+
+    The same order as :meth:`Layer.__call__`, without counting a read of the
+    phase (for provenance); ``None`` for a layer whose ``call`` takes no
+    ``training``.
+    """
+    parameter = _training_parameter_of(type(layer).call)
+    if not parameter.expected:
+        return None
+    passed = parameter.passed_value(args, kwargs)[1]
+    if passed is not None:
+        return passed, f"explicit argument training={passed!r}"
+    enclosing = _call_context.enclosing_training()
+    if enclosing is not None:
+        return enclosing, f"the enclosing layer call's training={enclosing!r}"
+    state = _state.THREAD.state
+    if state.is_set:
+        return state.phase == 1, "the global phase"
+    return parameter.default, f"the layer's default (training={parameter.default!r})"
+
+
 class Layer:
     """Base class: ``__call__`` resolves ``training`` as tf_keras 2.21 does, then runs ``call``.
 

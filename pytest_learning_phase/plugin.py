@@ -8,17 +8,21 @@ set it before setup and restore the whole state after teardown
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
+import warnings
+from collections.abc import Generator, Mapping
 from typing import Any, Final
 
 import pytest
 
-from pytest_learning_phase import _markers, _options
-from pytest_learning_phase._isolation import PhaseIsolation, warn_at_test
+from pytest_learning_phase import _auto, _markers, _options
+from pytest_learning_phase._isolation import PhaseIsolation
+from pytest_learning_phase._leaks import warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
+from pytest_learning_phase._provenance import Recording
+from pytest_learning_phase._report import phase_labels, phase_section
 from pytest_learning_phase._version import __version__
-from pytest_learning_phase.adapters import LearningPhaseAdapter
+from pytest_learning_phase.adapters import AdapterError, LearningPhaseAdapter, optional_text
 from pytest_learning_phase.adapters._current import set_current_adapter
 from pytest_learning_phase.adapters._registry import build_adapter
 from pytest_learning_phase.hookspecs import AdapterFactory
@@ -35,19 +39,62 @@ class _PhaseSession:
     """
 
     def __init__(
-        self, settings: _options.Settings, adapters: Sequence[LearningPhaseAdapter]
+        self,
+        config: pytest.Config,
+        settings: _options.Settings,
+        backends: Mapping[str, LearningPhaseAdapter],
     ) -> None:
+        self.config = config
         self.settings = settings
-        self.adapters = tuple(adapters)
-        self.isolations = tuple(PhaseIsolation(adapter, settings.default) for adapter in adapters)
-        self.adapter = adapters[0]
-        """The first backend: the one the harness helpers drive."""
-        self.isolation = self.isolations[0]
-        self.only_isolation = self.isolation if len(self.isolations) == 1 else None
-        """The isolation of the one backend, when there is one: the per-test fast path."""
+        self.names: tuple[str, ...] = ()
+        self.adapters: tuple[LearningPhaseAdapter, ...] = ()
+        self.isolations: tuple[PhaseIsolation, ...] = ()
+        self.started = False
+        self.collected = False
+        """Whether collection ended here, so ``auto`` chose (never on xdist's controller)."""
+        self._drive(backends)
         self.previous_adapter = set_current_adapter(self.adapter)
         self.audit_run: PhaseRequest | None = None
         """Set by the audit while it runs a test again in one phase: the phase to run it in."""
+        self.markers_after_setup = 0
+        """How many markers the current test had when its setup ended."""
+        self.recordings: dict[str, Recording] | None = None
+        """Set by the audit while a run of a test is recorded: the recording of each backend."""
+        self.workers_chose: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        """On xdist's controller, under ``auto``: each worker's backends and late imports."""
+
+    def _drive(self, backends: Mapping[str, LearningPhaseAdapter]) -> None:
+        """Add backends to drive: at ``pytest_configure``, and for ``auto`` when collection ends."""
+        isolations = tuple(
+            PhaseIsolation(adapter, self.settings.default) for adapter in backends.values()
+        )
+        if self.started:
+            for isolation in isolations:
+                isolation.start_session()
+        self.names += tuple(backends)
+        self.adapters += tuple(backends.values())
+        self.isolations += isolations
+        helper = 1 if self.settings.auto and len(self.adapters) > 1 else 0
+        self.adapter = self.adapters[helper]
+        """The backend the harness helpers drive: the first named, or auto's first framework."""
+        self.isolation = self.isolations[0]
+        self.only_isolation = self.isolation if len(self.isolations) == 1 else None
+        """The isolation of the one backend, when there is one: the per-test fast path."""
+
+    def header_line(self) -> str:
+        """Return the header line: version, backends and why, default phase, audit."""
+        settings = self.settings
+        try:
+            found = [optional_text(adapter, "header_note") for adapter in self.adapters]
+        except AdapterError as error:
+            raise pytest.UsageError(str(error)) from None
+        notes = tuple(note for note in found if note is not None)
+        why = settings.backend_source
+        if settings.auto:
+            why = _auto.auto_reason(self.names[1:])
+            if settings.backend_source != "default":
+                why += f"; {settings.backend_source} = {_auto.AUTO}"
+        return settings.header_line(__version__, self.names, why, notes)
 
     def resolution(self, item: pytest.Item) -> Resolution:
         """Return the item's resolved request, resolving it now if collection did not."""
@@ -58,8 +105,28 @@ class _PhaseSession:
 
     def pytest_sessionstart(self) -> None:
         """Remember the state before any test, to put it back when the session ends."""
+        self.started = True
         for isolation in self.isolations:
             isolation.start_session()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_finish(self) -> None:
+        """``auto``: drive the frameworks the suite imported by now; start the audit.
+
+        Runs once, before the terminal prints the header line
+        (:func:`pytest_report_collectionfinish`); never on xdist's controller,
+        which collects nothing.
+        """
+        if not self.settings.auto or self.collected:
+            return
+        self.collected = True
+        setting = self.settings.backend_setting
+        late = [name for name in _auto.imported_frameworks() if name not in self.names]
+        if late:
+            self._drive({name: build_adapter(self.config, name, setting) for name in late})
+            set_current_adapter(self.adapter)
+        if self.settings.audit:
+            _register_audit(self.config, self)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -75,6 +142,7 @@ class _PhaseSession:
         The phase in effect when setup ends is the one the test function is
         called in (the failure section reports it).
         """
+        markers_before = self.markers_after_setup = len(item.own_markers)
         resolution = self.audit_run or item.stash.get(_RESOLUTION_KEY, None)
         if resolution is None:
             resolution = self.resolution(item)
@@ -84,22 +152,20 @@ class _PhaseSession:
             pytest.fail(resolution.message, pytrace=False)
         inherits = resolution is self.settings.default
         only = self.only_isolation
-        if only is not None:  # one backend: the common case, without loops
+        if only is not None:  # one backend: the common case, without a loop
             only.begin(item, resolution, inherits)
-            markers_before = len(item.own_markers)
-            yield
-            if len(item.own_markers) != markers_before:
-                _reject_markers_added_at_run_time(item, markers_before)
-            only.called()
-            return
-        for isolation in self.isolations:
-            isolation.begin(item, resolution, inherits)
-        markers_before = len(item.own_markers)
+        else:
+            for isolation in self.isolations:
+                isolation.begin(item, resolution, inherits)
         yield
-        if len(item.own_markers) != markers_before:
-            _reject_markers_added_at_run_time(item, markers_before)
-        for isolation in self.isolations:
-            isolation.called()
+        self.markers_after_setup = len(item.own_markers)
+        if self.markers_after_setup != markers_before:
+            _reject_markers_added_at_run_time(item, markers_before, "while the test was set up")
+        if only is not None:
+            only.called()
+        else:
+            for isolation in self.isolations:
+                isolation.called()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -113,15 +179,29 @@ class _PhaseSession:
         __tracebackhide__ = True
         try:
             yield
-        finally:
-            only = self.only_isolation
-            if only is not None:
-                leaks = only.end(item)
-            else:
-                leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
+        except BaseException:
+            self._end(item, teardown_failed=True)
+            raise
+        self._end(item, teardown_failed=False)
+        if len(item.own_markers) != self.markers_after_setup:
+            _reject_markers_added_at_run_time(item, self.markers_after_setup, "in the test body")
+
+    def _end(self, item: pytest.Item, *, teardown_failed: bool) -> None:
+        """Restore every backend's state between tests; then warn about what leaked."""
+        __tracebackhide__ = True
+        only = self.only_isolation
+        if only is not None:
+            leaks = only.end(item)
+            if only.failure is not None:
+                _fail_for_the_backend(only)
+        else:
+            leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
+            for isolation in self.isolations:
+                if isolation.failure is not None:
+                    _fail_for_the_backend(isolation)
         if leaks and self.audit_run is None:
             for leak in leaks:
-                warn_at_test(item, leak)
+                warn_at_test(item, leak, teardown_failed=teardown_failed)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(
@@ -132,7 +212,15 @@ class _PhaseSession:
         Function-scoped fixtures pass straight through.
         """
         if fixturedef.scope == "function":
-            return (yield)
+            value = yield
+            only = self.only_isolation
+            if only is not None:
+                if only.request.phase is not None:  # a fixture that cleared the phase
+                    only.fixture_cleared()
+            else:
+                for isolation in self.isolations:
+                    isolation.fixture_cleared()
+            return value
         fixtures = [
             isolation.before_wider_fixture(fixturedef, request) for isolation in self.isolations
         ]
@@ -147,7 +235,10 @@ class _PhaseSession:
         return value
 
     def pytest_exception_interact(
-        self, node: pytest.Item | pytest.Collector, report: pytest.CollectReport | pytest.TestReport
+        self,
+        node: pytest.Item | pytest.Collector,
+        call: pytest.CallInfo[object],
+        report: pytest.CollectReport | pytest.TestReport,
     ) -> None:
         """Add the "learning phase" section to a failing test's report.
 
@@ -156,7 +247,9 @@ class _PhaseSession:
         """
         if not isinstance(node, pytest.Item) or not isinstance(report, pytest.TestReport):
             return
-        section = self._phase_section(node)
+        excinfo = call.excinfo
+        traceback = excinfo.tb if excinfo is not None else None
+        section = phase_section(node, self.isolations, self.recordings, traceback)
         if section is not None:
             report.sections.append(section)
 
@@ -179,67 +272,99 @@ class _PhaseSession:
             and item is not None
             and item.nodeid == report.nodeid
         ):
-            section = self._phase_section(item)
+            section = phase_section(item, self.isolations, self.recordings, None)
             if section is not None:
                 data["sections"] = [*data.get("sections", []), list(section)]
         return data
 
-    def _phase_section(self, item: pytest.Item) -> tuple[str, str] | None:
-        """Return the "learning phase" section: the phase the test was called in, and why.
-
-        One line per backend; none for a backend under which the test ran unset
-        by default and never touched the phase, no section if that is every one.
-        """
-        lines = [
-            line for line in (_phase_line(item, isolation) for isolation in self.isolations) if line
-        ]
-        return ("learning phase", "\n".join(lines)) if lines else None
-
     def pytest_sessionfinish(self) -> None:
-        """Put back the state from before the session, even if a test was interrupted."""
+        """Put back the state from before the session, even if a test was interrupted.
+
+        Under ``auto``, warn of a supported framework first imported while the
+        tests ran (an xdist worker tells the controller, which warns once).
+        """
         for isolation in self.isolations:
             isolation.end_session()
+        if not self.settings.auto:
+            return
+        workeroutput: dict[str, object] | None = getattr(self.config, "workeroutput", None)
+        if self.collected:
+            late = tuple(name for name in _auto.imported_frameworks() if name not in self.names)
+            if workeroutput is not None:
+                workeroutput[_WORKER_OUTPUT_KEY] = (self.names, late)
+            elif late:
+                self._warn(_auto.late_import_warning(late, self.names))
+        elif self.workers_chose:
+            self._warn_of_workers()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """On xdist's controller: note the backends a worker's ``auto`` chose."""
+        chose = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT_KEY)
+        if self.settings.auto and chose is not None:
+            names, late = chose
+            self.workers_chose[str(node.gateway.id)] = (tuple(names), tuple(late))
+
+    def _warn_of_workers(self) -> None:
+        """On xdist's controller: warn once of late imports, and of workers that disagree."""
+        choices = {names for names, _ in self.workers_chose.values()}
+        if len(choices) > 1:
+            each = "; ".join(
+                f"{worker}: {', '.join(names)}"
+                for worker, (names, _) in sorted(self.workers_chose.items())
+            )
+            self._warn(
+                f"the xdist workers chose different learning phase backends (auto): {each}; "
+                "set learning_phase_backend to the ones to drive"
+            )
+        names = max(choices, key=len)
+        late = tuple(
+            dict.fromkeys(name for _, late in self.workers_chose.values() for name in late)
+        )
+        if late:
+            self._warn(_auto.late_import_warning(late, names))
+
+    def _warn(self, message: str) -> None:
+        """Warn at the end of the session, at the setting that would drive the framework."""
+        where = str(self.config.inipath) if self.config.inipath else "learning_phase_backend"
+        warnings.warn_explicit(message, _auto.LearningPhaseBackendWarning, where, 1)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """On xdist's controller, under ``auto``: the backends the workers chose (one line)."""
+        if self.settings.auto and self.workers_chose and not self.collected:
+            names = max((names for names, _ in self.workers_chose.values()), key=len)
+            why = _auto.auto_reason(names[1:])
+            terminalreporter.write_line(
+                f"learning-phase: the xdist workers drove {', '.join(names)} ({why})"
+            )
 
     def pytest_unconfigure(self) -> None:
         """Hand the harness helpers back to the adapter they had before this session."""
         set_current_adapter(self.previous_adapter)
 
 
-def _phase_line(item: pytest.Item, isolation: PhaseIsolation) -> str | None:
-    """Say under which phase ``item`` was called on one backend, and why; None if untouched."""
-    if item is not isolation.current_item:
-        return None
-    asked = isolation.request
-    ran = isolation.phase_at_call
-    now = isolation.adapter.get_phase()
-    if isolation.inherits and asked.phase is None and ran is None and now is None:
-        return None
-    backend = f"(backend {isolation.adapter.name})"
-    if ran == asked.phase:
-        text = f"ran under phase {describe_phase(ran)} from {asked.source} {backend}"
-    else:
-        text = (
-            f"ran under phase {describe_phase(ran)}, set by its fixtures; it asked for "
-            f"phase {describe_phase(asked.phase)} from {asked.source} {backend}"
-        )
-    if now != ran:
-        text += f"; the phase was {describe_phase(now)} when it failed"
-    return text
+def _fail_for_the_backend(isolation: PhaseIsolation) -> None:
+    """Fail the current test: its backend answered something other than a phase while it ran."""
+    message = isolation.failure or ""
+    isolation.failure = None
+    pytest.fail(message, pytrace=False)
 
 
-def _reject_markers_added_at_run_time(item: pytest.Item, markers_before: int) -> None:
-    """Fail a test whose fixtures added a ``learning_phase`` marker: too late to apply."""
+def _reject_markers_added_at_run_time(item: pytest.Item, markers_before: int, when: str) -> None:
+    """Fail a test whose fixtures or body added a ``learning_phase`` marker: too late to apply."""
     for mark in item.own_markers[markers_before:]:
         if mark.name == _markers.MARKER_NAME:
             pytest.fail(
-                f"In {item.nodeid}: {_markers.marker_text(mark)} was added while the test was "
-                "set up (request.applymarker or item.add_marker), after its phase was set; "
+                f"In {item.nodeid}: {_markers.marker_text(mark)} was added {when} "
+                "(request.applymarker or item.add_marker), after its phase was set; "
                 "put the marker on the test, its class or module, or in pytest.param",
                 pytrace=False,
             )
 
 
 _SESSION_KEY: Final = pytest.StashKey[_PhaseSession]()
+_WORKER_OUTPUT_KEY: Final = "learning_phase_auto"
+"""An xdist worker's ``workeroutput`` entry: the backends its ``auto`` chose, and late imports."""
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -262,30 +387,71 @@ def pytest_learning_phase_backends(config: pytest.Config) -> Mapping[str, Adapte
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the marker, resolve the settings, build the adapter, register the session."""
+    """Register the marker, resolve the settings, build the adapters, register the session.
+
+    Under ``auto``: the reference backend and the frameworks imported so far
+    (by plugins and the first conftests); the rest when collection ends.
+    """
     config.addinivalue_line("markers", _markers.MARKER_DOC)
     settings = _options.read_settings(config)
-    adapters = [
-        build_adapter(config, backend, settings.backend_setting) for backend in settings.backends
-    ]
-    session = _PhaseSession(settings, adapters)
+    names = ("reference", *_auto.imported_frameworks()) if settings.auto else settings.backends
+    backends = {name: build_adapter(config, name, settings.backend_setting) for name in names}
+    for adapter in backends.values():
+        phase_labels(adapter)  # a bad declaration is a usage error now, not in a report
+    session = _PhaseSession(config, settings, backends)
     config.stash[_SESSION_KEY] = session
     config.pluginmanager.register(session, "learning_phase_session")
-    if settings.audit:
-        from pytest_learning_phase._audit import LearningPhaseAudit
-
-        config.pluginmanager.register(LearningPhaseAudit(session), "learning_phase_audit")
+    if settings.audit and not settings.auto:
+        _register_audit(config, session)
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    """One line: the plugin's version, the backend and the default phase, with their sources."""
+def _register_audit(config: pytest.Config, session: _PhaseSession) -> None:
+    """Start the audit on the session's backends (all of them: ``auto`` has chosen)."""
+    from pytest_learning_phase._audit import LearningPhaseAudit
+
+    config.pluginmanager.register(LearningPhaseAudit(session), "learning_phase_audit")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """On xdist's controller under ``auto`` with the audit: start it (nothing is collected here)."""
+    phase_session = session.config.stash[_SESSION_KEY]
+    if (
+        phase_session.settings.audit
+        and phase_session.settings.auto
+        and _is_xdist_controller(session.config)
+    ):
+        _register_audit(session.config, phase_session)
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return config.pluginmanager.has_plugin("dsession")
+
+
+def pytest_report_header(config: pytest.Config) -> str | list[str]:
+    """One line: version, backends and why, default phase, each with its source.
+
+    Under ``auto`` the line waits for the end of collection
+    (:func:`pytest_report_collectionfinish`); xdist's controller, which
+    collects nothing, says so, and names the workers' choice at the end.
+    """
     session = config.stash[_SESSION_KEY]
-    notes = tuple(
-        note
-        for note in (getattr(adapter, "header_note", None) for adapter in session.adapters)
-        if isinstance(note, str)
-    )
-    return session.settings.header_line(__version__, notes)
+    if not session.settings.auto:
+        return session.header_line()
+    if _is_xdist_controller(config):
+        return session.settings.header_line(
+            __version__, (_auto.AUTO,), "each xdist worker chooses when its collection ends"
+        )
+    return []
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> str | list[str]:
+    """Under ``auto``: the header line, now that collection has chosen the backends."""
+    session = config.stash[_SESSION_KEY]
+    if not session.settings.auto or config.get_verbosity() < 0:
+        return []
+    if getattr(config.option, "no_header", False):
+        return []
+    return session.header_line()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

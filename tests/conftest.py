@@ -21,7 +21,7 @@ from collections.abc import Iterator
 import numpy  # noqa: F401  # before pytester snapshots sys.modules: numpy loads once per process
 import pytest
 
-from pytest_learning_phase import _state
+from pytest_learning_phase import _auto, _state
 from tests._frameworks import require_torch
 from tests._suite import BACKEND_MODULES, PHASE_HELPER, Suite, preload_tf_keras
 
@@ -70,7 +70,26 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
     ``-p randomly`` itself after removing this.
     """
     monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    _hide_preloaded_frameworks(monkeypatch)
     return pytester
+
+
+def _hide_preloaded_frameworks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``auto`` in in-process sessions blind to the frameworks this process imported.
+
+    This suite imports tf_keras and torch (test modules, preloads) before
+    pytester runs an inner session in the same process; a user's fresh
+    process would not have them. The inner ``auto`` then sees only what it
+    imports itself, and what ``auto`` makes of a real suite's imports is
+    tested in subprocesses (``tests/test_plugin_auto.py``).
+    """
+    preloaded = set(_auto.imported_frameworks())
+    imported = _auto.imported_frameworks
+    monkeypatch.setattr(
+        _auto,
+        "imported_frameworks",
+        lambda: tuple(name for name in imported() if name not in preloaded),
+    )
 
 
 @pytest.fixture(params=["reference", "tf_keras"])

@@ -31,8 +31,11 @@ from tests._frameworks import require_tf_keras, require_torch
 
 ALLOWED = "expected 0, 1 or None (a value set_learning_phase accepts, or None for unset)"
 TOLERANCE = "(rtol=1e-07, atol=0)"
+REFERENCE = "reference"
+TF_KERAS = "tf_keras"
 INVARIANT_HEAD = (
-    "assert_phase_invariant: {name} gave different results in phase 0 (test) and phase 1 (train)"
+    "assert_phase_invariant: {name} gave different results in phase 0 (test) and phase 1 (train) "
+    "on the {backend} backend"
 )
 HELPERS = [
     run_in_phases,
@@ -393,7 +396,7 @@ def test_assert_phase_invariant_reports_where_arrays_differ() -> None:
         assert_phase_invariant(drop_every_other_in_training, x)
 
     assert str(excinfo.value) == (
-        INVARIANT_HEAD.format(name="drop_every_other_in_training") + "\n"
+        INVARIANT_HEAD.format(backend=REFERENCE, name="drop_every_other_in_training") + "\n"
         "  at result: max abs difference 11 at index (2, 2): 11.0 (test) vs 0.0 (train); "
         f"6 of 12 elements differ {TOLERANCE}"
     )
@@ -407,7 +410,7 @@ def test_assert_phase_invariant_reports_the_path_into_nested_results() -> None:
         assert_phase_invariant(model, np.ones((2, 3)))
 
     assert str(excinfo.value) == (
-        INVARIANT_HEAD.format(name=model.__qualname__) + "\n"
+        INVARIANT_HEAD.format(backend=REFERENCE, name=model.__qualname__) + "\n"
         "  at result['logits'][1]: max abs difference 0.5 at index (0, 0): "
         f"1.0 (test) vs 0.5 (train); 6 of 6 elements differ {TOLERANCE}"
     )
@@ -431,7 +434,7 @@ def test_assert_phase_invariant_lists_every_difference_up_to_five() -> None:
         assert_phase_invariant(many, 1.0)
 
     assert str(excinfo.value) == "\n".join(
-        [INVARIANT_HEAD.format(name=many.__qualname__)]
+        [INVARIANT_HEAD.format(backend=REFERENCE, name=many.__qualname__)]
         + [
             f"  at result[{i}]: {1.0 + i} (test) vs {(1.0 + i) / 2} (train), "
             f"abs difference {(1.0 + i) / 2:g} {TOLERANCE}"
@@ -495,7 +498,10 @@ def test_assert_phase_invariant_reports_structure_differences(
     with pytest.raises(AssertionError) as excinfo:
         assert_phase_invariant(fn)
 
-    assert str(excinfo.value) == f"{INVARIANT_HEAD.format(name=fn.__qualname__)}\n  {line}"
+    assert (
+        str(excinfo.value)
+        == f"{INVARIANT_HEAD.format(backend=REFERENCE, name=fn.__qualname__)}\n  {line}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -522,7 +528,7 @@ def test_assert_phase_invariant_compares_array_likes_numerically() -> None:
         assert_phase_invariant(fn)
 
     assert str(excinfo.value) == (
-        f"{INVARIANT_HEAD.format(name=fn.__qualname__)}\n"
+        f"{INVARIANT_HEAD.format(backend=REFERENCE, name=fn.__qualname__)}\n"
         "  at result: max abs difference 1 at index (1,): 2.0 (test) vs 3.0 (train); "
         f"1 of 2 elements differ {TOLERANCE}"
     )
@@ -559,7 +565,7 @@ def test_assert_phase_invariant_message_shows_the_tolerances() -> None:
         assert_phase_invariant(fn, rtol=0.2, atol=1e-6)
 
     assert str(excinfo.value) == (
-        f"{INVARIANT_HEAD.format(name=fn.__qualname__)}\n"
+        f"{INVARIANT_HEAD.format(backend=REFERENCE, name=fn.__qualname__)}\n"
         "  at result: 2.0 (test) vs 2.5 (train), abs difference 0.5 (rtol=0.2, atol=1e-06)"
     )
 
@@ -582,7 +588,7 @@ def test_assert_phase_invariant_with_equal_nan_false_reports_nan() -> None:
         assert_phase_invariant(identity, np.array([1.0, np.nan, 3.0]), equal_nan=False)
 
     assert str(excinfo.value) == (
-        f"{INVARIANT_HEAD.format(name='identity')}\n"
+        f"{INVARIANT_HEAD.format(backend=REFERENCE, name='identity')}\n"
         "  at result: max abs difference nan at index (1,): nan (test) vs nan (train); "
         f"1 of 3 elements differ {TOLERANCE}"
     )
@@ -595,7 +601,7 @@ def test_assert_phase_invariant_reports_nan_against_a_number_first() -> None:
         assert_phase_invariant(fn)
 
     assert str(excinfo.value) == (
-        f"{INVARIANT_HEAD.format(name=fn.__qualname__)}\n"
+        f"{INVARIANT_HEAD.format(backend=REFERENCE, name=fn.__qualname__)}\n"
         "  at result: max abs difference nan at index (1,): 2.0 (test) vs nan (train); "
         f"2 of 3 elements differ {TOLERANCE}"
     )
@@ -607,7 +613,7 @@ def test_assert_phase_invariant_compares_unset_with_train() -> None:
 
     assert str(excinfo.value) == (
         "assert_phase_invariant: phase_and_flag gave different results in "
-        "phase unset and phase 1 (train)\n"
+        "phase unset and phase 1 (train) on the reference backend\n"
         f"  at result[0]: 0 (unset) vs 1 (train), abs difference 1 {TOLERANCE}\n"
         f"  at result[1]: False (unset) vs True (train), abs difference 1 {TOLERANCE}"
     )
@@ -623,7 +629,7 @@ def test_assert_phase_invariant_reports_the_first_phase_that_differs() -> None:
 
     assert str(excinfo.value).splitlines()[0] == (
         "assert_phase_invariant: phase_and_flag gave different results in "
-        "phase 0 (test) and phase 1 (train)"
+        "phase 0 (test) and phase 1 (train) on the reference backend"
     )
 
 
@@ -642,7 +648,7 @@ def test_assert_phase_invariant_names_fn(fn: Any, name: str) -> None:
         assert_phase_invariant(fn, 1.0)
 
     assert str(excinfo.value) == (
-        f"{INVARIANT_HEAD.format(name=name)}\n"
+        f"{INVARIANT_HEAD.format(backend=REFERENCE, name=name)}\n"
         f"  at result: 1.0 (test) vs 0.5 (train), abs difference 0.5 {TOLERANCE}"
     )
 
@@ -664,7 +670,7 @@ def test_assert_phase_dependent_fails_when_results_are_equal() -> None:
 
     assert str(excinfo.value) == (
         "assert_phase_dependent: identity gave the same result in phase 0 (test) and "
-        f"phase 1 (train) {TOLERANCE}"
+        f"phase 1 (train) on the reference backend {TOLERANCE}"
     )
 
 
@@ -674,7 +680,7 @@ def test_assert_phase_dependent_names_every_phase_that_agreed() -> None:
 
     assert str(excinfo.value) == (
         "assert_phase_dependent: identity gave the same result in phase unset, "
-        "phase 0 (test) and phase 1 (train) (rtol=1e-07, atol=0.5)"
+        "phase 0 (test) and phase 1 (train) on the reference backend (rtol=1e-07, atol=0.5)"
     )
 
 
@@ -734,7 +740,8 @@ def test_assert_deterministic_in_inference_reports_a_state_update_in_inference()
 
     assert str(excinfo.value) == (
         "assert_deterministic_in_inference: "
-        f"{layer!r} gave different results in two calls in phase 0 (test)\n"
+        f"{layer!r} gave different results in two calls in phase 0 (test) on the reference "
+        "backend\n"
         "  at result: max abs difference 2.5 at index (0, 0): 2.0 (first call) vs "
         f"-0.5 (second call); 4 of 4 elements differ {TOLERANCE}"
     )
@@ -781,7 +788,7 @@ def test_assert_phase_invariant_fails_on_an_array_changed_in_place_in_training()
         assert_phase_invariant(Accumulator())
 
     assert str(excinfo.value) == (
-        f"{INVARIANT_HEAD.format(name='Accumulator()')}\n"
+        f"{INVARIANT_HEAD.format(backend=REFERENCE, name='Accumulator()')}\n"
         "  at result: max abs difference 1 at index (0,): 0.0 (test) vs 1.0 (train); "
         f"2 of 2 elements differ {TOLERANCE}"
     )
@@ -956,8 +963,8 @@ def test_an_error_in_one_phase_keeps_its_type_and_message_and_says_which_phase()
 
     assert str(excinfo.value) == "boom in training"
     assert notes(excinfo.value) == [
-        "run_in_phases: fail_in_training raised this in phase 1 (train), "
-        "after returning in phase 0 (test)"
+        "run_in_phases: fail_in_training raised this in phase 1 (train) on the reference "
+        "backend, after returning in phase 0 (test)"
     ]
 
 
@@ -973,7 +980,8 @@ def test_an_error_in_the_first_phase_names_only_that_phase() -> None:
         assert_phase_invariant(fail_in_training, phases=(1, 0))
 
     assert notes(excinfo.value) == [
-        "assert_phase_invariant: fail_in_training raised this in phase 1 (train)"
+        "assert_phase_invariant: fail_in_training raised this in phase 1 (train) on the "
+        "reference backend"
     ]
 
 
@@ -982,16 +990,20 @@ def test_an_error_after_two_phases_names_the_phases_that_returned() -> None:
         assert_phase_dependent(fail_in_training, phases=(None, 0, 1))
 
     assert notes(excinfo.value) == [
-        "assert_phase_dependent: fail_in_training raised this in phase 1 (train), "
-        "after returning in phase unset and phase 0 (test)"
+        "assert_phase_dependent: fail_in_training raised this in phase 1 (train) on the "
+        "reference backend, after returning in phase unset and phase 0 (test)"
     ]
 
 
 @pytest.mark.parametrize(
     ("failing_call", "note"),
     [
-        (1, "raised this in the first call in phase 0 (test)"),
-        (2, "raised this in the second call in phase 0 (test), after returning in the first"),
+        (1, "raised this in the first call in phase 0 (test) on the reference backend"),
+        (
+            2,
+            "raised this in the second call in phase 0 (test) on the reference backend, "
+            "after returning in the first",
+        ),
     ],
     ids=["first", "second"],
 )
@@ -1032,7 +1044,7 @@ def test_a_float16_against_a_float64_shows_both_with_enough_digits_and_their_dty
         assert_phase_invariant(fn)
 
     assert str(excinfo.value) == (
-        f"{INVARIANT_HEAD.format(name=fn.__qualname__)}\n"
+        f"{INVARIANT_HEAD.format(backend=REFERENCE, name=fn.__qualname__)}\n"
         "  at result: 0.0999755859375 (test, float16) vs 0.1 (train, float64), "
         f"abs difference 2.44141e-05 {TOLERANCE}"
     )
@@ -1045,7 +1057,7 @@ def test_arrays_of_different_dtypes_show_the_values_in_the_common_dtype() -> Non
         assert_phase_invariant(fn)
 
     assert str(excinfo.value) == (
-        f"{INVARIANT_HEAD.format(name=fn.__qualname__)}\n"
+        f"{INVARIANT_HEAD.format(backend=REFERENCE, name=fn.__qualname__)}\n"
         "  at result: max abs difference 0.5 at index (0,): 1.0 (test, int32) vs "
         f"1.5 (train, float64); 1 of 2 elements differ {TOLERANCE}"
     )
@@ -1097,7 +1109,7 @@ def test_tf_keras_moving_mean_fails_assert_phase_invariant(tf_keras_backend: Any
         assert_phase_invariant(moving_mean_after_a_call)
 
     assert str(excinfo.value) == (
-        f"{INVARIANT_HEAD.format(name=moving_mean_after_a_call.__qualname__)}\n"
+        f"{INVARIANT_HEAD.format(backend=TF_KERAS, name=moving_mean_after_a_call.__qualname__)}\n"
         "  at result: max abs difference 0.065 at index (2,): 0.0 (test) vs 0.065 (train); "
         f"3 of 3 elements differ {TOLERANCE}"
     )
@@ -1142,8 +1154,8 @@ def test_tf_keras_dropout_fails_assert_phase_invariant_on_its_tensors(
 
     head, line = str(excinfo.value).splitlines()
     assert head == (
-        f"assert_phase_invariant: {dropout!r} gave different results in phase 0 (test) "
-        "and phase 1 (train)"
+        f"assert_phase_invariant: <Dropout name={dropout.name!r}> gave different results in "
+        "phase 0 (test) and phase 1 (train) on the tf_keras backend"
     )
     # Inverted dropout: kept values become 2.0, dropped ones 0.0; both differ from 1.0 by 1.
     assert re.fullmatch(
@@ -1245,8 +1257,8 @@ def test_an_error_in_a_module_says_which_phase_and_names_the_model(torch: Any) -
         assert_phase_invariant(model)
 
     assert notes(excinfo.value) == [
-        "assert_phase_invariant: FlagRecorder(...) raised this in phase 1 (train), "
-        "after returning in phase 0 (test)"
+        "assert_phase_invariant: FlagRecorder(...) raised this in phase 1 (train) on the "
+        "reference backend, after returning in phase 0 (test)"
     ]
 
 
@@ -1283,7 +1295,7 @@ def test_a_linear_model_fails_assert_phase_dependent_named_by_its_repr(torch: An
 
     assert str(excinfo.value) == (
         "assert_phase_dependent: Linear(in_features=4, out_features=2, bias=True) gave the "
-        f"same result in phase 0 (test) and phase 1 (train) {TOLERANCE}"
+        f"same result in phase 0 (test) and phase 1 (train) on the reference backend {TOLERANCE}"
     )
 
 
@@ -1305,7 +1317,7 @@ def test_a_running_mean_changed_in_place_in_training_fails_assert_phase_invarian
         assert_phase_invariant(RunningMean(), x)
 
     assert str(excinfo.value) == (
-        f"{INVARIANT_HEAD.format(name='RunningMean(...)')}\n"
+        f"{INVARIANT_HEAD.format(backend=REFERENCE, name='RunningMean(...)')}\n"
         "  at result: max abs difference 0.65 at index (2,): 0.0 (test) vs 0.65000004 (train); "
         f"3 of 3 elements differ {TOLERANCE}"
     )
@@ -1385,7 +1397,8 @@ def user_run(tmp_path_factory: pytest.TempPathFactory) -> pytest.RunResult:
             "test_invariant",
             [
                 "E       AssertionError: assert_phase_invariant: halve_in_training gave "
-                "different results in phase 0 (test) and phase 1 (train)",
+                "different results in phase 0 (test) and phase 1 (train) on the reference "
+                "backend",
                 "E         at result: max abs difference 0.5 at index (0,): 1.0 (test) vs "
                 f"0.5 (train); 4 of 4 elements differ {TOLERANCE}",
             ],
@@ -1394,14 +1407,15 @@ def user_run(tmp_path_factory: pytest.TempPathFactory) -> pytest.RunResult:
             "test_dependent",
             [
                 "E       AssertionError: assert_phase_dependent: abs gave the same result in "
-                f"phase 0 (test) and phase 1 (train) {TOLERANCE}",
+                f"phase 0 (test) and phase 1 (train) on the reference backend {TOLERANCE}",
             ],
         ),
         (
             "test_deterministic",
             [
                 "E       AssertionError: assert_deterministic_in_inference: <test_user.Counter "
-                "object at 0x*> gave different results in two calls in phase 0 (test)",
+                "object at 0x*> gave different results in two calls in phase 0 (test) on the "
+                "reference backend",
                 "E         at result: 1 (first call) vs 2 (second call), abs difference 1 "
                 f"{TOLERANCE}",
             ],
@@ -1451,8 +1465,8 @@ def test_error_from_fn_has_a_note_under_it_saying_which_phase(user_run: pytest.R
         [
             '>           raise RuntimeError("boom in training")',
             "E           RuntimeError: boom in training",
-            "E           run_in_phases: fail_in_training raised this in phase 1 (train), after "
-            "returning in phase 0 (test)",
+            "E           run_in_phases: fail_in_training raised this in phase 1 (train) on the "
+            "reference backend, after returning in phase 0 (test)",
             "",
             "test_user.py:*: RuntimeError",
         ],

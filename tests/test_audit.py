@@ -13,8 +13,9 @@ from tests._frameworks import require_installed
 from tests._suite import Suite, memory_adapter_conftest
 
 HINT = (
-    "hint: a test meant for one phase should say so with @pytest.mark.learning_phase(0) "
-    "or (1); otherwise fix the code that reads the phase"
+    "hint: a test that checks one phase on purpose should say so: @pytest.mark.learning_phase(0) "
+    "or (1); otherwise the code depends on the phase it starts in: pass training= where it calls "
+    "its layers, or fix the code that reads the phase"
 )
 
 SENSITIVE_SUITE = """

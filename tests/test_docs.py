@@ -54,8 +54,18 @@ AUDIT_SECTION = [
     " 0 never read it",
     "1 test depends on the learning phase:",
     "  test_phase_sensitive.py::test_predictions_are_deterministic  test: passed   train: failed",
-    "hint: a test meant for one phase should say so with @pytest.mark.learning_phase(0) or (1);"
-    " otherwise fix the code that reads the phase",
+    "    its own run (phase unset): passed",
+    "      dropout* (Dropout) ran in test mode: the layer's default (training=None), so the layer"
+    " reads learning_phase()",
+    "    run again in phase 0 (test): passed",
+    "      dropout* (Dropout) ran in test mode: the global phase",
+    "    run again in phase 1 (train): failed: AssertionError: Arrays are not equal",
+    "      dropout* (Dropout) ran in train mode: the global phase",
+    "      reproduce: pytest --learning-phase-backend=* --learning-phase=1"
+    " test_phase_sensitive.py::test_predictions_are_deterministic",
+    "hint: a test that checks one phase on purpose should say so: @pytest.mark.learning_phase(0)"
+    " or (1); otherwise the code depends on the phase it starts in: pass training= where it calls"
+    " its layers, or fix the code that reads the phase",
     "the marker had no effect: 1 test asks for a phase and never read it:",
     "  test_custom_layer.py::test_training_argument_wins_over_the_phase"
     "  (@pytest.mark.learning_phase(1) on the test function)",
@@ -120,7 +130,7 @@ def test_example_suite_header_names_the_backend_and_default_phase(
 
     result.stdout.fnmatch_lines(
         [
-            "learning-phase: *, backend: reference (default), "
+            "learning-phase: *, backend: reference (no tf_keras or torch imported by the tests), "
             "default phase: unset (default), audit: off"
         ]
     )
@@ -182,7 +192,7 @@ def test_quickstart_runs_as_the_page_shows(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(
         [
-            "learning-phase: *, backend: reference (default), "
+            "learning-phase: *, backend: reference (no tf_keras or torch imported by the tests), "
             "default phase: unset (default), audit: off",
             passed("test_first.py::test_dropout_drops_in_training"),
             passed("test_first.py::test_dropout_keeps_the_mean[test]"),
@@ -285,15 +295,15 @@ def test_command_line_phase_overrides_the_ini_snippet(pytester: pytest.Pytester)
         pytest.param(
             ["--learning-phase=2"],
             "",
-            "pytest: error: argument --learning-phase: expected 0 (test), 1 (train) or unset, "
-            "got '2'",
+            "pytest: error: argument --learning-phase: expected 0 (or test, eval), 1 (or train) "
+            "or unset, got '2'",
             id="option",
         ),
         pytest.param(
             [],
-            "learning_phase = train",
-            "ERROR: ini option learning_phase = 'train' (in pytest.ini): "
-            "expected 0 (test), 1 (train) or unset",
+            "learning_phase = training",
+            "ERROR: ini option learning_phase = 'training' (in pytest.ini): "
+            "expected 0 (or test, eval), 1 (or train) or unset",
             id="ini",
         ),
         pytest.param(
@@ -361,7 +371,7 @@ def test_helper_failure_snippet_shows_the_documented_message(pytester: pytest.Py
         [
             "E       AssertionError: assert_phase_invariant: <GaussianNoise "
             "name='gaussian_noise'> gave different results in phase 0 (test) and "
-            "phase 1 (train)",
+            "phase 1 (train) on the reference backend",
             "E         at result: max abs difference 0.0640423 at index (0, 2): 0.0 (test) "
             "vs 0.06404226504432821 (train); 6 of 6 elements differ (rtol=1e-07, atol=0)",
         ]

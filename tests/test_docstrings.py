@@ -18,6 +18,7 @@ import pytest_learning_phase
 PACKAGE = Path(pytest_learning_phase.__file__).resolve().parent
 DOCSTRINGS_WITH_EXAMPLES = [
     "pytest_learning_phase.assertions.assert_deterministic_in_inference",
+    "pytest_learning_phase.assertions.assert_no_state_update_in_inference",
     "pytest_learning_phase.assertions.assert_phase_dependent",
     "pytest_learning_phase.assertions.assert_phase_invariant",
     "pytest_learning_phase.assertions.run_in_phases",

@@ -68,6 +68,7 @@ def test_public_api_is_exactly_what_the_interface_names() -> None:
         "LearningPhaseLeakWarning",
         "__version__",
         "assert_deterministic_in_inference",
+        "assert_no_state_update_in_inference",
         "assert_phase_dependent",
         "assert_phase_invariant",
         "run_in_phases",

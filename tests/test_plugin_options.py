@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from pytest_learning_phase import __version__
+from pytest_learning_phase.adapters._current import current_adapter, set_current_adapter
+from pytest_learning_phase.adapters.reference import ReferenceAdapter
 from tests._suite import Suite, memory_adapter_conftest
 
 CHECK_DEFAULT = """
@@ -32,15 +37,27 @@ def default_suite(reference_suite: Suite) -> Suite:
     return reference_suite
 
 
-@pytest.mark.parametrize("value", ["0", "1", "unset"])
-def test_command_line_sets_the_default_phase(default_suite: Suite, value: str) -> None:
-    default_suite.run(f"--learning-phase={value}", f"--expected={value}").assert_outcomes(passed=1)
+PHASE_NAMES = {"0": "0", "1": "1", "unset": "unset", "test": "0", "eval": "0", "train": "1"}
+"""Each value of ``--learning-phase`` and the ini, and the phase it means."""
 
 
-@pytest.mark.parametrize("value", ["0", "1", "unset"])
-def test_ini_sets_the_default_phase(default_suite: Suite, value: str) -> None:
+@pytest.mark.parametrize(("value", "phase"), PHASE_NAMES.items())
+def test_command_line_sets_the_default_phase(default_suite: Suite, value: str, phase: str) -> None:
+    result = default_suite.run(f"--learning-phase={value}", f"--expected={phase}")
+    result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(("value", "phase"), PHASE_NAMES.items())
+def test_ini_sets_the_default_phase(default_suite: Suite, value: str, phase: str) -> None:
     default_suite.pytester.makeini(f"[pytest]\nlearning_phase = {value}\n")
-    default_suite.run(f"--expected={value}").assert_outcomes(passed=1)
+    default_suite.run(f"--expected={phase}").assert_outcomes(passed=1)
+
+
+def test_a_named_phase_is_named_as_given_in_the_header(default_suite: Suite) -> None:
+    result = default_suite.run("--learning-phase=train", "--expected=1")
+    result.stdout.fnmatch_lines(
+        ["learning-phase: *, default phase: 1 (train) (--learning-phase=train), *"]
+    )
 
 
 def test_command_line_beats_ini(default_suite: Suite) -> None:
@@ -69,27 +86,30 @@ def test_what_a_test_asks_for_beats_the_command_line(suite: Suite) -> None:
     suite.run("--learning-phase=1").assert_outcomes(passed=3)
 
 
-@pytest.mark.parametrize("value", ["2", "train", "None", ""])
+@pytest.mark.parametrize("value", ["2", "Train", "training", "None", ""])
 def test_bad_command_line_phase_is_a_usage_error_listing_allowed_values(
     reference_suite: Suite, value: str
 ) -> None:
     result = reference_suite.run(f"--learning-phase={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        [f"*argument --learning-phase: expected 0 (test), 1 (train) or unset, got {value!r}"]
+        [
+            "*argument --learning-phase: expected 0 (or test, eval), 1 (or train) or unset, "
+            f"got {value!r}"
+        ]
     )
 
 
 def test_bad_ini_phase_is_a_usage_error_naming_file_value_and_allowed(
     reference_suite: Suite,
 ) -> None:
-    reference_suite.pytester.makeini("[pytest]\nlearning_phase = train\n")
+    reference_suite.pytester.makeini("[pytest]\nlearning_phase = training\n")
     result = reference_suite.run()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            "ERROR: ini option learning_phase = 'train' (in tox.ini): expected 0 (test), 1 (train) "
-            "or unset"
+            "ERROR: ini option learning_phase = 'training' (in tox.ini): "
+            "expected 0 (or test, eval), 1 (or train) or unset"
         ]
     )
 
@@ -122,11 +142,16 @@ def test_unknown_backend_from_ini_names_the_ini_setting(reference_suite: Suite) 
 @pytest.mark.parametrize(
     ("arguments", "ini", "line"),
     [
-        ((), "", "backend: reference (default), default phase: unset (default), audit: off"),
+        (
+            (),
+            "",
+            "backend: reference (no tf_keras or torch imported by the tests), "
+            "default phase: unset (default), audit: off",
+        ),
         (
             ("--learning-phase=1",),
             "",
-            "backend: reference (default), "
+            "backend: reference (no tf_keras or torch imported by the tests), "
             "default phase: 1 (train) (--learning-phase=1), audit: off",
         ),
         (
@@ -417,3 +442,69 @@ def test_an_adapter_that_answers_a_bad_phase_during_a_test_fails_that_test(
         ]
     )
     result.stdout.no_fnmatch_line("*KeyError*")
+
+
+HELP_NAMES = (
+    "--learning-phase",
+    "--learning-phase-backend",
+    "--learning-phase-audit",
+    "learning_phase",
+    "learning_phase_backend",
+    "learning_phase_audit",
+)
+OPTIONS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "reference" / "options.md"
+
+
+def _help_entries(text: str) -> dict[str, str]:
+    """Each option's and ini setting's description in ``pytest --help`` text, wrapping undone."""
+    entries: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        head = re.match(r"^  (--learning-phase[\w-]*|learning_phase\w*)\b(?:[= ]\S*)?(.*)$", line)
+        if head is not None and head.group(1) in HELP_NAMES:
+            current = entries.setdefault(head.group(1), [])
+            rest = re.sub(r"^\(.*\):$", "", head.group(2).strip())  # an ini type: (bool):
+            if rest:
+                current.append(rest)
+        elif current is not None and line.startswith("                        "):
+            current.append(line.strip())
+        else:
+            current = None
+    return {name: " ".join(words) for name, words in entries.items()}
+
+
+def test_help_describes_each_option_as_the_options_page_does(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    shown = _help_entries(pytester.runpytest("--help").stdout.str())
+    page = OPTIONS_PAGE.read_text(encoding="utf-8")
+    block = page.split("## What `pytest --help` says", 1)[1].split("```text\n", 1)[1]
+    documented = _help_entries(block.split("```", 1)[0])
+    assert sorted(shown) == sorted(HELP_NAMES)
+    assert all(shown.values())
+    assert shown == documented
+
+
+@pytest.mark.parametrize(
+    ("arguments", "inner"), [((), "reference"), (("--learning-phase-backend=toy",), "toy")]
+)
+def test_an_in_process_session_hands_the_helpers_back_to_the_previous_adapter(
+    pytester: pytest.Pytester, arguments: tuple[str, ...], inner: str
+) -> None:
+    pytester.makeconftest(memory_adapter_conftest("toy"))
+    pytester.makepyfile(
+        f"""
+        from pytest_learning_phase.adapters._current import current_adapter
+
+        def test_the_helpers_drive_this_sessions_backend():
+            assert current_adapter().name == {inner!r}
+        """
+    )
+    outer = ReferenceAdapter()
+    previous = set_current_adapter(outer)
+    try:
+        pytester.runpytest(*arguments).assert_outcomes(passed=1)
+        assert current_adapter() is outer
+    finally:
+        set_current_adapter(previous)

@@ -200,7 +200,7 @@ def test_two_backends_at_once_set_both_and_warn_per_backend(
     result.assert_outcomes(passed=2, warnings=1)
     result.stdout.fnmatch_lines(
         [
-            "learning-phase: *, backend: tf_keras,torch (--learning-phase-backend; "
+            "learning-phase: *, backends: tf_keras, torch (--learning-phase-backend; "
             "unset = PyTorch's default, train mode), *",
             "*LearningPhaseLeakWarning: test_suite.py::test_leaks_keras changed the learning "
             "phase of backend tf_keras: *",
@@ -270,14 +270,15 @@ def test_the_audit_finds_a_training_step_that_relies_on_the_default_mode(
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "2 tests asked for no phase: 1 read it and ran again in phases 0 (test) and "
+            "2 tests asked for no phase: 1 read it and ran again in phases 0 (eval) and "
             "1 (train), 1 never read it",
             "1 test depends on the learning phase:",
-            "  test_suite.py::test_a_training_step_updates_the_statistics  test: failed   "
+            "  test_suite.py::test_a_training_step_updates_the_statistics  eval: failed   "
             "train: passed",
-            "hint: a model's mode decided the outcome: call .eval() (inference) or .train() "
-            "(training) in the code where the model is used; marking the test would only hide "
-            "the bug",
+            "hint: a test that checks one mode on purpose (train-mode behaviour, say) should say "
+            "so: @pytest.mark.learning_phase(1) or (0); otherwise the code depends on the mode "
+            "its modules start in: call .eval() (inference) or .train() (training) where the "
+            "model is used",
         ]
     )
 
@@ -347,3 +348,182 @@ def test_a_leak_made_an_error_on_one_backend_still_restores_the_other(
         "error::pytest_learning_phase.LearningPhaseLeakWarning",
     )
     result.assert_outcomes(passed=2, errors=1)
+
+
+# -- Held models are part of the scope baselines. ------------------------------------------
+
+
+def test_a_module_fixture_putting_a_session_model_in_eval_is_that_module_baseline(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    torch_pytester.makeconftest(
+        """
+        import pytest
+        from torch import nn
+
+        @pytest.fixture(scope="session")
+        def model():
+            return nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+        """
+    )
+    torch_pytester.makepyfile(
+        test_a="""
+        import pytest
+
+        @pytest.fixture(scope="module", autouse=True)
+        def inference(model):
+            model.eval()
+            yield
+            model.train()
+
+        def test_first(model):
+            assert not model.training
+            assert not model[1].training
+
+        def test_second(model):
+            assert not model[1].training
+        """,
+        test_b="""
+        def test_in_another_module(model):
+            assert model[1].training
+        """,
+    )
+    result = torch_pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "--learning-phase-backend=torch",
+        "-W",
+        "error::pytest_learning_phase.LearningPhaseLeakWarning",
+    )
+    result.assert_outcomes(passed=3)
+
+
+HELD_SHAPES = {
+    "dataclass": (
+        "import dataclasses\n"
+        "@dataclasses.dataclass\n"
+        "class Bundle:\n"
+        "    model: object\n"
+        "    tokenizer: object\n"
+        "def make(model):\n"
+        "    return Bundle(model, tokenizer=str.split)\n"
+        "def get(value):\n"
+        "    return value.model\n",
+        "held.model",
+    ),
+    "namespace": (
+        "import types\n"
+        "def make(model):\n"
+        "    return types.SimpleNamespace(model=model)\n"
+        "def get(value):\n"
+        "    return value.model\n",
+        "held.model",
+    ),
+    "skorch-like": (
+        "class NeuralNet:\n"
+        "    def __init__(self, module):\n"
+        "        self.module = type(module)\n"
+        "        self.module_ = module\n"
+        "def make(model):\n"
+        "    return NeuralNet(model)\n"
+        "def get(value):\n"
+        "    return value.module_\n",
+        "held.module_",
+    ),
+    "four-deep": (
+        "def make(model):\n"
+        "    return [[[{'model': model}]]]\n"
+        "def get(value):\n"
+        "    return value[0][0][0]['model']\n",
+        "held[0][0][0]['model']",
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(HELD_SHAPES))
+def test_a_model_held_anywhere_by_a_wider_fixture_is_restored_with_a_warning(
+    torch_pytester: pytest.Pytester, shape: str
+) -> None:
+    helpers, name = HELD_SHAPES[shape]
+    result = run(
+        torch_pytester,
+        helpers
+        + """
+import pytest
+from torch import nn
+
+@pytest.fixture(scope="module")
+def held():
+    return make(nn.Dropout())
+
+def test_flips(held):
+    get(held).eval()
+
+def test_next(held):
+    assert get(held).training
+""",
+    )
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*LearningPhaseLeakWarning: test_suite.py::test_flips changed the train/eval mode of "
+            "modules held by fixture held (wider than the test; backend torch): "
+            f"{name.replace('[', '[[]')}; restored"
+        ]
+    )
+
+
+def test_a_model_a_unittest_set_up_class_holds_is_restored_with_a_warning(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        torch_pytester,
+        """
+        import unittest
+        from torch import nn
+
+        class TestModel(unittest.TestCase):
+            @classmethod
+            def setUpClass(cls):
+                cls.model = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+
+            def test_a_flips(self):
+                self.model.eval()
+
+            def test_b_next(self):
+                self.assertTrue(self.model[1].training)
+        """,
+    )
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*LearningPhaseLeakWarning: test_suite.py::TestModel::test_a_flips changed the "
+            "train/eval mode of modules held by fixture TestModel (wider than the test; "
+            "backend torch): TestModel.model, TestModel.model.0, TestModel.model.1; restored"
+        ]
+    )
+
+
+def test_a_module_held_twice_by_one_fixture_is_named_once(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        torch_pytester,
+        """
+        import pytest
+        from torch import nn
+
+        @pytest.fixture(scope="module")
+        def pair():
+            model = nn.Dropout()
+            return (model, model)
+
+        def test_flips(pair):
+            pair[0].eval()
+
+        def test_next(pair):
+            assert pair[1].training
+        """,
+    )
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(["*backend torch): pair[[]0]; restored"])

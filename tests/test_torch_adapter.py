@@ -12,9 +12,11 @@ nothing, so the result is PyTorch's own. torch is imported only through
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import subprocess
 import sys
+import types
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -577,11 +579,71 @@ def test_a_value_without_modules_has_no_flags(adapter: TorchAdapter, value: obje
     assert adapter.save_module_flags(value) is None
 
 
-def test_modules_deeper_than_three_containers_are_not_saved(
+def test_modules_in_containers_at_any_depth_are_saved_and_named_by_their_path(
     adapter: TorchAdapter, torch: Any
 ) -> None:
-    assert adapter.save_module_flags([[[torch.nn.Identity()]]]) is not None
-    assert adapter.save_module_flags([[[[torch.nn.Identity()]]]]) is None
+    model = torch.nn.Identity()
+    saved = adapter.save_module_flags([[[[[{"deep": model}]]]]])
+    model.eval()
+    assert adapter.restore_module_flags(saved) == ["[0][0][0][0][0]['deep']"]
+    assert model.training
+
+
+def test_modules_held_as_attributes_dataclass_fields_and_slots_are_saved(
+    adapter: TorchAdapter, torch: Any
+) -> None:
+    @dataclasses.dataclass
+    class Bundle:
+        model: Any
+        tokenizer: object
+
+    class Slotted:
+        __slots__ = ("__hidden", "net")
+
+        def __init__(self, net: Any, hidden: Any) -> None:
+            self.net = net
+            self.__hidden = hidden
+
+    class Wrapper:  # skorch's NeuralNet keeps the initialized module as module_
+        def __init__(self, module: Any) -> None:
+            self.module_ = module
+            self.history = [{"epoch": 1}]
+
+    first, second, third, fourth = (torch.nn.Dropout() for _ in range(4))
+    value = [
+        Bundle(first, tokenizer=object()),
+        types.SimpleNamespace(inner=Wrapper(second)),
+        Slotted(third, fourth),
+    ]
+    saved = adapter.save_module_flags(value)
+    for module in (first, second, third, fourth):
+        module.eval()
+    assert adapter.restore_module_flags(saved) == [
+        "[0].model",
+        "[2].__hidden",
+        "[2].net",
+        "[1].inner.module_",
+    ]
+
+
+def test_a_value_that_holds_itself_is_walked_once(adapter: TorchAdapter, torch: Any) -> None:
+    model = torch.nn.Dropout()
+    cycle: list[Any] = [model]
+    cycle.append(cycle)
+    namespace = types.SimpleNamespace(model=model)
+    namespace.again = namespace
+    assert adapter.save_module_flags(cycle) is not None
+    saved = adapter.save_module_flags(namespace)
+    model.eval()
+    assert adapter.restore_module_flags(saved) == ["model"]
+
+
+def test_the_walk_stops_at_its_budget(adapter: TorchAdapter, torch: Any) -> None:
+    from pytest_learning_phase.adapters._held import WALK_BUDGET
+
+    model = torch.nn.Dropout()
+    assert adapter.save_module_flags([*range(WALK_BUDGET - 2), model]) is not None
+    assert adapter.save_module_flags([*range(WALK_BUDGET), model]) is None
 
 
 def test_flags_are_restored_on_the_modules_saved_even_if_moved(

@@ -3,17 +3,32 @@
 The plugin core talks to adapters only. An adapter for another framework is
 any object with a ``name`` and the four methods of :class:`LearningPhaseAdapter`;
 offer it through the ``pytest_learning_phase_backends`` hook. Optional
-methods add what the audit needs (:class:`ReadTracking`).
+abilities are declared here too, and checked where the plugin reads them:
+what the audit needs (:class:`ReadTracking`, :class:`AuditHint`), a header
+note (:class:`HeaderNote`), objects that keep a mode of their own
+(:class:`HeldModules`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from pytest_learning_phase._phase import Phase
+from pytest_learning_phase._phase import Phase, short_repr
+from pytest_learning_phase._provenance import Ran, Recording
 
-__all__ = ["LearningPhaseAdapter", "Phase", "ReadTracking", "builtin_backends"]
+__all__ = [
+    "AdapterError",
+    "AuditHint",
+    "HeaderNote",
+    "HeldModules",
+    "LearningPhaseAdapter",
+    "Phase",
+    "ProvenanceRecording",
+    "ReadTracking",
+    "builtin_backends",
+    "optional_text",
+]
 
 
 @runtime_checkable
@@ -57,6 +72,81 @@ class ReadTracking(Protocol):
         observes the reads then (and only then). The count only has to grow
         when the phase is read: the audit compares it before and after a test.
         """
+        ...
+
+
+@runtime_checkable
+class HeldModules(Protocol):
+    """Optional: a backend whose objects keep a mode of their own (torch modules' ``training``).
+
+    The flags of the objects that wider fixtures hold are part of the scope
+    baselines: saved once when such a fixture's setup ends, put back after
+    each test.
+    """
+
+    def save_module_flags(self, value: object) -> object | None:
+        """Return an opaque snapshot of the flags of every object ``value`` holds; None if none."""
+        ...
+
+    def module_flags(self, saved: object) -> Sequence[object]:
+        """Return the current flags of the objects in ``saved``, one per object, in its order."""
+        ...
+
+    def restore_module_flags(
+        self, saved: object, flags: Sequence[object] | None = None
+    ) -> Sequence[str]:
+        """Put back the saved flags (or ``flags``); return the names of the objects that changed."""
+        ...
+
+
+@runtime_checkable
+class HeaderNote(Protocol):
+    """Optional: one short note for the header line (torch: what unset means)."""
+
+    header_note: str
+
+
+@runtime_checkable
+class AuditHint(Protocol):
+    """Optional: what the audit's section suggests for a phase-dependent test on this backend."""
+
+    audit_hint: str
+
+
+class AdapterError(TypeError):
+    """An adapter's optional attribute is not what its protocol declares; names the backend."""
+
+
+def optional_text(adapter: LearningPhaseAdapter, attribute: str) -> str | None:
+    """Return the adapter's optional text ``attribute`` (``header_note``, ``audit_hint``), or None.
+
+    :raises AdapterError: if the adapter has it and it is not a string.
+    """
+    text = getattr(adapter, attribute, None)
+    if text is None or isinstance(text, str):
+        return text
+    raise AdapterError(
+        f"learning phase backend {getattr(adapter, 'name', adapter)!r}: {attribute} is "
+        f"{type(text).__name__} {short_repr(text)}; expected a string"
+    )
+
+
+@runtime_checkable
+class ProvenanceRecording(Protocol):
+    """Optional: an adapter that can say which layers or modules ran, in which mode and why.
+
+    The reports use it (see the reports reference): :meth:`record_provenance`
+    for every run of a test under the audit, :meth:`held_provenance` for a
+    failure of a plain run. An adapter may also declare ``phase_labels``, how
+    its users write phases 0 and 1 (default ``("test", "train")``).
+    """
+
+    def record_provenance(self) -> Recording:
+        """Start recording the phase-dependent calls, in every thread, until ``stop()``."""
+        ...
+
+    def held_provenance(self, values: Sequence[tuple[str, object]]) -> list[Ran]:
+        """Return the phase-dependent objects among ``values`` (a name, an object), with modes."""
         ...
 
 

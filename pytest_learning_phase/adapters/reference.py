@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from pytest_learning_phase import _state
 from pytest_learning_phase._phase import ABSENT, Phase
+from pytest_learning_phase._provenance import Ran, Recording
 
 __all__ = ["ReferenceAdapter"]
 
@@ -52,3 +53,21 @@ class ReferenceAdapter:
         """Return a function giving how often the phase was read so far (for the audit)."""
         reads = _state.READS
         return lambda: reads.count
+
+    def record_provenance(self) -> Recording:
+        """Record each reference layer call's resolved ``training`` and its source."""
+        from pytest_learning_phase.adapters._keras_recording import record_reference_layers
+
+        return record_reference_layers()
+
+    def held_provenance(self, values: Sequence[tuple[str, object]]) -> list[Ran]:
+        """Return the reference layers taking ``training`` among ``values`` (mode: per call)."""
+        from pytest_learning_phase import layers
+        from pytest_learning_phase.adapters._keras_recording import held_layers
+
+        def takes_training(value: object) -> bool:
+            return isinstance(value, layers.Layer) and (
+                layers._training_parameter_of(type(value).call).expected
+            )
+
+        return held_layers(values, takes_training)

@@ -29,7 +29,7 @@ import functools
 import os
 import sys
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final
@@ -37,6 +37,7 @@ from typing import Any, Final
 import pytest
 
 from pytest_learning_phase._phase import ABSENT, Phase
+from pytest_learning_phase._provenance import Ran, Recording
 
 __all__ = ["NOT_INSTALLED_MESSAGE", "TfKerasAdapter", "make_tf_keras_adapter"]
 
@@ -125,6 +126,8 @@ class TfKerasAdapter:
     def __init__(self, backend: ModuleType) -> None:
         """Drive ``backend``, the module ``tf_keras.src.backend``."""
         self._backend: Any = backend
+        self._placeholder: weakref.ref[Any] | None = None
+        """The Keras graph's default placeholder entry, while a set phase replaces it."""
 
     def save_state(self) -> TfKerasState:
         """Return this thread's eager entry, ``is_set`` flag and explicit Keras-graph phase."""
@@ -158,8 +161,11 @@ class TfKerasAdapter:
             graph = getattr(backend._GRAPH, "graph", None)
             if graph is not None and self._explicit_graph_phase(phases) is not ABSENT:
                 del phases[graph]
+                self._put_placeholder_back(phases, graph)
         else:
-            phases[backend.get_graph()] = state.graph_phase
+            graph = backend.get_graph()
+            self._keep_placeholder(phases.get(graph))
+            phases[graph] = state.graph_phase
 
     def set_phase(self, phase: Phase) -> None:
         """Set 0 or 1 with ``deprecated_internal_set_learning_phase`` (no warning), or unset.
@@ -172,7 +178,11 @@ class TfKerasAdapter:
         if phase is None:
             self.restore_state(TfKerasState(ABSENT, is_set=False, graph_phase=ABSENT))
         else:
-            self._backend.deprecated_internal_set_learning_phase(phase)
+            backend = self._backend
+            graph = getattr(backend._GRAPH, "graph", None)
+            if graph is not None:
+                self._keep_placeholder(backend._GRAPH_LEARNING_PHASES.get(graph))
+            backend.deprecated_internal_set_learning_phase(phase)
 
     def get_phase(self) -> Phase:
         """Return ``None`` when nothing is stored and the flag is down, else 0 or 1.
@@ -200,6 +210,42 @@ class TfKerasAdapter:
         _install_read_counting(self._backend)
         reads = _READS
         return lambda: reads.count
+
+    def _keep_placeholder(self, graph_entry: object) -> None:
+        """Keep the Keras graph's default placeholder entry that a set phase is replacing.
+
+        tf_keras names the placeholder ``keras_learning_phase`` once per graph; a
+        second one would be ``keras_learning_phase_1``. Putting the first back
+        when the phase is unset again leaves the graph as a run without the
+        plugin would.
+        """
+        if isinstance(graph_entry, weakref.ref):
+            self._placeholder = graph_entry
+
+    def _put_placeholder_back(self, phases: Any, graph: object) -> None:
+        """Give ``graph`` back its default placeholder, if the one kept is still its own."""
+        placeholder = self._placeholder
+        tensor = None if placeholder is None else placeholder()
+        if tensor is not None and getattr(tensor, "graph", None) is graph:
+            phases[graph] = placeholder
+
+    def record_provenance(self) -> Recording:
+        """Record each layer call's resolved ``training`` and its source (``_keras_recording``)."""
+        from pytest_learning_phase.adapters._keras_recording import record_tf_keras_layers
+
+        return record_tf_keras_layers(self._backend)
+
+    def held_provenance(self, values: Sequence[tuple[str, object]]) -> list[Ran]:
+        """Return the tf_keras layers taking ``training`` among ``values`` (mode: per call)."""
+        from tf_keras.src.engine import base_layer
+
+        from pytest_learning_phase.adapters._keras_recording import held_layers
+
+        layer_class = base_layer.Layer
+        return held_layers(
+            values,
+            lambda value: isinstance(value, layer_class) and bool(value._expects_training_arg),
+        )
 
     def _explicit_graph_phase(self, phases: Any) -> object:
         """Return the phase set on this thread's Keras graph, ``ABSENT`` if none or default.

@@ -31,12 +31,14 @@ import functools
 import operator
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 from pytest_learning_phase._phase import Phase
+from pytest_learning_phase._provenance import Ran, Recording
+from pytest_learning_phase.adapters._held import find_held
 
 if TYPE_CHECKING:
     import torch
@@ -46,6 +48,7 @@ __all__ = [
     "ModuleFlags",
     "TorchAdapter",
     "built_for_the_user",
+    "flags_kept",
     "install_init_wrapper",
     "make_torch_adapter",
     "modules_in_mode",
@@ -68,9 +71,6 @@ mark whatever is wrapped around ours since.
 ROOT_NAME: Final = "<root>"
 """How :meth:`TorchAdapter.restore_module_flags` names the module a fixture returned itself."""
 
-_MAX_CONTAINER_DEPTH: Final = 3
-"""How many tuples, lists and dicts deep :meth:`TorchAdapter.save_module_flags` looks."""
-
 
 _INSTALL_LOCK: Final = threading.Lock()
 
@@ -90,6 +90,9 @@ class Switchboard:
         """How many modules were built for the user, in all threads (for the audit)."""
         self.counting = False
         """Whether modules built while the phase is unset count too (only under the audit)."""
+        self.on_build: Callable[[object, Phase], None] | None = None
+        """Called with each module built for the user and the phase it was built in, when set
+        (while provenance is recorded)."""
 
 
 def built_for_the_user(module: object, frame: FrameType | None, module_class: type) -> bool:
@@ -152,12 +155,19 @@ def install_init_wrapper(torch_module: ModuleType) -> Switchboard:
         def start_in_phase(module: Any, frame: FrameType | None) -> None:
             """Set a new module's ``training`` as the phase says, if set and built for the user."""
             phase = thread.phase
+            on_build = switchboard.on_build
             if phase is None:
-                if switchboard.counting and built_for_the_user(module, frame, module_class):
+                if (switchboard.counting or on_build) and built_for_the_user(
+                    module, frame, module_class
+                ):
                     switchboard.modules_started += 1
+                    if on_build is not None:
+                        on_build(module, phase)
             elif built_for_the_user(module, frame, module_class):
                 switchboard.modules_started += 1
                 object.__setattr__(module, "training", phase == 1)
+                if on_build is not None:
+                    on_build(module, phase)
 
         # Only functions in the wrapper's closure: dynamo, which inlines it in
         # compiled code, can wrap those (not the switchboard) and never calls them.
@@ -198,21 +208,6 @@ class ModuleFlags:
         return ".".join(reversed(parts)) or ROOT_NAME
 
 
-def _module_roots(
-    value: object, module_class: type, path: str = "", depth: int = 0
-) -> Iterator[tuple[str, torch.nn.Module]]:
-    """Yield (container path, module) for each module in ``value``, tuples, lists and dicts."""
-    if isinstance(value, module_class):
-        yield path, value  # type: ignore[misc]
-    elif depth < _MAX_CONTAINER_DEPTH:
-        if isinstance(value, (tuple, list)):
-            for index, item in enumerate(value):
-                yield from _module_roots(item, module_class, f"{path}[{index}]", depth + 1)
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                yield from _module_roots(item, module_class, f"{path}[{key!r}]", depth + 1)
-
-
 def _save_flags(roots: Iterable[tuple[str, torch.nn.Module]]) -> ModuleFlags | None:
     """Return the flag of every module under ``roots``, each module once; None if none.
 
@@ -242,18 +237,19 @@ def _save_flags(roots: Iterable[tuple[str, torch.nn.Module]]) -> ModuleFlags | N
     return ModuleFlags(modules, [module.training for module in modules], parents, keys)
 
 
-def _restore_flags(saved: ModuleFlags) -> list[str]:
-    """Put back every saved flag; return the qualified names of those that had changed.
+def _restore_flags(saved: ModuleFlags, flags: Sequence[object] | None = None) -> list[str]:
+    """Put back every saved flag (or ``flags``); return the qualified names of those that changed.
 
     ``training`` is a plain instance attribute of an ``nn.Module``, written as
     ``Module.__init__`` writes it; a module that keeps it elsewhere (a
     ``ScriptModule`` keeps it in C++) gets it through its ``__setattr__``.
     """
+    wanted = saved.flags if flags is None else flags
     current = [module.training for module in saved.modules]
-    if all(map(operator.is_, current, saved.flags)):
+    if all(map(operator.is_, current, wanted)):
         return []  # the common case, at C speed
     changed: list[str] = []
-    for index, (module, flag) in enumerate(zip(saved.modules, saved.flags, strict=True)):
+    for index, (module, flag) in enumerate(zip(saved.modules, wanted, strict=True)):
         if current[index] is flag:
             continue
         if "training" in module.__dict__:
@@ -281,21 +277,38 @@ def modules_in_mode(model: torch.nn.Module, training: bool) -> Iterator[torch.nn
             _restore_flags(saved)
 
 
+@contextlib.contextmanager
+def flags_kept(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Leave every submodule's ``training`` flag as it is; put each one back after the block."""
+    saved = _save_flags([("", model)])
+    try:
+        yield model
+    finally:
+        if saved is not None:
+            _restore_flags(saved)
+
+
 class TorchAdapter:
     """Save, set, read and restore this thread's phase: the mode new modules start in."""
 
     name: Final = "torch"
     header_note: Final = "unset = PyTorch's default, train mode"
     audit_hint: Final = (
-        "a model's mode decided the outcome: call .eval() (inference) or .train() (training) "
-        "in the code where the model is used; marking the test would only hide the bug"
+        "a test that checks one mode on purpose (train-mode behaviour, say) should say so: "
+        "@pytest.mark.learning_phase(1) or (0); otherwise the code depends on the mode its "
+        "modules start in: call .eval() (inference) or .train() (training) where the model "
+        "is used"
     )
+    phase_labels: Final = ("eval", "train")
 
     def __init__(self, module_class: type, switchboard: Switchboard) -> None:
         """Drive ``switchboard``, the one the ``__init__`` wrapper of ``module_class`` reads."""
         self._module_class = module_class
         self._switchboard = switchboard
         self._thread = switchboard.thread
+        tensor = getattr(sys.modules.get("torch"), "Tensor", None)
+        self._leaves: tuple[type, ...] = (tensor,) if isinstance(tensor, type) else ()
+        """Objects the walk of a fixture's value never looks into (tensors)."""
 
     def save_state(self) -> Phase:
         """Return this thread's phase (``None`` when unset): the whole state."""
@@ -329,31 +342,57 @@ class TorchAdapter:
         switchboard.counting = True
         return lambda: switchboard.modules_started
 
+    def record_provenance(self) -> Recording:
+        """Record which modules ran forward, in which mode and why (``_torch_recording``)."""
+        from pytest_learning_phase.adapters._torch_recording import record_torch_modules
+
+        return record_torch_modules(sys.modules["torch"], self._switchboard)
+
+    def held_provenance(self, values: Sequence[tuple[str, object]]) -> list[Ran]:
+        """Return the modules reading ``training`` that ``values`` hold, with their mode now."""
+        from pytest_learning_phase.adapters._torch_recording import held_modules
+
+        return held_modules(values, self._module_class)
+
     def save_module_flags(self, value: object) -> ModuleFlags | None:
         """Return the ``training`` flag of every module ``value`` holds; None if it holds none.
 
-        ``value`` is a module, or modules in tuples, lists and dicts (nested up
-        to three deep); anything else is ignored. A module reached twice is
-        saved once, under the first name.
+        ``value`` is walked once (:func:`~pytest_learning_phase.adapters._held.find_held`):
+        a module, or modules in containers at any depth, in dataclasses and
+        other objects' attributes, within ``WALK_BUDGET`` objects. A module
+        reached twice is saved once, under the first (shallowest) name.
         """
-        return _save_flags(_module_roots(value, self._module_class))
+        return _save_flags(find_held(value, self._module_class, self._leaves))  # type: ignore[arg-type]
 
-    def restore_module_flags(self, saved: object) -> list[str]:
-        """Put back the flags :meth:`save_module_flags` returned; return the names that changed.
+    def module_flags(self, saved: object) -> list[object]:
+        """Return the current flags of the modules in ``saved``, in its order."""
+        return [module.training for module in _checked(saved).modules]
+
+    def restore_module_flags(
+        self, saved: object, flags: Sequence[object] | None = None
+    ) -> list[str]:
+        """Put back the flags :meth:`save_module_flags` returned (or ``flags``); name the changed.
 
         A name is the submodule's qualified name (``named_modules()``), after
-        the container path (``[0].encoder.1``, ``['model'].1``); a module held
-        directly is ``<root>``. The modules saved are the ones restored, even if
-        the code in between moved them.
+        the path by which the value holds the module (``[0].encoder.1``,
+        ``['model'].1``, ``bundle.model.1``); a module held directly is
+        ``<root>``. The modules saved are the ones restored, even if the code
+        in between moved them. ``flags`` (one per saved module, as
+        :meth:`module_flags` gives them) restores another mode of the same modules.
 
         A snapshot stays valid after a restore, so it can be restored again and
         again: save once when a fixture is set up, restore after each test (a
         restore that finds nothing changed reads the flags and compares them,
         a fraction of the cost of a save).
         """
-        if not isinstance(saved, ModuleFlags):
-            raise TypeError(f"expected flags saved by TorchAdapter, got {saved!r}")
-        return _restore_flags(saved)
+        return _restore_flags(_checked(saved), flags)
+
+
+def _checked(saved: object) -> ModuleFlags:
+    """Return ``saved`` if :meth:`TorchAdapter.save_module_flags` made it, else raise TypeError."""
+    if not isinstance(saved, ModuleFlags):
+        raise TypeError(f"expected flags saved by TorchAdapter, got {saved!r}")
+    return saved
 
 
 def make_torch_adapter() -> TorchAdapter:

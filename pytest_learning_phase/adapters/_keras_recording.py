@@ -1,0 +1,165 @@
+"""Provenance of Keras-style layers: each call's resolved ``training`` and where it came from.
+
+While a recording runs, the method through which a layer call resolves
+``training`` is wrapped on the base class (``Layer.__call__`` of the reference
+layers; ``Layer._get_propagated_call_context_arguments`` of tf_keras 2.21),
+and put back when it stops: outside a recording nothing is wrapped. The
+source is worked out in the order the layer uses (explicit argument, enclosing
+layer call, the global phase, the layer's default), reading the phase's state
+directly, so recording is never counted as a read of the phase.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+from pytest_learning_phase import _call_context, _state
+from pytest_learning_phase._phase import ABSENT
+from pytest_learning_phase._provenance import Provenance, Ran, Recording
+
+__all__ = ["held_layers", "record_reference_layers", "record_tf_keras_layers"]
+
+TRACE_NOTE = "; inside a tf.function trace made in this run (its later calls reuse this mode)"
+
+
+class _PatchRecording:
+    """A recording that wraps ``owner.attribute`` until :meth:`stop`."""
+
+    __slots__ = ("_attribute", "_original", "_owner", "_wrapper", "provenance")
+
+    def __init__(self, owner: type, attribute: str, make: Callable[[Any, Provenance], Any]) -> None:
+        self.provenance = Provenance()
+        self._owner = owner
+        self._attribute = attribute
+        self._original = owner.__dict__[attribute]
+        self._wrapper = make(self._original, self.provenance)
+        setattr(owner, attribute, self._wrapper)
+
+    def ran(self) -> list[Ran]:
+        return self.provenance.ran()
+
+    def stop(self) -> list[Ran]:
+        if self._owner.__dict__.get(self._attribute) is self._wrapper:
+            setattr(self._owner, self._attribute, self._original)
+        return self.provenance.ran()
+
+
+def _flag(value: object) -> bool | None:
+    """Return the mode a resolved plain ``training`` value means; None for a tensor or array."""
+    return _call_context.training_flag(value)
+
+
+def record_reference_layers() -> Recording:
+    """Record every reference layer call that takes ``training``, until the recording stops."""
+    from pytest_learning_phase import layers
+
+    training_source = layers._training_source
+
+    def make(original: Any, provenance: Provenance) -> Any:
+        def __call__(layer: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+            found = training_source(layer, args, kwargs)
+            if found is not None:
+                value, source = found
+                if value is None:  # the layer's call reads learning_phase() itself
+                    phase = _state.THREAD.state.phase
+                    value = 0 if phase is ABSENT else phase
+                    source += ", so the layer reads learning_phase()"
+                provenance.add(layer, layer.name, type(layer).__name__, _flag(value), source)
+            return original(layer, inputs, *args, **kwargs)
+
+        return __call__
+
+    return _PatchRecording(layers.Layer, "__call__", make)
+
+
+def record_tf_keras_layers(backend: ModuleType) -> Recording:
+    """Record every tf_keras layer call that takes ``training``, until the recording stops."""
+    import tensorflow as tf
+    from tf_keras.src.engine import base_layer
+
+    def make(original: Any, provenance: Provenance) -> Any:
+        def _get_propagated_call_context_arguments(
+            layer: Any, args: Any, kwargs: Any, call_context: Any, local: Any
+        ) -> Any:
+            source = _tf_keras_source(layer, args, kwargs, call_context, backend)
+            result = original(layer, args, kwargs, call_context, local)
+            if source is not None:
+                _add_tf_keras_call(provenance, layer, result, source, backend, tf)
+            return result
+
+        return _get_propagated_call_context_arguments
+
+    return _PatchRecording(base_layer.Layer, "_get_propagated_call_context_arguments", make)
+
+
+def _add_tf_keras_call(
+    provenance: Provenance,
+    layer: Any,
+    resolved: Any,
+    source: str,
+    backend: ModuleType,
+    tf: Any,
+) -> None:
+    """Note one tf_keras layer call: the ``training`` it resolved (``resolved`` args, kwargs)."""
+    try:
+        value = layer._call_spec.get_arg_value("training", resolved[0], resolved[1])
+    except KeyError:
+        value = None
+    if tf.is_tensor(value):  # an eager tensor has a value; a symbolic one has none yet
+        with contextlib.suppress(Exception):
+            value = bool(value.numpy())
+    if value is None:  # the layer's call reads learning_phase() itself
+        value = backend._GRAPH_LEARNING_PHASES.get(backend._DUMMY_EAGER_GRAPH.key, 0)
+        source += ", so the layer reads learning_phase()"
+    elif source in ("explicit argument", "enclosing layer call"):
+        source = _with_value(source, value)
+    if tf.inside_function():
+        source += TRACE_NOTE
+    provenance.add(layer, layer.name, type(layer).__name__, _flag(value), source)
+
+
+def _with_value(source: str, value: object) -> str:
+    """Return ``explicit argument training=True``, ``the enclosing layer call's training=...``."""
+    shown = value if isinstance(value, (bool, int)) else type(value).__name__
+    if source == "explicit argument":
+        return f"explicit argument training={shown!r}"
+    return f"the enclosing layer call's training={shown!r}"
+
+
+def _tf_keras_source(
+    layer: Any, args: Any, kwargs: Any, call_context: Any, backend: ModuleType
+) -> str | None:
+    """Return where a tf_keras layer call takes ``training`` from, as tf_keras 2.21 decides."""
+    if not layer._expects_training_arg:
+        return None
+    spec = layer._call_spec
+    if (
+        spec.arg_was_passed("training", args, kwargs)
+        and spec.get_arg_value("training", args, kwargs) is not None
+    ):
+        return "explicit argument"
+    if call_context.get_call_context_arg("training") is not None:
+        return "enclosing layer call"
+    if backend._DUMMY_EAGER_GRAPH.learning_phase_is_set:
+        return "the global phase"
+    return f"the layer's default (training={spec.get_context_arg_default('training')!r})"
+
+
+def held_layers(
+    values: Sequence[tuple[str, object]], takes_training: Callable[[object], bool]
+) -> list[Ran]:
+    """Return the layers among ``values`` (name, object) whose call takes ``training``.
+
+    Their mode is resolved at each call, so it is not known after the fact.
+    """
+    found: list[Ran] = []
+    seen: set[int] = set()
+    for _, value in values:
+        if id(value) in seen or not takes_training(value):
+            continue
+        seen.add(id(value))
+        found.append(Ran(str(getattr(value, "name", "?")), type(value).__name__, None, ""))
+    return found

@@ -1,0 +1,301 @@
+"""``auto``, the default backend: the frameworks a suite imports are driven, with no setting.
+
+Each run is a fresh interpreter (``runpytest_subprocess``): what ``auto`` sees
+is ``sys.modules``, and this process has imported every framework already.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests._frameworks import TF_INSTALL_HINT, TORCH_INSTALL_HINT, require_installed
+
+TIMEOUT = 180
+"""Seconds a subprocess session may take: TensorFlow alone takes several to import."""
+
+TORCH_SUITE = """
+import pytest
+import torch
+
+@pytest.mark.learning_phase(0)
+def test_marked_eval():
+    assert not torch.nn.Dropout().training
+
+@pytest.mark.learning_phase(1)
+def test_marked_train():
+    assert torch.nn.Dropout().training
+
+def test_helpers_drive_torch():
+    from pytest_learning_phase import run_in_phases
+
+    assert run_in_phases(lambda: torch.nn.Dropout().training) == {0: False, 1: True}
+"""
+
+TORCH_LEAK = """
+import pytest
+import torch
+
+@pytest.fixture(scope="module")
+def model():
+    return torch.nn.Sequential(torch.nn.Dropout())
+
+def test_leaks(model):
+    model.eval()
+
+def test_after(model):
+    assert model.training
+"""
+
+TF_KERAS_SUITE = """
+import warnings
+
+import pytest
+from tf_keras.src import backend as K
+
+@pytest.mark.learning_phase(1)
+def test_marked_train():
+    assert K.learning_phase() == 1
+
+@pytest.mark.learning_phase(0)
+def test_marked_test():
+    assert K.learning_phase() == 0
+
+def test_leaks():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        K.set_learning_phase(1)
+
+def test_after_the_leak():
+    assert not K.global_learning_phase_is_set()
+"""
+
+NEITHER_SUITE = """
+import sys
+
+import pytest
+from pytest_learning_phase import backend as K
+
+@pytest.mark.learning_phase(1)
+def test_marked():
+    assert K.learning_phase() == 1
+
+def test_no_framework_was_imported():
+    assert [name for name in ("tensorflow", "tf_keras", "torch") if name in sys.modules] == []
+"""
+
+MODULES_AT_THE_END = """
+import sys
+
+def pytest_unconfigure(config):
+    imported = [name for name in ("tensorflow", "tf_keras", "torch") if name in sys.modules]
+    with open("imported.txt", "w", encoding="utf-8") as out:
+        out.write(",".join(imported))
+"""
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Run pytest on the files written so far, in a fresh interpreter, as a user would."""
+    return pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-W", "default", *args, timeout=TIMEOUT
+    )
+
+
+@pytest.fixture
+def torch_installed() -> None:
+    require_installed("torch", TORCH_INSTALL_HINT)
+
+
+@pytest.fixture
+def tf_keras_installed() -> None:
+    require_installed("tf_keras", TF_INSTALL_HINT)
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_a_torch_suite_with_no_setting_has_its_markers_applied(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=TORCH_SUITE, test_leak=TORCH_LEAK)
+    result = run(pytester)
+    result.assert_outcomes(passed=5, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "learning-phase: *, backends: reference, torch (imported by the tests; "
+            "unset = PyTorch's default, train mode), default phase: unset (default), audit: off",
+            "*LearningPhaseLeakWarning: test_leak.py::test_leaks changed the train/eval mode of "
+            "modules held by fixture model*",
+        ]
+    )
+
+
+@pytest.mark.usefixtures("tf_keras_installed")
+def test_a_tf_keras_suite_with_no_setting_has_its_markers_applied(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_suite=TF_KERAS_SUITE)
+    result = run(pytester)
+    result.assert_outcomes(passed=4, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "learning-phase: *, backends: reference, tf_keras (imported by the tests), *",
+            "*LearningPhaseLeakWarning: test_suite.py::test_leaks changed the learning phase of "
+            "backend tf_keras: it ran under phase unset and left phase 1 (train)*",
+        ]
+    )
+
+
+def test_a_suite_importing_no_framework_drives_the_reference_backend_alone(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(MODULES_AT_THE_END)
+    pytester.makepyfile(test_suite=NEITHER_SUITE)
+    result = run(pytester)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "learning-phase: *, backend: reference (no tf_keras or torch imported by the tests), "
+            "default phase: unset (default), audit: off"
+        ]
+    )
+    assert (pytester.path / "imported.txt").read_text(encoding="utf-8") == ""
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_a_framework_imported_while_the_tests_run_gets_one_warning_at_the_end(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_late="""
+        import pytest
+
+        @pytest.mark.learning_phase(0)
+        def test_imports_torch():
+            import torch
+
+        @pytest.mark.learning_phase(0)
+        def test_uses_torch():
+            import torch
+
+            assert torch.nn.Dropout().training  # not driven: PyTorch's default
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "learning-phase: *, backend: reference (no tf_keras or torch imported by the tests), *",
+            "*LearningPhaseBackendWarning: torch was first imported while the tests ran, after the "
+            "learning phase backends were chosen (auto: reference), so its phase was not set, "
+            "isolated or checked for leaks; import it in a conftest.py or at the top of a test "
+            "module, or set learning_phase_backend = reference,torch "
+            "(or --learning-phase-backend=reference,torch)",
+        ]
+    )
+    assert result.stdout.str().count("LearningPhaseBackendWarning") == 1
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_a_framework_a_conftest_imports_is_driven(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("import torch")
+    pytester.makepyfile(
+        test_suite="""
+        import pytest
+
+        @pytest.mark.learning_phase(0)
+        def test_marked_eval():
+            import torch
+
+            assert not torch.nn.Dropout().training
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["learning-phase: *, backends: reference, torch (imported *"])
+
+
+@pytest.mark.usefixtures("torch_installed")
+@pytest.mark.parametrize("where", ["option", "ini"])
+def test_an_explicit_backend_wins_over_the_imports(pytester: pytest.Pytester, where: str) -> None:
+    pytester.makepyfile(
+        test_suite="""
+        import pytest
+        import torch
+
+        @pytest.mark.learning_phase(0)
+        def test_torch_is_not_driven():
+            assert torch.nn.Dropout().training
+        """
+    )
+    args = ["--learning-phase-backend=reference"] if where == "option" else []
+    if where == "ini":
+        pytester.makeini("[pytest]\nlearning_phase_backend = reference\n")
+    result = run(pytester, *args)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["learning-phase: *, backend: reference (*learning?phase?backend)*"]
+    )
+    result.stdout.no_fnmatch_line("*LearningPhaseBackendWarning*")
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_auto_named_explicitly_is_auto(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=TORCH_SUITE)
+    result = run(pytester, "--learning-phase-backend=auto")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "learning-phase: *, backends: reference, torch (imported by the tests; "
+            "--learning-phase-backend = auto; unset = *"
+        ]
+    )
+
+
+def test_auto_with_other_names_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--learning-phase-backend=auto,torch")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --learning-phase-backend=auto,torch: auto stands alone; name the backends "
+            "instead, e.g. reference,torch"
+        ]
+    )
+
+
+def _outcomes(result: pytest.RunResult) -> dict[str, str]:
+    """Each test's outcome, from ``-rA``'s short summary."""
+    found = re.findall(r"^(PASSED|FAILED|ERROR) (\S+)", result.stdout.str(), re.MULTILINE)
+    return {nodeid: outcome for outcome, nodeid in found}
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_xdist_workers_choose_what_one_process_chooses(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=TORCH_SUITE, test_leak=TORCH_LEAK)
+    pytester.makepyfile(
+        test_late="""
+        def test_imports_tf_keras_late():
+            import sys
+            sys.modules.setdefault("tf_keras", type(sys)("tf_keras"))
+        """
+    )
+    alone = run(pytester, "-rA")
+    # loadfile: a module fixture's held model stays on one worker, as in one process
+    spread = run(pytester, "-rA", "-n", "2", "--dist", "loadfile")
+    assert _outcomes(spread) == _outcomes(alone)
+    assert len(_outcomes(alone)) == 6
+    spread.assert_outcomes(passed=6, warnings=2)
+    spread.stdout.fnmatch_lines(
+        [
+            "learning-phase: *, backend: auto (each xdist worker chooses when its collection "
+            "ends), default phase: unset (default), audit: off",
+        ]
+    )
+    spread.stdout.fnmatch_lines(
+        [
+            "*LearningPhaseLeakWarning: test_leak.py::test_leaks changed the train/eval mode*",
+            "*LearningPhaseBackendWarning: tf_keras was first imported while the tests ran, after "
+            "the learning phase backends were chosen (auto: reference, torch)*",
+        ]
+    )
+    spread.stdout.fnmatch_lines(
+        ["learning-phase: the xdist workers drove reference, torch (imported by the tests)"]
+    )
+    assert spread.stdout.str().count("LearningPhaseBackendWarning") == 1
