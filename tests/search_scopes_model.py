@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from tests._scopes_model import Suite
 from tests._scopes_strategies import Shapes, suites
-from tests.test_scopes_model import orders, run_against_model
+from tests.test_scopes_model import EXPLICIT_EXAMPLES, orders, run_against_model
 
 SEEDS = range(int(os.environ.get("PYTEST_LP_SEARCH_SEEDS", "5")))
 LIMIT = int(os.environ.get("PYTEST_LP_SEARCH_LIMIT", "300"))
@@ -145,3 +145,11 @@ def test_survey(preloaded_torch: None, pytester: pytest.Pytester, backend: str) 
     print(f"\n{backend}: {generated} suites, {len(kinds)} kinds of mismatch")
     for kind, (count, report) in sorted(kinds.items()):
         print(f"\n##### {count}x {kind}\n{report}")
+
+
+@pytest.mark.parametrize("name", EXPLICIT_EXAMPLES)
+def test_explicit_example(preloaded_torch: None, pytester: pytest.Pytester, name: str) -> None:
+    """One explicit example alone (for mutation checks: which of them catch a mutation)."""
+    suite, seeds = EXPLICIT_EXAMPLES[name]
+    reports = run_against_model(pytester, suite, seeds)
+    assert not reports, reports[0]

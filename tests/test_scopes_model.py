@@ -189,6 +189,47 @@ SESSION_MODEL_IN_EVAL_FOR_ONE_MODULE = Suite(
 """Issue 16, case 3: a module fixture puts the session's model in eval mode for its module."""
 
 
+def _held_model_flipped_by_a_test(holder: str) -> Suite:
+    return Suite(
+        "torch",
+        holder=holder,
+        modules=(
+            TestModule(
+                "test_m0",
+                tests=(
+                    TestFunction("test_m0_0", requests=("model",), action="sub_eval"),
+                    TestFunction("test_m0_1", requests=("model",)),
+                ),
+            ),
+        ),
+    )
+
+
+HELD_MODELS_FLIPPED_BY_A_TEST = {
+    holder: _held_model_flipped_by_a_test(holder) for holder in ("dataclass", "attribute", "deep")
+}
+"""Issue 16, case 4: a test flips a model the session fixture holds in a dataclass, an
+attribute of a plain object, a list four deep (source order: the flipping test is not last)."""
+
+EXPLICIT_EXAMPLES: dict[str, tuple[Suite, list[int]]] = {
+    "case 1, class over a later module fixture": (
+        CLASS_BASELINE_UNDER_A_LATER_MODULE_FIXTURE,
+        [1, 2],
+    ),
+    "case 1, module over a later session fixture": (
+        MODULE_BASELINE_UNDER_A_LATER_SESSION_FIXTURE,
+        [1, 3],
+    ),
+    "case 2, nested session fixture": (NESTED_SESSION_FIXTURE, [5]),
+    "case 3, session model in eval for one module": (SESSION_MODEL_IN_EVAL_FOR_ONE_MODULE, [1]),
+    **{
+        f"case 4, model held in a {holder}": (suite, [])
+        for holder, suite in HELD_MODELS_FLIPPED_BY_A_TEST.items()
+    },
+}
+"""The examples every run tries first, by what they show."""
+
+
 @model_settings
 @example(suite=CLASS_BASELINE_UNDER_A_LATER_MODULE_FIXTURE, seeds=[1, 2])
 @example(suite=MODULE_BASELINE_UNDER_A_LATER_SESSION_FIXTURE, seeds=[1, 3])
@@ -203,6 +244,9 @@ def test_generated_suites_on_the_reference_backend_see_what_the_rules_say(
 
 @model_settings
 @example(suite=SESSION_MODEL_IN_EVAL_FOR_ONE_MODULE, seeds=[1])
+@example(suite=HELD_MODELS_FLIPPED_BY_A_TEST["dataclass"], seeds=[])
+@example(suite=HELD_MODELS_FLIPPED_BY_A_TEST["attribute"], seeds=[])
+@example(suite=HELD_MODELS_FLIPPED_BY_A_TEST["deep"], seeds=[])
 @given(suite=suites("torch"), seeds=orders)
 def test_generated_suites_on_the_torch_backend_see_what_the_rules_say(
     preloaded_torch: None, pytester: pytest.Pytester, suite: Suite, seeds: list[int]
