@@ -401,7 +401,7 @@ class LearningPhaseAudit:
         depends, same = self._of_kind(DEPENDS), self._of_kind(SAME)
         never_read, not_audited = self._of_kind(NEVER_READ), self._of_kind(NOT_AUDITED)
         no_effect = self._of_kind(NO_EFFECT)
-        writer.section("learning phase audit", sep="=", bold=True)
+        writer.write_sep("=", "learning phase audit", bold=True)  # after a blank line
         asked_none = len(depends) + len(same) + len(never_read) + len(not_audited)
         audited = len(depends) + len(same)
         not_run_again = (

@@ -133,6 +133,16 @@ class PhaseIsolation:
         self.session_state = self.adapter.save_state()
         self.session_phase = self.adapter.get_phase()
 
+    def start_collection(self) -> None:
+        """Set the session's default phase for collection (torch: modules built at import)."""
+        if self.default.phase is not None:
+            self.adapter.set_phase(self.default.phase)
+
+    def end_collection(self) -> None:
+        """Put back the state from before the session once collection ends."""
+        if self.default.phase is not None:
+            self.adapter.restore_state(self.session_state)
+
     def end_session(self) -> None:
         """Put back the state from before the session, even after an interrupted test."""
         self.adapter.restore_state(self.session_state)

@@ -7,7 +7,6 @@ run-time hooks only apply it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -122,9 +121,33 @@ def closest_marker_and_node(node: Node) -> tuple[pytest.Mark, Node] | None:
     while current is not None:
         for mark in current.own_markers:
             if mark.name == MARKER_NAME:
+                if isinstance(current, pytest.Class):
+                    return own_marks(current)[0], current
                 return mark, current
         current = current.parent
     return None
+
+
+def own_marks(node: Node) -> list[pytest.Mark]:
+    """Return the ``learning_phase`` markers of one place: a node's own, closest first.
+
+    A class's node also carries its base classes' markers (pytest merges them
+    along the MRO, bases first); the closest class in the MRO that has one
+    wins, and only its markers are that place's.
+    """
+    marks = [mark for mark in node.own_markers if mark.name == MARKER_NAME]
+    if len(marks) > 1 and isinstance(node, pytest.Class):
+        for klass in getattr(node.obj, "__mro__", ()):
+            stored = klass.__dict__.get("pytestmark", [])
+            declared = stored if isinstance(stored, list) else [stored]
+            closest: list[pytest.Mark] = [
+                mark
+                for mark in (getattr(each, "mark", each) for each in declared)
+                if isinstance(mark, pytest.Mark) and mark.name == MARKER_NAME
+            ]
+            if closest:
+                return closest
+    return marks
 
 
 def scope_request(node: Node) -> PhaseRequest | None:
@@ -146,19 +169,6 @@ def scope_request(node: Node) -> PhaseRequest | None:
     return PhaseRequest(phase, f"{marker_text(mark)} on {_where(where)}")
 
 
-def _disagreeing_markers(marks: Iterable[pytest.Mark]) -> tuple[pytest.Mark, pytest.Mark] | None:
-    """Return two ``learning_phase`` markers of one place that ask for different phases."""
-    first: pytest.Mark | None = None
-    for mark in marks:
-        if mark.name != MARKER_NAME:
-            continue
-        if first is None:
-            first = mark
-        elif mark.args != first.args or mark.kwargs != first.kwargs:
-            return first, mark
-    return None
-
-
 def _closest_marker(item: pytest.Item) -> tuple[pytest.Mark, str] | None:
     """Return the closest marker and where it sits; a ``pytest.param`` mark is closest."""
     callspec = getattr(item, "callspec", None)
@@ -171,25 +181,28 @@ def _closest_marker(item: pytest.Item) -> tuple[pytest.Mark, str] | None:
 
 
 def _marker_source(item: pytest.Item, mark: pytest.Mark, where: str) -> Resolution:
-    """Return the phase the closest marker asks for, or what is wrong with it."""
+    """Return the phase the closest marker asks for, or what is wrong with it (or its place).
+
+    Every ``learning_phase`` marker of that place is checked, and they must
+    agree; they are compared by the phases they give, never with ``==`` on
+    the values the user wrote (arrays, objects whose ``==`` raises).
+    """
     text = f"{marker_text(mark)} on {where}"
-    disagreeing = _disagreeing_markers(_marks_at(item, where))
-    if disagreeing is not None:
-        return PhaseRequestError(
-            f"In {item.nodeid}: two learning_phase markers on {where} disagree: "
-            f"{marker_text(disagreeing[0])} and {marker_text(disagreeing[1])}; keep one of them"
-        )
-    problem = _check_marker_form(mark)
-    if problem is not None:
-        return PhaseRequestError(f"In {item.nodeid}: {text}: {problem}")
-    try:
-        phases = normalize_phases(mark.args)
-    except InvalidPhaseError as error:
-        return PhaseRequestError(
-            f"In {item.nodeid}: {text}: got {error.args[0]!r}; {ALLOWED_VALUES}"
-        )
-    except ValueError as error:
-        return PhaseRequestError(f"In {item.nodeid}: {text}: {error}; give each phase once")
+    checked = _checked_phases(item, mark, where)
+    if isinstance(checked, PhaseRequestError):
+        return checked
+    phases = checked
+    for other in _marks_at(item, where):
+        if other is mark or other.name != MARKER_NAME:
+            continue
+        other_phases = _checked_phases(item, other, where)
+        if isinstance(other_phases, PhaseRequestError):
+            return other_phases
+        if other_phases != phases:
+            return PhaseRequestError(
+                f"In {item.nodeid}: two learning_phase markers on {where} disagree: "
+                f"{marker_text(mark)} and {marker_text(other)}; keep one of them"
+            )
     if len(phases) == 1:
         return PhaseRequest(phases[0], text)
     parametrized = _parametrized_by_marker(item, text)
@@ -202,12 +215,31 @@ def _marker_source(item: pytest.Item, mark: pytest.Mark, where: str) -> Resoluti
     )
 
 
+def _checked_phases(
+    item: pytest.Item, mark: pytest.Mark, where: str
+) -> tuple[Phase, ...] | PhaseRequestError:
+    """Return the phases one marker gives, or the error its form or values make."""
+    text = f"{marker_text(mark)} on {where}"
+    problem = _check_marker_form(mark)
+    if problem is not None:
+        return PhaseRequestError(f"In {item.nodeid}: {text}: {problem}")
+    try:
+        return normalize_phases(mark.args)
+    except InvalidPhaseError as error:
+        return PhaseRequestError(
+            f"In {item.nodeid}: {text}: got {short_repr(error.args[0], _MAX_VALUE_REPR)}; "
+            f"{ALLOWED_VALUES}"
+        )
+    except ValueError as error:
+        return PhaseRequestError(f"In {item.nodeid}: {text}: {error}; give each phase once")
+
+
 def _marks_at(item: pytest.Item, where: str) -> list[pytest.Mark]:
     """Return every marker of the place ``where`` names: the param's, or a node's own."""
     if where == "pytest.param":
         return list(item.callspec.marks)  # type: ignore[attr-defined]
     found = closest_marker_and_node(item)
-    return [] if found is None else list(found[1].own_markers)
+    return [] if found is None else own_marks(found[1])
 
 
 def is_plugin_fixture(item: pytest.Item, name: str) -> bool:
@@ -220,6 +252,12 @@ def is_plugin_fixture(item: pytest.Item, name: str) -> bool:
         module = getattr(definition.func, "__module__", None) or ""
         if not module.startswith("_pytest."):  # skip pytest's stand-in for a direct parameter
             return module == PLUGIN_MODULE
+    # Only pytest's stand-in: a direct parameter (no indirect=True) hides the fixture
+    # it stands for; the fixture the name would otherwise give decides.
+    manager = getattr(getattr(item, "session", None), "_fixturemanager", None)
+    visible = None if manager is None else manager.getfixturedefs(name, item)
+    if visible:
+        return (getattr(visible[-1].func, "__module__", None) or "") == PLUGIN_MODULE
     return False
 
 

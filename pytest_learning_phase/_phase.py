@@ -90,7 +90,7 @@ def normalize_phases(values: Iterable[object]) -> tuple[Phase, ...]:
     for value in values:
         phase = normalize_phase(value)
         if phase in phases:
-            raise ValueError(f"{value!r} repeats the phase {describe_phase(phase)}")
+            raise ValueError(f"{short_repr(value)} repeats the phase {describe_phase(phase)}")
         phases.append(phase)
     return tuple(phases)
 

@@ -8,6 +8,7 @@ set it before setup and restore the whole state after teardown
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Generator, Mapping
 from typing import Any, Final
@@ -104,19 +105,25 @@ class _PhaseSession:
         return resolution
 
     def pytest_sessionstart(self) -> None:
-        """Remember the state before any test, to put it back when the session ends."""
+        """Remember the state before any test; collect in the session's default phase."""
         self.started = True
         for isolation in self.isolations:
             isolation.start_session()
+            isolation.start_collection()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self) -> None:
-        """``auto``: drive the frameworks the suite imported by now; start the audit.
+        """End collection's default phase; ``auto``: drive the frameworks imported by now.
 
-        Runs once, before the terminal prints the header line
+        Collection ran in the session's default phase (torch: modules built at
+        import start in it); the state from before the session comes back.
+        Under ``auto``, then, the frameworks the suite imported by now are
+        driven and the audit starts. Runs once, before the terminal prints the header line
         (:func:`pytest_report_collectionfinish`); never on xdist's controller,
         which collects nothing.
         """
+        for isolation in self.isolations:
+            isolation.end_collection()
         if not self.settings.auto or self.collected:
             return
         self.collected = True
@@ -247,6 +254,8 @@ class _PhaseSession:
         """
         if not isinstance(node, pytest.Item) or not isinstance(report, pytest.TestReport):
             return
+        if report.when == "setup":
+            _shorten_request_error(node, getattr(report.longrepr, "reprcrash", None))
         excinfo = call.excinfo
         traceback = excinfo.tb if excinfo is not None else None
         section = phase_section(node, self.isolations, self.recordings, traceback)
@@ -275,6 +284,10 @@ class _PhaseSession:
             section = phase_section(item, self.isolations, self.recordings, None)
             if section is not None:
                 data["sections"] = [*data.get("sections", []), list(section)]
+            longrepr = data.get("longrepr")
+            if report.when == "setup" and isinstance(longrepr, dict):
+                for _, reprcrash, _ in longrepr.get("chain") or ():  # what xdist rebuilds from
+                    _shorten_request_error(item, reprcrash)
         return data
 
     def pytest_sessionfinish(self) -> None:
@@ -341,6 +354,44 @@ class _PhaseSession:
     def pytest_unconfigure(self) -> None:
         """Hand the harness helpers back to the adapter they had before this session."""
         set_current_adapter(self.previous_adapter)
+
+
+_SOURCE_AND_PROBLEM: Final = re.compile(
+    r"(?P<source>@pytest\.mark\.learning_phase\(.*?\) on (?:the test function|class \S+|"
+    r"module \S+)|parameter learning_phase=.*?): (?P<problem>.*)",
+    re.DOTALL,
+)
+_DISAGREEING: Final = re.compile(
+    r"(?P<first>.+?) asks for phase (?P<phase>.+?) but (?P<other>.+?) asks for (?P<other_phase>.+?)"
+    r"; keep one of them",
+    re.DOTALL,
+)
+
+
+def _shorten_request_error(item: pytest.Item, reprcrash: object) -> None:
+    """Give a bad request's error a short-summary line that starts with the problem.
+
+    pytest's short summary already names the test and cuts the line at the
+    terminal's width: ``ERROR t.py::test_y - got 2; expected 0, 1 or None (...``
+    rather than ``... - Failed: In t.py::test_y: @py...``. The error's own
+    section keeps the whole message. Only for failures (no per-test cost).
+    """
+    resolution = item.stash.get(_RESOLUTION_KEY, None)
+    if not isinstance(resolution, PhaseRequestError) or reprcrash is None:
+        return
+    body = resolution.message.removeprefix(f"In {item.nodeid}: ")
+    summary = body
+    if found := _SOURCE_AND_PROBLEM.fullmatch(body):
+        summary = f"{found['problem']} ({found['source']})"
+    elif found := _DISAGREEING.fullmatch(body):
+        summary = (
+            f"phases disagree: {found['phase']} from {found['first']}, "
+            f"{found['other_phase']} from {found['other']}; keep one of them"
+        )
+    if isinstance(reprcrash, dict):  # serialized, on an xdist worker
+        reprcrash["message"] = summary
+    elif hasattr(reprcrash, "message"):
+        reprcrash.message = summary
 
 
 def _fail_for_the_backend(isolation: PhaseIsolation) -> None:

@@ -551,3 +551,124 @@ def test_a_marker_with_a_thousand_values_is_cut_in_its_error(suite: Suite) -> No
         ]
     )
     assert "999" not in result.stdout.str()
+
+
+# -- Markers as users write them (issue 16, case 5). ---------------------------------------
+
+
+def test_a_subclass_marker_overrides_its_base_class_marker(suite: Suite) -> None:
+    suite.write(
+        """
+        import pytest
+        from lp_backend import phase
+
+        @pytest.mark.learning_phase(1)
+        class TestBase:
+            def test_phase(self):
+                assert phase() == self.expected
+
+            expected = 1
+
+        @pytest.mark.learning_phase(0)
+        class TestInference(TestBase):
+            expected = 0
+
+        class TestInherits(TestBase):
+            expected = 1
+        """
+    )
+    suite.run().assert_outcomes(passed=3)
+
+
+def test_a_marker_applied_in_the_test_body_is_an_error_not_ignored(suite: Suite) -> None:
+    suite.write(
+        """
+        import pytest
+
+        def test_late(request):
+            request.applymarker(pytest.mark.learning_phase(1))
+
+        def test_late_on_the_node(request):
+            request.node.add_marker(pytest.mark.learning_phase(0))
+        """
+    )
+    result = suite.run()
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*In test_suite.py::test_late: @pytest.mark.learning_phase(1) was added in the test "
+            "body (request.applymarker or item.add_marker), after its phase was set; put the "
+            "marker on the test, its class or module, or in pytest.param",
+            "*In test_suite.py::test_late_on_the_node: @pytest.mark.learning_phase(0) was added "
+            "in the test body*",
+        ]
+    )
+
+
+def test_parametrizing_learning_phase_without_indirect_sets_the_phase(suite: Suite) -> None:
+    suite.write(
+        """
+        import pytest
+        from lp_backend import phase
+
+        @pytest.mark.parametrize("learning_phase", [0, 1, None])
+        def test_both(learning_phase):
+            assert phase() == learning_phase
+        """
+    )
+    suite.run().assert_outcomes(passed=3)
+
+
+def test_a_user_fixture_named_learning_phase_parametrized_directly_is_no_request(
+    suite: Suite,
+) -> None:
+    suite.write(
+        """
+        import pytest
+        from lp_backend import phase
+
+        @pytest.fixture
+        def learning_phase():
+            return "mine"
+
+        @pytest.mark.parametrize("learning_phase", [0, 1])
+        def test_own(learning_phase):
+            assert phase() is None
+        """
+    )
+    suite.run().assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["numpy.array([1, 1])", "Unrepresentable()"],
+    ids=["array", "repr-raises"],
+)
+def test_two_identical_odd_marker_values_are_an_error_not_an_internal_error(
+    suite: Suite, value: str
+) -> None:
+    suite.write(
+        f"""
+import numpy
+import pytest
+
+class Unrepresentable:
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+    def __eq__(self, other):
+        raise RuntimeError("no ==")
+
+    __hash__ = object.__hash__
+
+@pytest.mark.learning_phase({value})
+@pytest.mark.learning_phase({value})
+def test_odd():
+    pass
+"""
+    )
+    result = suite.run()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*In test_suite.py::test_odd: @pytest.mark.learning_phase(*"])
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED

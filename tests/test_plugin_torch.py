@@ -527,3 +527,27 @@ def test_a_module_held_twice_by_one_fixture_is_named_once(
     )
     result.assert_outcomes(passed=2, warnings=1)
     result.stdout.fnmatch_lines(["*backend torch): pair[[]0]; restored"])
+
+
+@pytest.mark.parametrize(("option", "training"), [("0", False), ("1", True), ("unset", True)])
+def test_modules_built_at_collection_start_in_the_session_default_phase(
+    torch_pytester: pytest.Pytester, option: str, training: bool
+) -> None:
+    result = run(
+        torch_pytester,
+        f"""
+        import pytest
+        from torch import nn
+
+        built_at_import = nn.Dropout()
+
+        @pytest.mark.parametrize("model", [nn.Dropout()])
+        @pytest.mark.learning_phase(1)
+        def test_collection_modules(model):
+            assert built_at_import.training is {training}
+            assert model.training is {training}
+            assert nn.Dropout().training  # built in the test: its marker
+        """,
+        f"--learning-phase={option}",
+    )
+    result.assert_outcomes(passed=1)
