@@ -18,6 +18,8 @@ from typing import Literal, TypeAlias
 
 __all__ = [
     "MODEL_ACTIONS",
+    "MODEL_FIXTURE",
+    "PACKAGE",
     "PHASE_ACTIONS",
     "Action",
     "Event",
@@ -30,6 +32,7 @@ __all__ = [
     "TestFunction",
     "TestModule",
     "WiderFixture",
+    "WiderScope",
     "mismatches",
 ]
 
@@ -44,14 +47,16 @@ Event: TypeAlias = dict[str, object]
 
 PHASE_ACTIONS: tuple[Action, ...] = (0, 1, "clear")
 MODEL_ACTIONS: tuple[Action, ...] = ("eval", "train", "sub_eval")
-WiderScope: TypeAlias = Literal["session", "module", "class"]
+WiderScope: TypeAlias = Literal["session", "package", "module", "class"]
+PACKAGE = "pkg"
+"""The package of the suites' packaged modules (its conftest holds the package fixtures)."""
 MODEL_FIXTURE = "model"
 """The torch suites' session fixture that holds the shared model."""
 
 
 @dataclass(frozen=True)
 class WiderFixture:
-    """A fixture of session, module or class scope.
+    """A fixture of session, package, module or class scope.
 
     Its body records the state when it starts, calls ``getfixturevalue(dynamic)``
     (and records again), does ``setup``, yields, records, and does ``teardown``.
@@ -118,8 +123,14 @@ class TestModule:
     fixtures: tuple[WiderFixture, ...] = ()
     classes: tuple[TestClass, ...] = ()
     tests: tuple[TestFunction, ...] = ()
+    in_package: bool = False
 
     __test__ = False
+
+    @property
+    def path(self) -> str:
+        """The module's path from the root: in the package ``pkg`` or beside it."""
+        return f"{PACKAGE}/{self.name}.py" if self.in_package else f"{self.name}.py"
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,7 @@ class Suite:
     backend: Literal["reference", "torch"]
     default: Phase = None
     session_fixtures: tuple[WiderFixture, ...] = ()
+    package_fixtures: tuple[WiderFixture, ...] = ()
     function_fixture: FunctionFixture | None = None
     modules: tuple[TestModule, ...] = ()
     holder: str = "value"
@@ -143,6 +155,7 @@ class Suite:
         if self.backend == "torch":
             yield WiderFixture(MODEL_FIXTURE, "session", autouse=self.model_autouse)
         yield from self.session_fixtures
+        yield from self.package_fixtures
         for module in self.modules:
             yield from module.fixtures
             for test_class in module.classes:
@@ -152,7 +165,7 @@ class Suite:
         """Every test item by node id, inherited class members included."""
         found: dict[str, tuple[TestModule, TestClass | None, TestFunction, Param | None]] = {}
         for module in self.modules:
-            prefix = f"{module.name}.py"
+            prefix = module.path
             for test in module.tests:
                 for node_id, param in _item_ids(f"{prefix}::{test.name}", test):
                     found[node_id] = (module, None, test, param)
@@ -234,7 +247,7 @@ class _Replay:
         self.suite = suite
         self.fixtures = {fixture.name: fixture for fixture in suite.wider_fixtures()}
         self.items = suite.items()
-        self.modules = {f"{module.name}.py": module for module in suite.modules}
+        self.modules = {module.path: module for module in suite.modules}
         self.phase_baselines: dict[str, list[_Baseline]] = defaultdict(list)
         self.flag_baselines: dict[str, list[tuple[str, Flags]]] = defaultdict(list)
         self.item: _ItemState | None = None
@@ -247,13 +260,18 @@ class _Replay:
     # -- the rules -------------------------------------------------------------
 
     def chain(self, node: str) -> list[str]:
-        """The scope nodes from ``node`` (a class, module or the session "") outwards."""
+        """The scope nodes from ``node`` (a class, module, package or the session "") outwards."""
         parts = node.split("::") if node else []
-        return ["::".join(parts[:depth]) for depth in range(len(parts), -1, -1)]
+        found = ["::".join(parts[:depth]) for depth in range(len(parts), 0, -1)]
+        if parts and PACKAGE in parts[0].split("/")[:-1]:
+            found.append(PACKAGE)
+        elif node == PACKAGE:
+            found = [PACKAGE]
+        return [*found, ""]
 
     def scope_marker(self, node: str) -> Marker:
         """The closest class or module marker at ``node`` and above (None: no marker)."""
-        parts = node.split("::") if node else []
+        parts = node.split("::") if node and node != PACKAGE else []
         if len(parts) == 2:
             module = self.modules[parts[0]]
             marker = self.class_marker(module, parts[1])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tests._scopes_model import (
     MODEL_FIXTURE,
+    PACKAGE,
     Action,
     Event,
     Marker,
@@ -125,6 +126,12 @@ def pytest_warning_recorded(warning_message, when, nodeid, location):
 """
 
 
+PACKAGE_CONFTEST = """
+import pytest
+from scopes_recorder import act, record
+"""
+
+
 def render(suite: Suite, directory: Path, log: Path) -> dict[str, str]:
     """Write ``suite`` into ``directory``; return its files' sources by name (for messages)."""
     backend = TORCH_BACKEND if suite.backend == "torch" else REFERENCE_BACKEND
@@ -132,10 +139,20 @@ def render(suite: Suite, directory: Path, log: Path) -> dict[str, str]:
     if suite.backend != "torch":
         recorder += "\n\ndef build(holder):\n    raise AssertionError('no model here')\n"
     files = {"scopes_recorder.py": recorder, "conftest.py": _conftest(suite)}
+    if any(module.in_package for module in suite.modules):
+        files[f"{PACKAGE}/__init__.py"] = ""
+        files[f"{PACKAGE}/conftest.py"] = "\n".join(
+            [
+                PACKAGE_CONFTEST,
+                *(_fixture(fixture, indent="") for fixture in suite.package_fixtures),
+            ]
+        )
     for module in suite.modules:
-        files[f"{module.name}.py"] = _module(module)
+        files[module.path] = _module(module)
     for name, source in files.items():
-        directory.joinpath(name).write_text(source, encoding="utf-8")
+        path = directory / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(source, encoding="utf-8")
     return files
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -38,6 +39,7 @@ class Shapes:
     function_fixture: bool = True
     params: bool = True
     markers: bool = True
+    packages: bool = True
     holders: tuple[str, ...] = HOLDERS
 
 
@@ -145,6 +147,14 @@ def _tests_of(classes: list[TestClass], name: str) -> tuple[TestFunction, ...]:
     return inherited + test_class.tests
 
 
+def _class_marker(classes: list[TestClass], name: str) -> Marker:
+    """A class's marker, else its closest base class's."""
+    test_class = next(test_class for test_class in classes if test_class.name == name)
+    if test_class.marker is not None or test_class.base is None:
+        return test_class.marker
+    return _class_marker(classes, test_class.base)
+
+
 def _marker_unless_fixture_asks(
     draw: st.DrawFn, shapes: Shapes, tests: tuple[TestFunction, ...]
 ) -> Marker:
@@ -188,6 +198,9 @@ def _module(
             draw(_test(f"test_{class_prefix}_{test}", requestable, backend, shapes, model_autouse))
             for test in range(draw(st.integers(0 if base else 1, 3)))
         )
+        if base is not None and _class_marker(classes, base) is not None:
+            # an inherited marker beside train_phase is an error (see below)
+            tests = tuple(dataclasses.replace(test, phase_fixture=None) for test in tests)
         inherited = _tests_of(classes, base) if base is not None else ()
         classes.append(
             TestClass(
@@ -216,26 +229,38 @@ def _module(
 
 @st.composite
 def suites(draw: st.DrawFn, backend: str = "reference", shapes: Shapes = Shapes()) -> Suite:
-    """A whole suite: session fixtures, maybe a function fixture, one to three modules."""
+    """A whole suite: session and package fixtures, maybe a function fixture, one to three modules.
+
+    Each module is in the package ``pkg`` or beside it.
+    """
     model_autouse = backend == "torch" and draw(st.booleans())
     base_visible = [MODEL_FIXTURE] if backend == "torch" else []
     session = draw(_fixtures("s", "session", base_visible, backend, shapes, 2))
     session_visible = base_visible + [fixture.name for fixture in session]
     session_requestable = (base_visible if not model_autouse else []) + _requestable(session)
+    package: tuple[WiderFixture, ...] = ()
+    if shapes.packages:
+        package = draw(_fixtures("p", "package", session_visible, backend, shapes, 2))
+    package_visible = session_visible + [fixture.name for fixture in package]
+    package_requestable = session_requestable + _requestable(package)
     function_fixture = None
     if backend != "torch" and shapes.function_fixture and draw(st.integers(0, 3)) == 0:
         actions = _phase_actions(shapes)
         function_fixture = FunctionFixture(draw(actions), draw(actions))
-    modules = tuple(
-        draw(_module(index, session_visible, session_requestable, backend, shapes, model_autouse))
-        for index in range(draw(st.integers(1, 3)))
-    )
+    modules = []
+    for index in range(draw(st.integers(1, 3))):
+        in_package = shapes.packages and draw(st.booleans())
+        visible = package_visible if in_package else session_visible
+        requestable = package_requestable if in_package else session_requestable
+        module = draw(_module(index, visible, requestable, backend, shapes, model_autouse))
+        modules.append(dataclasses.replace(module, in_package=in_package))
     return Suite(
         backend,  # type: ignore[arg-type]
         default=draw(defaults),
         session_fixtures=session,
+        package_fixtures=package,
         function_fixture=function_fixture,
-        modules=modules,
+        modules=tuple(modules),
         holder=draw(st.sampled_from(shapes.holders)) if backend == "torch" else "value",
         model_autouse=model_autouse,
     )

@@ -26,6 +26,7 @@ SEEDS = range(int(os.environ.get("PYTEST_LP_SEARCH_SEEDS", "5")))
 LIMIT = int(os.environ.get("PYTEST_LP_SEARCH_LIMIT", "300"))
 
 BASELINES_ONLY = Shapes(
+    packages=False,
     dynamic=False,
     inheritance=False,
     clears=False,
@@ -34,9 +35,11 @@ BASELINES_ONLY = Shapes(
     markers=False,
 )
 """Case 1: wider fixtures that set the phase, no marker, no clear, no getfixturevalue."""
-NESTED = Shapes(inheritance=False, clears=False, function_fixture=False, params=False)
+NESTED = Shapes(
+    inheritance=False, clears=False, function_fixture=False, params=False, packages=False
+)
 """Case 2: as case 1, with markers and ``request.getfixturevalue`` between wider fixtures."""
-TORCH = Shapes(inheritance=False, params=False, holders=("value",))
+TORCH = Shapes(inheritance=False, params=False, holders=("value",), packages=False)
 """Case 3: the torch suites, the model held as the fixture's value (case 4 is the others)."""
 
 

@@ -188,6 +188,22 @@ SESSION_MODEL_IN_EVAL_FOR_ONE_MODULE = Suite(
 )
 """Issue 16, case 3: a module fixture puts the session's model in eval mode for its module."""
 
+PACKAGE_BASELINE = Suite(
+    "reference",
+    session_fixtures=(WiderFixture("s_f0", "session", setup=0),),
+    package_fixtures=(WiderFixture("p_f0", "package", autouse=True, setup=1),),
+    modules=(
+        TestModule(
+            "test_m0",
+            in_package=True,
+            fixtures=(WiderFixture("m0_f0", "module", requests=("s_f0",)),),
+            tests=(TestFunction("test_m0_0"), TestFunction("test_m0_1", requests=("m0_f0",))),
+        ),
+        TestModule("test_m1", tests=(TestFunction("test_m1_0", requests=("s_f0",)),)),
+    ),
+)
+"""A package fixture's baseline holds in its package only, over a session fixture set up later."""
+
 
 def _held_model_flipped_by_a_test(holder: str) -> Suite:
     return Suite(
@@ -221,6 +237,7 @@ EXPLICIT_EXAMPLES: dict[str, tuple[Suite, list[int]]] = {
         [1, 3],
     ),
     "case 2, nested session fixture": (NESTED_SESSION_FIXTURE, [5]),
+    "a package baseline": (PACKAGE_BASELINE, [1, 2]),
     "case 3, session model in eval for one module": (SESSION_MODEL_IN_EVAL_FOR_ONE_MODULE, [1]),
     **{
         f"case 4, model held in a {holder}": (suite, [])
@@ -234,6 +251,7 @@ EXPLICIT_EXAMPLES: dict[str, tuple[Suite, list[int]]] = {
 @example(suite=CLASS_BASELINE_UNDER_A_LATER_MODULE_FIXTURE, seeds=[1, 2])
 @example(suite=MODULE_BASELINE_UNDER_A_LATER_SESSION_FIXTURE, seeds=[1, 3])
 @example(suite=NESTED_SESSION_FIXTURE, seeds=[5])
+@example(suite=PACKAGE_BASELINE, seeds=[1, 2])
 @given(suite=suites("reference"), seeds=orders)
 def test_generated_suites_on_the_reference_backend_see_what_the_rules_say(
     pytester: pytest.Pytester, suite: Suite, seeds: list[int]
