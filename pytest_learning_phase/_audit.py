@@ -4,10 +4,13 @@ Registered only when the audit is on, so it costs nothing otherwise. Every test
 runs as it would without the audit, and that run's outcome counts as usual. A
 test that asks for no phase and *read* the phase in that run (the adapter
 counts reads: :class:`~pytest_learning_phase.adapters.ReadTracking`) then runs
-its whole protocol again, inside its own ``pytest_runtest_protocol``, once in
-phase 0 and once in phase 1: fresh function-scoped fixtures, the random state
-the first run started from, reports tagged and never logged (they change no
-count). The test depends on the phase when those two outcomes differ.
+its whole protocol again, inside its own ``pytest_runtest_protocol``, in each
+phase the normal run does not already stand for (an adapter may say which
+phase its unset state is: :class:`~pytest_learning_phase.adapters.UnsetEquivalent`):
+fresh function-scoped fixtures, the random state the first run started from,
+reports (subtests' included) tagged and never logged. The test depends on the
+phase when its outcomes in phases 0 and 1 differ, or unset_differs on the phase being
+unset when its normal, unset run differs from both (checked once more unset).
 
 Under pytest-xdist each worker audits its own tests and ships its verdicts to
 the controller in ``workeroutput``, which prints the one report.
@@ -15,9 +18,9 @@ the controller in ``workeroutput``, which prints the one report.
 
 from __future__ import annotations
 
-import sys
 import warnings
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -39,9 +42,10 @@ from pytest_learning_phase.adapters import (
     LearningPhaseAdapter,
     ProvenanceRecording,
     ReadTracking,
+    UnsetEquivalent,
 )
 
-__all__ = ["AUDIT_PHASES", "USER_PROPERTY", "AuditedSession", "LearningPhaseAudit"]
+__all__ = ["AUDIT_PHASES", "USER_PROPERTY", "AuditedSession", "LearningPhaseAudit", "Verdict"]
 
 AUDIT_PHASES: Final[tuple[Phase, Phase]] = (0, 1)
 USER_PROPERTY: Final = "learning_phase_audit"
@@ -53,6 +57,11 @@ DEFAULT_HINT: Final = (
     "it calls its layers, or fix the code that reads the phase"
 )
 """The hint under the phase-dependent tests, for an adapter without ``audit_hint``."""
+UNSET_HINT: Final = (
+    "a test that needs the phase unset should say so with @pytest.mark.learning_phase(None); "
+    "one that needs it set, with (0) or (1)"
+)
+"""The hint under the tests whose unset run differs from both phases."""
 
 STATS_KEY: Final = "phase-dependent"
 """The key under which the phase-dependent tests are counted in pytest's last line."""
@@ -60,15 +69,27 @@ STATS_KEY: Final = "phase-dependent"
 # What the audit found about one test.
 DEPENDS: Final = "depends"
 """Asked for no phase, read it, and its outcome differs between phases 0 and 1."""
+UNSET_DIFFERS: Final = "unset differs"
+"""Asked for no phase, read it, and its normal, unset run differs from both phases' runs."""
 SAME: Final = "same"
 """Asked for no phase, read it, and had one outcome in both phases."""
 NEVER_READ: Final = "never read"
 """Asked for no phase and never read it: not run again."""
+FROM_BASELINE: Final = "from baseline"
+"""Asked for no phase and ran in the phase a wider fixture set (the detail says which)."""
 NOT_AUDITED: Final = "not audited"
 """Asked for no phase and read it, but cannot be run again (the detail says why)."""
 NO_EFFECT: Final = "no effect"
 """Asked for a phase (the detail says where) and never read it."""
-_PRECEDENCE: Final = {DEPENDS: 4, NOT_AUDITED: 3, SAME: 2, NO_EFFECT: 1, NEVER_READ: 0}
+_PRECEDENCE: Final = {
+    DEPENDS: 6,
+    UNSET_DIFFERS: 5,
+    NOT_AUDITED: 4,
+    SAME: 3,
+    FROM_BASELINE: 2,
+    NO_EFFECT: 1,
+    NEVER_READ: 0,
+}
 """Which verdict wins when two workers audit one test (``--dist each``)."""
 
 _OUTCOME_RANK: Final = {
@@ -79,6 +100,8 @@ _OUTCOME_RANK: Final = {
     "failed": 3,
     "error": 4,
 }
+_NOT_CALLED: Final = frozenset({"skipped", "xfailed"})
+"""The outcomes of a test that stopped before its body read anything (no "no effect")."""
 
 
 class _AuditSettings(Protocol):
@@ -88,17 +111,26 @@ class _AuditSettings(Protocol):
         ...
 
 
+class _AuditedIsolation(Protocol):
+    from_baseline: bool
+    """Whether the current test asked for nothing and runs in a wider fixture's baseline."""
+    request: PhaseRequest
+
+
 class AuditedSession(Protocol):
     """What the audit needs of the plugin's per-session object."""
 
-    audit_run: PhaseRequest | None
-    """While set, the plugin sets up the running test in this phase, and warns of no leak."""
     recordings: dict[str, Recording] | None
     """While set, the recordings of the run in progress (its failure section shows them)."""
 
     @property
     def adapters(self) -> Sequence[LearningPhaseAdapter]:
         """The adapters of the session's backends (usually one)."""
+        ...
+
+    @property
+    def isolations(self) -> Sequence[_AuditedIsolation]:
+        """Each backend's isolation: what the current test ran under."""
         ...
 
     @property
@@ -110,6 +142,10 @@ class AuditedSession(Protocol):
         """Return what ``item`` asks for (``settings.default`` when nothing)."""
         ...
 
+    def run_again_in(self, item: pytest.Item, request: PhaseRequest | None) -> None:
+        """Set ``item``'s next run up in ``request`` (no leak warning); None: its own again."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -118,11 +154,13 @@ class Verdict:
     nodeid: str
     kind: str
     detail: str = ""
-    """Where its request came from (``NO_EFFECT``), or why it was not run again."""
+    """Where its phase came from (``NO_EFFECT``, ``FROM_BASELINE``), or why it was not run
+    again (``NOT_AUDITED``)."""
     outcomes: tuple[str, ...] = ()
-    """Its outcome in each of :data:`AUDIT_PHASES` (``SAME``, ``DEPENDS``)."""
+    """Its outcome in each of :data:`AUDIT_PHASES`: a re-run's, or the test's own run's where
+    it stands for that phase (torch: unset is train mode)."""
     runs: tuple[AuditRun, ...] = ()
-    """Its runs, the test's own first, with what each recorded (``DEPENDS`` only)."""
+    """Its runs, the test's own first, with what each recorded (``DEPENDS``, ``UNSET_DIFFERS``)."""
 
     def to_serializable(self) -> list[object]:
         """Return it as plain lists and strings, for xdist's ``workeroutput``."""
@@ -142,48 +180,63 @@ class Verdict:
         )
 
 
-def _report_outcome(report: pytest.TestReport) -> str:
-    """Return what one report of a run stands for, as pytest's summary names it."""
+def _report_outcome(report: pytest.TestReport) -> str | None:
+    """Return what one report of a run stands for, as pytest's summary names it.
+
+    None for a report that is not one (pytest-rerunfailures' ``rerun``).
+    """
     if report.when == "call":
         if hasattr(report, "wasxfail"):
             return "xfailed" if report.skipped else "xpassed"
-        return report.outcome
+        return report.outcome if report.outcome in _OUTCOME_RANK else None
     if report.failed:
         return "error"
     if report.skipped:
         return "xfailed" if hasattr(report, "wasxfail") else "skipped"
-    return "passed"
+    return "passed" if report.outcome == "passed" else None
+
+
+class _RunWatch:
+    """The reports of one run as they come (subtests' included): outcome, whether called."""
+
+    __slots__ = ("call_outcome", "called", "nodeid", "outcome", "reports")
+
+    def __init__(self, nodeid: str) -> None:
+        self.nodeid = nodeid
+        self.outcome = "passed"
+        self.called = False
+        self.call_outcome: str | None = None
+        self.reports: list[pytest.TestReport] = []
+
+    def add(self, report: pytest.TestReport) -> None:
+        """Take one more report of the run (setup, call, teardown, or a subtest's)."""
+        if str(report.outcome) == "rerun":  # pytest-rerunfailures: another attempt follows
+            self.__init__(self.nodeid)  # type: ignore[misc]
+            return
+        outcome = _report_outcome(report)
+        if outcome is None:
+            return
+        self.reports.append(report)
+        if report.when == "call":
+            self.called = True
+            if self.call_outcome is None:
+                self.call_outcome = outcome
+        if _OUTCOME_RANK[outcome] > _OUTCOME_RANK[self.outcome]:
+            self.outcome = outcome
+
+    def run(
+        self, phase: Phase, *, own: bool = False, ran: tuple[Ran, ...] | None = None
+    ) -> AuditRun:
+        """Return the run's record."""
+        return AuditRun(phase, own, self.outcome, first_error_line(self.reports), ran)
 
 
 def run_outcome(reports: Sequence[pytest.TestReport]) -> str:
     """Return a run's outcome: the worst of its setup, call and teardown reports."""
-    outcome = "passed"
+    watch = _RunWatch("")
     for report in reports:
-        this = _report_outcome(report)
-        if _OUTCOME_RANK[this] > _OUTCOME_RANK[outcome]:
-            outcome = this
-    return outcome
-
-
-class _NormalRun:
-    """What the audit notes during a test's first run: its reports, function called, subtests."""
-
-    __slots__ = ("called", "nodeid", "reports", "subtests")
-
-    def __init__(self, nodeid: str) -> None:
-        self.nodeid = nodeid
-        self.called = False
-        self.subtests = False
-        self.reports: list[pytest.TestReport] = []
-
-
-def _subtest_report_type() -> type | None:
-    """Return pytest's ``SubtestReport`` (pytest 9), or None."""
-    try:
-        from _pytest.subtests import SubtestReport
-    except ImportError:  # pragma: no cover - pytest 8
-        return None
-    return SubtestReport
+        watch.add(report)
+    return watch.outcome
 
 
 def _total_reads(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], int]:
@@ -199,6 +252,80 @@ def _total_reads(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], int]:
     return lambda: sum(counter() for counter in counters)
 
 
+def _unset_equivalent(adapters: Sequence[LearningPhaseAdapter]) -> Phase:
+    """Return the phase every backend's unset state is the same as, or None."""
+    declared = {
+        adapter.unset_phase if isinstance(adapter, UnsetEquivalent) else None
+        for adapter in adapters
+    }
+    phase = declared.pop() if len(declared) == 1 else None
+    return phase if phase in AUDIT_PHASES else None
+
+
+def _baseline_source(session: AuditedSession) -> str | None:
+    """Return where the current test's phase came from if a wider fixture set it, else None.
+
+    A test that asks for nothing follows its scope's baseline: the phase a wider
+    fixture set while it was set up. Such a test has a phase.
+    """
+    for isolation in session.isolations:
+        if isolation.from_baseline:
+            return isolation.request.source
+    return None
+
+
+class _QuietHooks:
+    """The hooks of a re-run: as the test's own, but its reports go to the audit, not the log.
+
+    Subtests (``unittest``'s ``subTest``, pytest's ``subtests``) log their
+    reports themselves, through the item's hook proxy; a re-run gets this one.
+    """
+
+    def __init__(self, hooks: Any, watch: _RunWatch) -> None:
+        self._hooks = hooks
+        self._watch = watch
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Give the report to the audit."""
+        self._watch.add(report)
+
+    def pytest_exception_interact(self, **kwargs: object) -> None:
+        """No debugger, no "learning phase" section for a re-run's failure."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._hooks, name)
+
+
+@contextmanager
+def _quiet_hooks(item: pytest.Item, watch: _RunWatch) -> Iterator[None]:
+    """Give ``item`` hooks that keep its reports out of the log, for one re-run."""
+    session = item.session
+    real_proxy = session.gethookproxy
+
+    def quiet_proxy(path: Any) -> Any:
+        return _QuietHooks(real_proxy(path), watch)
+
+    session.gethookproxy = quiet_proxy  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        del session.gethookproxy
+
+
+class _StoppedRun(Exception):
+    """A re-run called ``pytest.exit()``: the test cannot be judged (``why``)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+def _tear_down_after_a_stop(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Tear down what a re-run stopped by ``pytest.exit()`` or an interrupt left set up."""
+    with suppress(Exception, pytest.exit.Exception, KeyboardInterrupt):  # judged already
+        item.ihook.pytest_runtest_teardown(item=item, nextitem=nextitem)
+
+
 class LearningPhaseAudit:
     """The audit plugin: watch each test's run, run the readers again, report, exit code."""
 
@@ -208,6 +335,14 @@ class LearningPhaseAudit:
         self.blind = [a.name for a in session.adapters if not isinstance(a, ReadTracking)]
         """The backends that cannot tell whether a test read the phase."""
         self.read_count = _total_reads(session.adapters) if not self.blind else None
+        self.trackers: list[Callable[[bool], object]] = [
+            tracker
+            for tracker in (getattr(adapter, "track_reads", None) for adapter in session.adapters)
+            if callable(tracker)
+        ]
+        """Adapters that track reads only while a test runs (not in wider fixtures)."""
+        self.unset_phase = _unset_equivalent(session.adapters)
+        """The phase the backends' unset state is, if they say so: the normal run stands for it."""
         hints = [
             getattr(adapter, "audit_hint", None) or DEFAULT_HINT for adapter in session.adapters
         ]
@@ -222,8 +357,40 @@ class LearningPhaseAudit:
         """The options of the reproduce command besides the phase (a backend chosen on the
         command line)."""
         self.verdicts: dict[str, Verdict] = {}
-        self.normal_run: _NormalRun | None = None
-        self.subtest_report = _subtest_report_type()
+        self.lost: list[str] = []
+        """What could not be judged and why: crashed workers, interrupted sessions."""
+        self.normal_run: _RunWatch | None = None
+        self.wider_fixture_reads = 0
+        self.no_runs = ""
+        """Set when the session runs no test (``--setup-only``, ``--setup-plan``)."""
+
+    def _track(self, *, on: bool) -> None:
+        for tracker in self.trackers:
+            tracker(on)
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Note the options under which no test runs at all."""
+        if config.option.setupplan:
+            self.no_runs = "--setup-plan"
+        elif config.option.setuponly:
+            self.no_runs = "--setup-only"
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
+    ) -> Generator[None, object, object]:
+        """Keep a wider fixture's reads out of the test that happened to set it up first."""
+        if fixturedef.scope == "function" or self.normal_run is None:
+            return (yield)
+        read_count = self.read_count
+        before = read_count() if read_count is not None else 0
+        self._track(on=False)
+        try:
+            return (yield)
+        finally:
+            self._track(on=True)
+            if read_count is not None:
+                self.wider_fixture_reads += read_count() - before
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(
@@ -237,48 +404,75 @@ class LearningPhaseAudit:
         """
         session = self.session
         resolution = session.resolution(item)
-        if isinstance(resolution, PhaseRequestError):
-            return (yield)  # its setup fails with the message; nothing to audit
+        if self.no_runs or isinstance(resolution, PhaseRequestError):
+            return (yield)  # nothing runs, or its setup fails with the message
         asked = resolution is not session.settings.default
         start = None if asked else RandomState()
         read_count = self.read_count
         reads_before = read_count() if read_count is not None else 0
-        self.normal_run = run = _NormalRun(item.nodeid)
+        self.wider_fixture_reads = 0
+        self.normal_run = run = _RunWatch(item.nodeid)
         recordings = None if asked else self._start_recording()
+        self._track(on=True)
         try:
             result = yield
         finally:
+            self._track(on=False)
             self.normal_run = None
             own_ran = self._stop_recording(recordings)
-        read = read_count is None or read_count() != reads_before
+        reads = read_count() - reads_before - self.wider_fixture_reads if read_count else 1
         if asked:
-            if run.called and not read:
+            if run.called and run.call_outcome not in _NOT_CALLED and not reads:
                 self._record(Verdict(item.nodeid, NO_EFFECT, resolution.source))
-        elif not read:
+            return result
+        baseline = _baseline_source(session)
+        if baseline is not None:
+            self._record(Verdict(item.nodeid, FROM_BASELINE, baseline))
+        elif not reads:
             self._record(Verdict(item.nodeid, NEVER_READ))
         elif not isinstance(item, pytest.Function):
             why = f"a {type(item).__name__} cannot be run again; only test functions can"
             self._record(Verdict(item.nodeid, NOT_AUDITED, why))
-        elif run.subtests:
-            why = "it reports subtests, whose reports cannot be kept out of the counts"
-            self._record(Verdict(item.nodeid, NOT_AUDITED, why))
         else:
             assert start is not None
-            reruns = self._run_again(item, nextitem, start)
-            outcomes = tuple(rerun.outcome for rerun in reruns)
-            if len(set(outcomes)) > 1:
-                own = AuditRun(
-                    resolution.phase,
-                    True,
-                    run_outcome(run.reports),
-                    first_error_line(run.reports),
-                    own_ran,
-                )
-                verdict = Verdict(item.nodeid, DEPENDS, outcomes=outcomes, runs=(own, *reruns))
-            else:
-                verdict = Verdict(item.nodeid, SAME, outcomes=outcomes)
-            self._record(verdict)
+            own = run.run(resolution.phase, own=True, ran=own_ran)
+            self._record(self._judge(item, nextitem, start, own))
         return result
+
+    def _judge(
+        self, item: pytest.Function, nextitem: pytest.Item | None, start: RandomState, own: AuditRun
+    ) -> Verdict:
+        """Run the test again where its own run does not already stand; return the verdict.
+
+        Its own run stands for its phase, or for the phase its backends' unset
+        state is (torch: train mode). Afterwards the random state is the one
+        the first run left.
+        """
+        nodeid = item.nodeid
+        stands_for = own.phase if own.phase is not None else self.unset_phase
+        runs = [own]
+        after_first_run = RandomState()
+        try:
+            for phase in AUDIT_PHASES:
+                if phase != stands_for:
+                    runs.append(self._run_in_phase(item, nextitem, phase, start))
+            by_phase = {run.phase: run.outcome for run in runs[1:]}
+            if stands_for is not None:
+                by_phase[stands_for] = own.outcome
+            outcomes = (by_phase[0], by_phase[1])
+            if outcomes[0] != outcomes[1]:
+                return Verdict(nodeid, DEPENDS, outcomes=outcomes, runs=tuple(runs))
+            if stands_for is None and outcomes[0] != own.outcome:
+                # Unset differs from both phases: the phase, or what the first run
+                # left behind (a counter, a file)? One more run, unset, tells.
+                again = self._run_in_phase(item, nextitem, None, start)
+                if again.outcome == own.outcome:
+                    return Verdict(nodeid, UNSET_DIFFERS, outcomes=outcomes, runs=tuple(runs))
+            return Verdict(nodeid, SAME, outcomes=outcomes)
+        except _StoppedRun as stopped:
+            return Verdict(nodeid, NOT_AUDITED, stopped.why)
+        finally:
+            after_first_run.restore()
 
     def _start_recording(self) -> dict[str, Recording] | None:
         """Start recording what runs, on every backend that can; None if none can."""
@@ -295,30 +489,20 @@ class LearningPhaseAudit:
         self.session.recordings = None
         return tuple(entry for recording in recordings.values() for entry in recording.stop())
 
-    def _run_again(
-        self, item: pytest.Function, nextitem: pytest.Item | None, start: RandomState
-    ) -> tuple[AuditRun, ...]:
-        """Run the test's protocol once per phase, unlogged; return each run.
-
-        Each run ends as the first did, tearing down what ``nextitem`` does not
-        need: a wider fixture stays up for the next run, unless the test is the
-        last of its scope (then each run sets it up again). Afterwards the
-        random state is the one the first run left.
-        """
-        after_first_run = RandomState()
-        try:
-            return tuple(self._run_in_phase(item, nextitem, phase, start) for phase in AUDIT_PHASES)
-        finally:
-            after_first_run.restore()
-
     def _run_in_phase(
         self, item: pytest.Function, nextitem: pytest.Item | None, phase: Phase, start: RandomState
     ) -> AuditRun:
         """Run the test's whole protocol once in ``phase``: fresh fixtures, no logging.
 
-        Its reports carry ``(USER_PROPERTY, phase)`` in ``user_properties``. Its
-        warnings are caught here, under the filters in effect, so that they are
-        not recorded a second time.
+        Each run ends as the first did, tearing down what ``nextitem`` does not
+        need: a wider fixture stays up for the next run, unless the test is the
+        last of its scope (then each run sets it up again). Its reports carry
+        ``(USER_PROPERTY, phase)`` in ``user_properties`` and go to the audit
+        only (subtests' too). Its warnings are caught here, under the filters in
+        effect, so that they are not recorded a second time.
+
+        :raises _StoppedRun: if the run called ``pytest.exit()`` (after its
+            teardown; the session goes on).
         """
         start.restore()
         if item.__dict__.get("_instance") is not None:  # a fresh instance of its class
@@ -330,37 +514,41 @@ class LearningPhaseAudit:
         # it may run again; a re-run of the audit is not one of its attempts.
         attempts = item.__dict__.get("execution_count")
         if attempts is not None:
-            item.__dict__["execution_count"] = sys.maxsize
-        session = self.session
-        session.audit_run = PhaseRequest(
-            phase, f"--learning-phase-audit, run again in phase {describe(phase, self.labels)}"
-        )
+            item.__dict__["execution_count"] = 1 << 62
+        watch = _RunWatch(item.nodeid)
+        where = f"run again in phase {describe(phase, self.labels)}"
+        self.session.run_again_in(item, PhaseRequest(phase, f"--learning-phase-audit, {where}"))
         recordings = self._start_recording()
+        stopped: BaseException | None = None
+        self._track(on=True)
         try:
-            with warnings.catch_warnings(record=True):
-                reports = runtestprotocol(item, log=False, nextitem=nextitem)
+            with warnings.catch_warnings(record=True), _quiet_hooks(item, watch):
+                try:
+                    for report in runtestprotocol(item, log=False, nextitem=nextitem):
+                        watch.add(report)
+                except (pytest.exit.Exception, KeyboardInterrupt) as exception:
+                    stopped = exception
+                    _tear_down_after_a_stop(item, nextitem)
         finally:
-            session.audit_run = None
+            self._track(on=False)
+            self.session.run_again_in(item, None)
             ran = self._stop_recording(recordings)
             item.user_properties[:] = user_properties
             if attempts is not None:
                 item.__dict__["execution_count"] = attempts
-        return AuditRun(phase, False, run_outcome(reports), first_error_line(reports), ran)
+        if isinstance(stopped, KeyboardInterrupt):
+            self.lost.append(f"{item.nodeid}: interrupted while {where}")
+            raise stopped
+        if stopped is not None:
+            where = f"its run in phase {describe(phase, self.labels)}"
+            raise _StoppedRun(f"{where} called pytest.exit(): {stopped}")
+        return watch.run(phase, ran=ran)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Note whether the first run called the test function, and whether it had subtests."""
+        """Watch the normal run's reports: its outcome (subtests' included), its first error."""
         run = self.normal_run
-        if run is None or report.nodeid != run.nodeid:
-            return
-        if str(report.outcome) == "rerun":  # pytest-rerunfailures: the attempts start again
-            run.reports.clear()
-        elif self.subtest_report is None or not isinstance(report, self.subtest_report):
-            run.reports.append(report)
-        if report.when != "call":
-            return
-        run.called = True
-        if self.subtest_report is not None and isinstance(report, self.subtest_report):
-            run.subtests = True
+        if run is not None and report.nodeid == run.nodeid:
+            run.add(report)
 
     def _record(self, verdict: Verdict) -> None:
         """Keep ``verdict``; of two for one test, the one that says more."""
@@ -370,10 +558,23 @@ class LearningPhaseAudit:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
-        """(xdist controller) Take the verdicts of a worker that finished."""
+        """(xdist controller) Take the verdicts of a worker that finished; say if it crashed."""
         output = getattr(node, "workeroutput", None) or {}
-        for data in output.get(WORKEROUTPUT_KEY, ()):
+        verdicts = output.get(WORKEROUTPUT_KEY)
+        for data in verdicts or ():
             self._record(Verdict.from_serializable(data))
+        if verdicts is None:
+            worker = getattr(node, "gateway", None)
+            name = getattr(worker, "id", "a worker")
+            self.lost.append(
+                f"worker {name} went down ({error or 'no verdicts sent'}): the verdicts of "
+                "the tests it ran are lost"
+            )
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: object, sched: object) -> None:
+        """(xdist controller) A test crashed its worker: it cannot be judged."""
+        self._record(Verdict(crashitem, NOT_AUDITED, "it crashed its worker"))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Ship the verdicts (xdist worker), or fail the run if a test depends on the phase."""
@@ -383,7 +584,8 @@ class LearningPhaseAudit:
                 verdict.to_serializable() for verdict in self.verdicts.values()
             ]
             return
-        if self._of_kind(DEPENDS) and session.exitstatus == pytest.ExitCode.OK:
+        found = self._of_kind(DEPENDS) or self._of_kind(UNSET_DIFFERS)
+        if found and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _of_kind(self, kind: str) -> list[Verdict]:
@@ -398,20 +600,21 @@ class LearningPhaseAudit:
         if config.option.collectonly or hasattr(config, "workerinput"):
             return
         writer = terminalreporter
-        depends, same = self._of_kind(DEPENDS), self._of_kind(SAME)
-        never_read, not_audited = self._of_kind(NEVER_READ), self._of_kind(NOT_AUDITED)
-        no_effect = self._of_kind(NO_EFFECT)
         writer.write_sep("=", "learning phase audit", bold=True)  # after a blank line
-        asked_none = len(depends) + len(same) + len(never_read) + len(not_audited)
-        audited = len(depends) + len(same)
-        not_run_again = (
-            f", {len(not_audited)} read it and could not run again" if not_audited else ""
-        )
+        if self.no_runs:
+            writer.line(f"{self.no_runs}: no test ran, so none was audited")
+            return
+        depends, unset_differs = self._of_kind(DEPENDS), self._of_kind(UNSET_DIFFERS)
+        same, never_read = self._of_kind(SAME), self._of_kind(NEVER_READ)
+        not_audited, no_effect = self._of_kind(NOT_AUDITED), self._of_kind(NO_EFFECT)
+        from_baseline = self._of_kind(FROM_BASELINE)
+        audited = len(depends) + len(unset_differs) + len(same)
+        asked_none = audited + len(never_read) + len(not_audited) + len(from_baseline)
         writer.line(
-            f"{_tests(asked_none)} asked for no phase: {audited} read it and ran again in "
-            f"phases {describe(0, self.labels)} and {describe(1, self.labels)}, "
-            f"{len(never_read)} never read it"
-            f"{not_run_again}"
+            f"{_tests(asked_none)} asked for no phase: {audited} read it and "
+            f"{self._ran_again()}, {len(never_read)} never read it"
+            + (f", {len(from_baseline)} had a phase from a wider fixture" if from_baseline else "")
+            + (f", {len(not_audited)} read it and could not run again" if not_audited else "")
         )
         if self.read_count is None:
             writer.line(
@@ -423,18 +626,21 @@ class LearningPhaseAudit:
             writer.line(
                 f"{_tests(len(depends))} {verb} on the learning phase:", red=True, bold=True
             )
-            width = max(len(verdict.nodeid) for verdict in depends)
-            for verdict in depends:
-                outcomes = "  ".join(
-                    f"{self.labels[phase or 0]}: {outcome:<7}"
-                    for phase, outcome in zip(AUDIT_PHASES, verdict.outcomes, strict=True)
-                )
-                writer.line(f"  {verdict.nodeid:<{width}}  {outcomes.rstrip()}")
-                for line in finding_lines(verdict.nodeid, verdict.runs, self.labels, self.options):
-                    writer.line(line)
+            self._list_findings(writer, depends, AUDIT_PHASES)
             writer.line(f"hint: {self.hint}")
+        if unset_differs:
+            verb = "differs" if len(unset_differs) == 1 else "differ"
+            writer.line(
+                f"{_tests(len(unset_differs))} {verb} between the phase unset and both phases:",
+                red=True,
+                bold=True,
+            )
+            self._list_findings(writer, unset_differs, (None, *AUDIT_PHASES))
+            writer.line(f"hint: {UNSET_HINT}")
+        if depends or unset_differs:
             # pytest's last line counts them: "4 passed, 1 phase-dependent" (exit status 1).
-            writer.stats.setdefault(STATS_KEY, []).extend(_Counted(v.nodeid) for v in depends)
+            found = [*depends, *unset_differs]
+            writer.stats.setdefault(STATS_KEY, []).extend(_Counted(v.nodeid) for v in found)
             if hasattr(writer, "_main_color"):
                 writer._main_color = None  # recomputed with the new count
         elif audited:
@@ -454,6 +660,36 @@ class LearningPhaseAudit:
                 yellow=True,
             )
             self._list(writer, not_audited)
+        for lost in self.lost:
+            writer.line(f"not judged: {lost}", yellow=True)
+
+    def _ran_again(self) -> str:
+        """Say in which phases the readers ran again."""
+        if self.unset_phase is None:
+            return f"ran again in phases {describe(0, self.labels)} and {describe(1, self.labels)}"
+        other: Phase = 0 if self.unset_phase == 1 else 1
+        return (
+            f"ran again in phase {describe(other, self.labels)} (unset is phase "
+            f"{describe(self.unset_phase, self.labels)}: the normal run stands for it)"
+        )
+
+    def _list_findings(
+        self, writer: pytest.TerminalReporter, verdicts: Sequence[Verdict], phases: Sequence[Phase]
+    ) -> None:
+        """List each test with its outcome per phase (``unset``: its own run), and its runs."""
+        width = max(len(verdict.nodeid) for verdict in verdicts)
+        for verdict in verdicts:
+            by_phase: dict[Phase, str] = dict(zip(AUDIT_PHASES, verdict.outcomes, strict=True))
+            own = next((run for run in verdict.runs if run.own), None)
+            if own is not None and own.phase is None:
+                by_phase[None] = own.outcome
+            outcomes = "  ".join(
+                f"{'unset' if phase is None else self.labels[phase]}: {by_phase[phase]:<7}"
+                for phase in phases
+            )
+            writer.line(f"  {verdict.nodeid:<{width}}  {outcomes.rstrip()}")
+            for line in finding_lines(verdict.nodeid, verdict.runs, self.labels, self.options):
+                writer.line(line)
 
     @staticmethod
     def _list(writer: pytest.TerminalReporter, verdicts: Sequence[Verdict]) -> None:

@@ -29,6 +29,8 @@ from pytest_learning_phase.adapters._registry import build_adapter
 from pytest_learning_phase.hookspecs import AdapterFactory
 
 _RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
+_OWN_RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
+"""The item's own request, kept while the audit runs it again in another."""
 
 
 class _PhaseSession:
@@ -55,8 +57,6 @@ class _PhaseSession:
         """Whether collection ended here, so ``auto`` chose (never on xdist's controller)."""
         self._drive(backends)
         self.previous_adapter = set_current_adapter(self.adapter)
-        self.audit_run: PhaseRequest | None = None
-        """Set by the audit while it runs a test again in one phase: the phase to run it in."""
         self.markers_after_setup = 0
         """How many markers the current test had when its setup ended."""
         self.recordings: dict[str, Recording] | None = None
@@ -104,6 +104,19 @@ class _PhaseSession:
             resolution = item.stash[_RESOLUTION_KEY] = _markers.resolve(item, self.settings.default)
         return resolution
 
+    def run_again_in(self, item: pytest.Item, request: PhaseRequest | None) -> None:
+        """Set ``item``'s next run up in ``request`` (the audit); None gives it its own back.
+
+        The request is carried on the item, where its setup reads it; a run in
+        it warns of no leak.
+        """
+        if request is not None:
+            item.stash.setdefault(_OWN_RESOLUTION_KEY, self.resolution(item))
+            item.stash[_RESOLUTION_KEY] = request
+        elif _OWN_RESOLUTION_KEY in item.stash:
+            item.stash[_RESOLUTION_KEY] = item.stash[_OWN_RESOLUTION_KEY]
+            del item.stash[_OWN_RESOLUTION_KEY]
+
     def pytest_sessionstart(self) -> None:
         """Remember the state before any test; collect in the session's default phase."""
         self.started = True
@@ -150,7 +163,7 @@ class _PhaseSession:
         called in (the failure section reports it).
         """
         markers_before = self.markers_after_setup = len(item.own_markers)
-        resolution = self.audit_run or item.stash.get(_RESOLUTION_KEY, None)
+        resolution = item.stash.get(_RESOLUTION_KEY, None)
         if resolution is None:
             resolution = self.resolution(item)
         if isinstance(resolution, PhaseRequestError):
@@ -206,7 +219,7 @@ class _PhaseSession:
             for isolation in self.isolations:
                 if isolation.failure is not None:
                     _fail_for_the_backend(isolation)
-        if leaks and self.audit_run is None:
+        if leaks and _OWN_RESOLUTION_KEY not in item.stash:  # not in an audit's re-run
             for leak in leaks:
                 warn_at_test(item, leak, teardown_failed=teardown_failed)
 

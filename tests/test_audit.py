@@ -81,11 +81,13 @@ def test_a_failure_of_the_first_run_counts_and_makes_the_run_fail(suite: Suite) 
     result = suite.run("--learning-phase-audit")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(failed=1)
+    # Its unset run differs from both phases' runs: listed as such (the spec).
     result.stdout.fnmatch_lines(
         [
             "1 test asked for no phase: 1 read it and ran again in phases 0 (test) and 1 (train), "
             "0 never read it",
-            "none depends on the learning phase",
+            "1 test differs between the phase unset and both phases:",
+            "  test_suite.py::test_needs_a_set_phase  unset: failed   test: passed   train: passed",
         ]
     )
 
@@ -488,7 +490,9 @@ def test_a_doctest_that_reads_the_phase_is_named_as_not_audited(reference_suite:
 
 
 @pytest.mark.skipif(pytest.version_tuple < (9,), reason="the subtests fixture is pytest 9's")
-def test_a_test_with_subtests_is_named_as_not_audited(reference_suite: Suite) -> None:
+def test_a_test_with_subtests_is_audited_and_its_re_runs_subtests_stay_out(
+    reference_suite: Suite,
+) -> None:
     reference_suite.write(
         """
         from lp_backend import K
@@ -498,16 +502,46 @@ def test_a_test_with_subtests_is_named_as_not_audited(reference_suite: Suite) ->
                 assert K.learning_phase() == 0
         """
     )
-    result = reference_suite.run("--learning-phase-audit")
-    assert result.ret == pytest.ExitCode.OK
-    result.assert_outcomes(passed=1)
+    result = reference_suite.run("--learning-phase-audit", "-rA")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=1)  # the normal run's subtest only: no re-run's counted
     result.stdout.fnmatch_lines(
         [
-            "could not audit 1 test that read the phase:",
-            "  test_suite.py::test_with_subtests  "
-            "(it reports subtests, whose reports cannot be kept out of the counts)",
+            "1 test depends on the learning phase:",
+            "  test_suite.py::test_with_subtests  test: passed   train: failed",
         ]
     )
+    result.stdout.no_fnmatch_line("*SUBFAIL*")
+
+
+@pytest.mark.parametrize("outcome", ["passes", "fails"])
+def test_a_unittest_subtest_is_audited_and_its_re_runs_subtests_stay_out(
+    reference_suite: Suite, outcome: str
+) -> None:
+    expected = "0" if outcome == "passes" else "1"
+    reference_suite.write(
+        f"""
+        import unittest
+        from lp_backend import K
+
+        class TestSubtests(unittest.TestCase):
+            def test_with_subtests(self):
+                for rate in (0.1, 0.2):
+                    with self.subTest(rate=rate):
+                        self.assertEqual(K.learning_phase(), {expected})
+        """
+    )
+    result = reference_suite.run("--learning-phase-audit", "-rA")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "1 test depends on the learning phase:",
+            "  test_suite.py::TestSubtests::test_with_subtests  test: "
+            + ("passed   train: failed" if outcome == "passes" else "failed   train: passed"),
+        ]
+    )
+    # Only the normal run's subtest reports are counted and shown.
+    assert result.stdout.str().count("SUBFAIL") == (0 if outcome == "passes" else 2)
 
 
 def test_the_hint_is_the_adapters_and_every_test_reads_when_it_cannot_tell(
@@ -694,7 +728,7 @@ def test_exitfirst_stops_the_session_and_the_stopping_test_is_audited(
         [
             "1 test asked for no phase: 1 read it and ran again in phases 0 (test) and 1 (train), "
             "0 never read it",
-            "none depends on the learning phase",
+            "  test_suite.py::test_fails_unless_set  unset: failed   test: passed   train: passed",
         ]
     )
     result.stdout.no_fnmatch_line("*stopped early*")

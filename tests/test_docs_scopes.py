@@ -22,3 +22,22 @@ def test_scopes_snippet_passes_in_any_order(pytester: pytest.Pytester, order: st
         "-p", "no:randomly", "-W", "error::pytest_learning_phase.LearningPhaseLeakWarning"
     )
     result.assert_outcomes(passed=3)
+
+
+RANKS = SNIPPET.parent / "scope_ranks"
+
+
+@pytest.mark.parametrize("order", ["as written", "reversed"])
+def test_the_class_and_module_example_passes_in_both_orders(
+    pytester: pytest.Pytester, order: str
+) -> None:
+    for path in RANKS.glob("*.py"):
+        pytester.path.joinpath(path.name).write_text(path.read_text(encoding="utf-8"))
+    if order == "reversed":
+        pytester.makeconftest("def pytest_collection_modifyitems(items):\n    items.reverse()\n")
+    result = pytester.runpytest(
+        "-p", "no:randomly", "-W", "error::pytest_learning_phase.LearningPhaseLeakWarning", "-v"
+    )
+    result.assert_outcomes(passed=3)
+    first = "test_outside_the_class" if order == "reversed" else "test_starts_in_the_train_phase"
+    result.stdout.fnmatch_lines([f"*{first} PASSED*"])

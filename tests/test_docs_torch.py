@@ -47,3 +47,18 @@ def test_the_audit_finds_both_bug_patterns_of_the_page(torch_snippet: pytest.Pyt
     start = page.index("```text\n=====") + len("```text\n")
     section = page[start : page.index("```", start)]
     result.stdout.fnmatch_lines([line.replace("[", "[[]") for line in section.strip().splitlines()])
+
+
+def test_a_module_fixture_putting_the_session_model_in_eval_is_its_baseline(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    for path in (SNIPPET.parent / "torch_scopes").glob("*.py"):
+        pytester.path.joinpath(path.name).write_text(path.read_text(encoding="utf-8"))
+    result = pytester.runpytest(
+        "--learning-phase-backend=torch",
+        "-p",
+        "no:randomly",
+        "-W",
+        "error::pytest_learning_phase.LearningPhaseLeakWarning",
+    )
+    result.assert_outcomes(passed=3)

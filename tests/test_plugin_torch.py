@@ -270,8 +270,8 @@ def test_the_audit_finds_a_training_step_that_relies_on_the_default_mode(
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "2 tests asked for no phase: 1 read it and ran again in phases 0 (eval) and "
-            "1 (train), 1 never read it",
+            "2 tests asked for no phase: 1 read it and ran again in phase 0 (eval) "
+            "(unset is phase 1 (train): the normal run stands for it), 1 never read it",
             "1 test depends on the learning phase:",
             "  test_suite.py::test_a_training_step_updates_the_statistics  eval: failed   "
             "train: passed",
@@ -289,14 +289,17 @@ def test_the_audit_of_two_backends_counts_the_reads_of_both(
     pytester.makepyfile(
         test_suite=textwrap.dedent(
             """
+            import torch
             from torch import nn
             from tf_keras.src import backend as K
 
             def test_reads_keras():
                 assert K.learning_phase() == 0
 
-            def test_builds_a_module():
-                assert nn.Dropout().training
+            def test_runs_a_module():
+                module = nn.Dropout()
+                module(torch.ones(2))
+                assert module.training
             """
         )
     )

@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from pytest_learning_phase._phase import Phase
+from pytest_learning_phase.adapters import UnsetEquivalent
 from pytest_learning_phase.adapters.torch import (
     NOT_INSTALLED_MESSAGE,
     ROOT_NAME,
@@ -330,9 +332,11 @@ def test_installing_twice_wraps_init_once(adapter: TorchAdapter, torch: Any) -> 
     second = make_torch_adapter()
     assert torch.nn.Module.__init__ is init_before
     count = second.phase_read_counter()
+    second.track_reads(True)
     second.set_phase(1)
     before = count()
-    torch.nn.Identity()
+    torch.nn.Identity()(torch.ones(1))
+    second.track_reads(False)
     assert count() == before + 1
 
 
@@ -433,54 +437,98 @@ def test_importing_the_adapter_module_does_not_import_torch() -> None:
 # -- the read counter ----------------------------------------------------------------------
 
 
-def test_the_counter_counts_each_module_built_at_a_set_phase(
-    adapter: TorchAdapter, torch: Any
-) -> None:
+@pytest.fixture
+def tracking(adapter: TorchAdapter) -> Iterator[Callable[[], int]]:
+    """The audit's read count, with marking on for the test (as while an audited test runs)."""
     count = adapter.phase_read_counter()
-    adapter.set_phase(0)
-    before = count()
-    build_model(torch)  # Sequential, Linear, Dropout, Sequential, Linear, BatchNorm1d
-    assert count() == before + 6
+    adapter.track_reads(True)
+    yield count
+    adapter.track_reads(False)
 
 
-def test_unset_builds_count_only_once_the_audit_asked_for_the_counter(
-    adapter: TorchAdapter, torch: Any
+def forward(torch: Any, model: Any) -> None:
+    model(torch.ones(2, 3))
+
+
+@pytest.mark.parametrize("phase", [None, 0, 1])
+def test_a_forward_of_modules_moded_by_the_phase_is_a_read(
+    adapter: TorchAdapter, torch: Any, tracking: Callable[[], int], phase: Phase
 ) -> None:
-    switchboard = adapter._switchboard
-    switchboard.counting = False  # as in a session without the audit
-    adapter.set_phase(None)
-    before = switchboard.modules_started
+    # Sequential, Linear, Dropout, Sequential, Linear, BatchNorm1d: six forwards.
+    adapter.set_phase(phase)
+    model = build_model(torch)
+    before = tracking()
+    forward(torch, model)
+    assert tracking() == before + 6
+
+
+def test_building_a_module_is_not_a_read(
+    adapter: TorchAdapter, torch: Any, tracking: Callable[[], int]
+) -> None:
+    adapter.set_phase(1)
+    before = tracking()
     build_model(torch)
-    assert switchboard.modules_started == before
-    count = adapter.phase_read_counter()
-    build_model(torch)
-    assert count() == before + 6
+    assert tracking() == before
 
 
-def test_the_counter_counts_modules_built_in_other_threads(
-    adapter: TorchAdapter, torch: Any
+@pytest.mark.parametrize("set_mode", [".train()", ".eval()", "training ="])
+def test_a_module_whose_mode_was_set_explicitly_is_not_a_read(
+    adapter: TorchAdapter, torch: Any, tracking: Callable[[], int], set_mode: str
 ) -> None:
-    count = adapter.phase_read_counter()
-    before = count()
+    adapter.set_phase(1)
+    model = build_model(torch)
+    if set_mode == ".train()":
+        model.train()
+    elif set_mode == ".eval()":
+        model.eval()
+    else:
+        for module in model.modules():
+            module.training = False
+    before = tracking()
+    forward(torch, model)
+    assert tracking() == before
 
-    def build_at_phase_1() -> None:
+
+def test_modules_built_while_not_tracking_are_not_reads(
+    adapter: TorchAdapter, torch: Any, tracking: Callable[[], int]
+) -> None:
+    adapter.track_reads(False)  # as in a wider fixture's setup, or between tests
+    model = build_model(torch)
+    adapter.track_reads(True)
+    before = tracking()
+    forward(torch, model)
+    assert tracking() == before
+
+
+def test_the_counter_counts_forwards_in_other_threads(
+    adapter: TorchAdapter, torch: Any, tracking: Callable[[], int]
+) -> None:
+    before = tracking()
+
+    def build_and_run_at_phase_1() -> None:
         adapter.set_phase(1)
-        torch.nn.Identity()
+        forward(torch, torch.nn.Linear(3, 3))
 
-    run_in_thread(build_at_phase_1)
-    assert count() == before + 1
+    run_in_thread(build_and_run_at_phase_1)
+    assert tracking() == before + 1
 
 
 def test_the_counter_ignores_modules_pytorch_builds_while_transforming(
-    adapter: TorchAdapter, torch: Any
+    adapter: TorchAdapter, torch: Any, tracking: Callable[[], int]
 ) -> None:
-    adapter.set_phase(None)
+    adapter.track_reads(False)
     source = build_model(torch)
-    count = adapter.phase_read_counter()
+    adapter.track_reads(True)
     adapter.set_phase(1)
-    before = count()
-    torch.fx.symbolic_trace(source)
-    assert count() == before
+    traced = torch.fx.symbolic_trace(source)
+    before = tracking()
+    forward(torch, traced)
+    assert tracking() == before
+
+
+def test_torch_says_unset_is_train_mode(adapter: TorchAdapter) -> None:
+    assert isinstance(adapter, UnsetEquivalent)
+    assert adapter.unset_phase == 1
 
 
 # -- flags of the modules a wider fixture holds --------------------------------------------

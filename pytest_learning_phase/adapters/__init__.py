@@ -4,9 +4,9 @@ The plugin core talks to adapters only. An adapter for another framework is
 any object with a ``name`` and the four methods of :class:`LearningPhaseAdapter`;
 offer it through the ``pytest_learning_phase_backends`` hook. Optional
 abilities are declared here too, and checked where the plugin reads them:
-what the audit needs (:class:`ReadTracking`, :class:`AuditHint`), a header
-note (:class:`HeaderNote`), objects that keep a mode of their own
-(:class:`HeldModules`).
+what the audit needs (:class:`ReadTracking`, :class:`UnsetEquivalent`,
+:class:`AuditHint`), a header note (:class:`HeaderNote`), objects that keep a
+mode of their own (:class:`HeldModules`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = [
     "Phase",
     "ProvenanceRecording",
     "ReadTracking",
+    "UnsetEquivalent",
     "builtin_backends",
     "optional_text",
 ]
@@ -71,7 +72,29 @@ class ReadTracking(Protocol):
         Called once, when the audit starts, so an adapter may install whatever
         observes the reads then (and only then). The count only has to grow
         when the phase is read: the audit compares it before and after a test.
+
+        An adapter may also have ``track_reads(on: bool)``: the audit turns
+        tracking on while a test runs and off around wider fixtures' setup and
+        between tests, for an adapter whose reads depend on where an object was
+        made (torch: a module built by a wider fixture is not the test's).
         """
+        ...
+
+
+@runtime_checkable
+class UnsetEquivalent(Protocol):
+    """Optional: an adapter whose unset state is exactly one of the phases (for the audit).
+
+    torch's is 1: with the phase unset, modules start in train mode, as in
+    phase 1. The audit then lets a test's normal, unset run stand for that
+    phase and runs it again only in the other. Declare it only when it is
+    exactly true: the reference and tf_keras backends do not (``learning_phase()``
+    reads 0 when unset, but ``global_learning_phase_is_set()`` tells them apart).
+    """
+
+    @property
+    def unset_phase(self) -> Phase:
+        """The phase (0 or 1) that the unset state is the same as."""
         ...
 
 

@@ -31,6 +31,7 @@ import functools
 import operator
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import FrameType, ModuleType
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NOT_INSTALLED_MESSAGE",
     "ModuleFlags",
+    "ReadTracker",
     "TorchAdapter",
     "built_for_the_user",
     "flags_kept",
@@ -86,10 +88,12 @@ class Switchboard:
 
     def __init__(self) -> None:
         self.thread: Final = _ThreadPhase()
-        self.modules_started = 0
-        """How many modules were built for the user, in all threads (for the audit)."""
-        self.counting = False
-        """Whether modules built while the phase is unset count too (only under the audit)."""
+        self.tracking = False
+        """Whether modules built for the user now are marked as moded by the phase (the audit)."""
+        self.moded: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+        """The modules whose mode came from the phase, with that mode (until set explicitly)."""
+        self.reads = 0
+        """How many forwards of such modules ran, in all threads (the audit's read count)."""
         self.on_build: Callable[[object, Phase], None] | None = None
         """Called with each module built for the user and the phase it was built in, when set
         (while provenance is recorded)."""
@@ -156,16 +160,17 @@ def install_init_wrapper(torch_module: ModuleType) -> Switchboard:
             """Set a new module's ``training`` as the phase says, if set and built for the user."""
             phase = thread.phase
             on_build = switchboard.on_build
+            tracking = switchboard.tracking
             if phase is None:
-                if (switchboard.counting or on_build) and built_for_the_user(
-                    module, frame, module_class
-                ):
-                    switchboard.modules_started += 1
+                if (tracking or on_build) and built_for_the_user(module, frame, module_class):
+                    if tracking:
+                        _mark_moded(switchboard, module)
                     if on_build is not None:
                         on_build(module, phase)
             elif built_for_the_user(module, frame, module_class):
-                switchboard.modules_started += 1
                 object.__setattr__(module, "training", phase == 1)
+                if tracking:
+                    _mark_moded(switchboard, module)
                 if on_build is not None:
                     on_build(module, phase)
 
@@ -181,6 +186,69 @@ def install_init_wrapper(torch_module: ModuleType) -> Switchboard:
         module_class.__init__ = __init__
         setattr(module_class, SWITCHBOARD_ATTRIBUTE, switchboard)
         return switchboard
+
+
+def _mark_moded(switchboard: Switchboard, module: Any) -> None:
+    """Note that ``module``'s mode came from the phase (a module that cannot be hashed is not)."""
+    with contextlib.suppress(TypeError):
+        switchboard.moded[module] = module.training
+
+
+class ReadTracker:
+    """Count forwards of modules whose mode came from the phase, while on (for the audit).
+
+    While on, modules built for the user are marked with the flag they got;
+    a wrapper of ``Module.__call__`` counts a call of a marked module whose
+    ``training`` is still that flag, and a wrapper of ``Module.train`` unmarks a
+    module whose mode is set explicitly (``.train()``, ``.eval()``, and every
+    submodule they reach). Both wrappers are there only while on (the audit
+    turns it on while a test runs); no hook is registered, so ``torch.compile``
+    and ``torch.fx`` see what they see without the audit.
+    """
+
+    def __init__(self, torch_module: ModuleType, switchboard: Switchboard) -> None:
+        self._module_class: Any = torch_module.nn.Module
+        self._switchboard = switchboard
+        is_compiling = torch_module.compiler.is_compiling
+        moded = switchboard.moded
+        self._original_call = self._module_class.__call__
+        self._original_train = self._module_class.train
+        original_call, original_train = self._original_call, self._original_train
+
+        def __call__(module: Any, *args: Any, **kwargs: Any) -> Any:
+            if moded and not is_compiling():
+                try:
+                    flag = moded.get(module)
+                except TypeError:
+                    flag = None
+                if flag is not None and module.training is flag:
+                    switchboard.reads += 1
+            return original_call(module, *args, **kwargs)
+
+        def train(module: Any, mode: bool = True) -> Any:
+            if moded:
+                with contextlib.suppress(TypeError):
+                    moded.pop(module, None)
+            return original_train(module, mode)
+
+        self._call = functools.wraps(original_call)(__call__)
+        self._train = functools.wraps(original_train)(train)
+
+    def turn(self, on: bool) -> None:
+        """Turn tracking on (wrappers in, marking on) or off (both out, marks dropped)."""
+        module_class = self._module_class
+        self._switchboard.tracking = on
+        if on:
+            if module_class.__dict__.get("__call__") is not self._call:
+                self._original_call = module_class.__call__
+                module_class.__call__ = self._call
+            if module_class.__dict__.get("train") is not self._train:
+                module_class.train = self._train
+            return
+        if module_class.__dict__.get("__call__") is self._call:
+            module_class.__call__ = self._original_call
+        if module_class.__dict__.get("train") is self._train:
+            module_class.train = self._original_train
 
 
 @dataclass(frozen=True)
@@ -300,10 +368,14 @@ class TorchAdapter:
         "is used"
     )
     phase_labels: Final = ("eval", "train")
+    unset_phase: Final = 1
+    """Unset is PyTorch's default, train mode: exactly phase 1 (the audit's shortcut)."""
 
     def __init__(self, module_class: type, switchboard: Switchboard) -> None:
         """Drive ``switchboard``, the one the ``__init__`` wrapper of ``module_class`` reads."""
         self._module_class = module_class
+        self._torch = sys.modules[module_class.__module__.partition(".")[0]]
+        self._tracker: ReadTracker | None = None
         self._switchboard = switchboard
         self._thread = switchboard.thread
         tensor = getattr(sys.modules.get("torch"), "Tensor", None)
@@ -331,16 +403,24 @@ class TorchAdapter:
         return self._thread.phase
 
     def phase_read_counter(self) -> Callable[[], int]:
-        """Start counting the modules built for the user, in all threads; return the count.
+        """Start counting reads of the phase, in all threads; return the count.
 
-        For torch, "read the phase" means "built a module": every module that
-        code outside PyTorch constructs counts, whatever the code does with its
-        mode afterwards. While the phase is unset they are counted only from
-        this call on (the audit), so a plain run pays nothing for it.
+        For torch, a read is a forward of a module whose mode came from the
+        phase: built for the user while a test ran (the phase set or unset), and
+        not set explicitly since (``.train()``, ``.eval()``, an assignment to
+        ``training``). Building a module is not a read, nor is running one built
+        by a wider fixture or at import. Nothing is installed until the audit
+        turns tracking on while a test runs (:meth:`track_reads`).
         """
         switchboard = self._switchboard
-        switchboard.counting = True
-        return lambda: switchboard.modules_started
+        if self._tracker is None:
+            self._tracker = ReadTracker(self._torch, switchboard)
+        return lambda: switchboard.reads
+
+    def track_reads(self, on: bool) -> None:
+        """Track reads from now on (while a test runs), or stop (wider fixtures, between tests)."""
+        if self._tracker is not None:
+            self._tracker.turn(on)
 
     def record_provenance(self) -> Recording:
         """Record which modules ran forward, in which mode and why (``_torch_recording``)."""

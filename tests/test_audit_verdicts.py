@@ -1,0 +1,380 @@
+"""What the audit judges, and how: reads, wider fixtures, redundant runs, exits, subtests.
+
+Each test runs real pytest sessions (pytester) with ``--learning-phase-audit``
+and checks the section a user reads.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tests._suite import Suite
+
+# -- A test whose phase came from a wider fixture has a phase. -----------------------
+
+BASELINE_CONFTEST = """
+import pytest
+from lp_backend import K
+
+@pytest.fixture(scope="session", autouse=True)
+def inference_everywhere():
+    K.set_learning_phase(0)
+    yield
+"""
+
+
+def test_a_test_whose_phase_came_from_a_wider_fixture_is_not_run_again(suite: Suite) -> None:
+    suite.pytester.makeconftest(BASELINE_CONFTEST)
+    suite.write(
+        """
+        from lp_backend import K
+
+        def test_reads_the_phase_it_was_given():
+            assert K.learning_phase() == 0
+
+        def test_reads_too():
+            K.learning_phase()
+        """
+    )
+    result = suite.run("--learning-phase-audit")
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "2 tests asked for no phase: 0 read it and ran again in phases 0 (test) and 1 (train), "
+            "0 never read it, 2 had a phase from a wider fixture",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*depend*")
+
+
+# -- The normal run's outcome is the worst of all its reports. -----------------------
+
+
+def test_a_fixture_that_errors_only_in_one_phase_is_reported(suite: Suite) -> None:
+    suite.write(
+        """
+        import pytest
+        from lp_backend import K
+
+        @pytest.fixture
+        def inference_only():
+            assert not K.learning_phase(), "built for inference"
+
+        def test_uses_it(inference_only):
+            pass
+        """
+    )
+    result = suite.run("--learning-phase-audit")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "1 test depends on the learning phase:",
+            "  test_suite.py::test_uses_it  test: passed   train: error",
+        ]
+    )
+
+
+# -- A test whose unset run differs from both phases. --------------------------------
+
+
+def test_a_test_that_passes_only_unset_is_reported_with_the_hint(suite: Suite) -> None:
+    suite.write(
+        """
+        from lp_backend import K
+
+        def test_expects_the_phase_unset():
+            assert not K.global_learning_phase_is_set()
+        """
+    )
+    result = suite.run("--learning-phase-audit")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "1 test differs between the phase unset and both phases:",
+            "  test_suite.py::test_expects_the_phase_unset  unset: passed   test: failed   "
+            "train: failed",
+            "hint: a test that needs the phase unset should say so with "
+            "@pytest.mark.learning_phase(None); one that needs it set, with (0) or (1)",
+        ]
+    )
+
+
+# -- Warnings of the re-runs. --------------------------------------------------------
+
+
+def test_a_re_runs_warnings_are_not_shown_again(reference_suite: Suite) -> None:
+    reference_suite.write(
+        """
+        import warnings
+        from lp_backend import K
+
+        def test_warns():
+            K.learning_phase()
+            warnings.warn("once per run", UserWarning)
+        """
+    )
+    result = reference_suite.run("--learning-phase-audit")
+    result.assert_outcomes(passed=1, warnings=1)
+
+
+def test_a_leak_turned_error_is_not_blamed_on_the_phase(reference_suite: Suite) -> None:
+    reference_suite.write(
+        """
+        from lp_backend import K
+
+        def test_reads_and_leaks():
+            K.learning_phase()
+            K.set_learning_phase(1)
+        """
+    )
+    result = reference_suite.run(
+        "--learning-phase-audit",
+        "-W",
+        "error::pytest_learning_phase.LearningPhaseLeakWarning",
+        "-W",
+        "ignore::DeprecationWarning",
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["none depends on the learning phase"])
+
+
+# -- Exits, crashes, runs that never happen. -----------------------------------------
+
+
+def test_a_re_run_that_calls_pytest_exit_does_not_end_the_session(
+    reference_suite: Suite,
+) -> None:
+    reference_suite.write(
+        """
+        import pytest
+        from lp_backend import K
+
+        def test_exits_in_training():
+            if K.learning_phase():
+                pytest.exit("no training here")
+
+        def test_later():
+            K.learning_phase()
+        """
+    )
+    result = reference_suite.run("--learning-phase-audit")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "could not audit 1 test that read the phase:",
+            "  test_suite.py::test_exits_in_training  (its run in phase 1 (train) called "
+            "pytest.exit(): no training here)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Interrupted*")
+
+
+def test_a_crashed_worker_is_named_in_the_section(reference_suite: Suite) -> None:
+    reference_suite.write(
+        """
+        import os
+        from lp_backend import K
+
+        def test_crashes_in_training():
+            if K.learning_phase():
+                os._exit(1)
+        """
+    )
+    result = reference_suite.run_subprocess("--learning-phase-audit", "-n", "1")
+    result.stdout.fnmatch_lines(
+        [
+            "*learning phase audit*",
+            "could not audit 1 test that read the phase:",
+            "  test_suite.py::test_crashes_in_training  (it crashed its worker)",
+        ]
+    )
+
+
+@pytest.mark.parametrize("option", ["--setup-only", "--setup-plan"])
+def test_setup_only_and_plan_say_nothing_ran(reference_suite: Suite, option: str) -> None:
+    reference_suite.write(
+        """
+        from lp_backend import K
+
+        def test_reads():
+            K.learning_phase()
+        """
+    )
+    result = reference_suite.run("--learning-phase-audit", option)
+    result.stdout.fnmatch_lines([f"{option}: no test ran, so none was audited"])
+    result.stdout.no_fnmatch_line("*asked for no phase*")
+
+
+STOPS_BEFORE_READING = {
+    "skip": ("", 'pytest.skip("not here")'),
+    "xfail": ("", 'pytest.xfail("not yet")'),
+    "xfail-marker": ("@pytest.mark.xfail(strict=True)", "raise NotImplementedError"),
+}
+
+
+@pytest.mark.parametrize("how", list(STOPS_BEFORE_READING))
+def test_a_marked_test_that_stops_before_reading_is_not_listed_as_no_effect(
+    reference_suite: Suite, how: str
+) -> None:
+    extra_marker, stop = STOPS_BEFORE_READING[how]
+    reference_suite.write(
+        "import pytest\n"
+        "from lp_backend import K\n\n"
+        f"{extra_marker}\n"
+        "@pytest.mark.learning_phase(1)\n"
+        "def test_marked():\n"
+        f"    {stop}\n"
+        "    K.learning_phase()\n\n"
+        "@pytest.mark.learning_phase(1)\n"
+        "def test_marked_and_never_reads():\n"
+        "    pass\n"
+    )
+    result = reference_suite.run("--learning-phase-audit")
+    result.stdout.fnmatch_lines(
+        [
+            "the marker had no effect: 1 test asks for a phase and never read it:",
+            "  test_suite.py::test_marked_and_never_reads  (*)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*test_marked  *")
+
+
+# -- The torch backend: what a read is, and the redundant run. -----------------------
+
+
+def run_torch(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_suite=textwrap.dedent(source))
+    return pytester.runpytest(
+        "-W",
+        "default",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "--learning-phase-backend=torch",
+        "--learning-phase-audit",
+        *args,
+    )
+
+
+def test_torch_a_module_whose_mode_is_set_before_it_runs_is_not_a_read(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    result = run_torch(
+        pytester,
+        """
+        import torch
+        from torch import nn
+
+        def test_sets_the_mode_first():
+            model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+            model.eval()
+            model(torch.ones(1, 2))
+
+        def test_assigns_the_mode_first():
+            model = nn.Dropout(0.5)
+            model.training = False
+            model(torch.ones(2))
+
+        def test_only_builds():
+            nn.Dropout(0.5)
+
+        def test_runs_in_the_default_mode():
+            nn.Dropout(0.5)(torch.ones(2))
+        """,
+    )
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "4 tests asked for no phase: 1 read it and ran again in phase 0 (eval) "
+            "(unset is phase 1 (train): the normal run stands for it), 3 never read it",
+        ]
+    )
+
+
+def test_torch_a_wider_fixtures_modules_are_not_a_read_of_the_first_requester(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    result = run_torch(
+        pytester,
+        """
+        import pytest
+        import torch
+        from torch import nn
+
+        @pytest.fixture(scope="module")
+        def shared():
+            model = nn.Dropout(0.5)
+            model(torch.ones(2))  # a warm-up forward, in the fixture's own setup
+            return model
+
+        def test_first(shared):
+            shared(torch.ones(2))
+
+        def test_second(shared):
+            shared(torch.ones(2))
+        """,
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "2 tests asked for no phase: 0 read it and ran again in phase 0 (eval) "
+            "(unset is phase 1 (train): the normal run stands for it), 2 never read it",
+        ]
+    )
+
+
+def test_torch_runs_again_only_in_eval_mode(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    pytester.makeconftest(
+        """
+        RUNS = []
+
+        def pytest_runtest_setup(item):
+            with open("runs.log", "a", encoding="utf-8") as log:
+                log.write(f"{item.name}\\n")
+        """
+    )
+    result = run_torch(
+        pytester,
+        """
+        import torch
+        from torch import nn
+
+        def test_runs_a_dropout():
+            nn.Dropout(0.5)(torch.ones(2))
+        """,
+    )
+    result.assert_outcomes(passed=1)
+    runs = (pytester.path / "runs.log").read_text(encoding="utf-8").splitlines()
+    assert runs == ["test_runs_a_dropout", "test_runs_a_dropout"]
+
+
+def test_reference_has_no_unset_shortcut(reference_suite: Suite) -> None:
+    """Unset reads 0 on the reference backend, but it is not phase 0: three runs."""
+    reference_suite.pytester.makeconftest(
+        """
+        def pytest_runtest_setup(item):
+            with open("runs.log", "a", encoding="utf-8") as log:
+                log.write(f"{item.name}\\n")
+        """
+    )
+    reference_suite.write(
+        """
+        from lp_backend import K
+
+        def test_reads():
+            K.learning_phase()
+        """
+    )
+    result = reference_suite.run("--learning-phase-audit")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*ran again in phases 0 (test) and 1 (train)*"])
+    runs = (reference_suite.pytester.path / "runs.log").read_text(encoding="utf-8").splitlines()
+    assert len(runs) == 3
