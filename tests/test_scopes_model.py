@@ -221,6 +221,59 @@ def _held_model_flipped_by_a_test(holder: str) -> Suite:
     )
 
 
+NESTED_MODEL_IN_EVAL = Suite(
+    "torch",
+    session_fixtures=(WiderFixture("s_f0", "session", setup="eval", dynamic="model"),),
+    modules=(
+        TestModule(
+            "test_m0",
+            tests=tuple(
+                TestFunction(f"test_m0_{index}", requests=("s_f0", "model")) for index in range(2)
+            ),
+        ),
+    ),
+)
+"""Case 2 on torch: a session fixture gets the model by ``getfixturevalue`` and evaluates it."""
+
+MODULE_FIXTURE_SET_UP_INSIDE_A_CLASS = Suite(
+    "torch",
+    modules=(
+        TestModule(
+            "test_m0",
+            fixtures=(WiderFixture("m0_f0", "module", requests=("model",)),),
+            classes=(
+                TestClass(
+                    "Test0",
+                    fixtures=(
+                        WiderFixture(
+                            "c00_f0", "class", autouse=True, setup="eval", requests=("model",)
+                        ),
+                    ),
+                    tests=(
+                        TestFunction("test_c00_0", requests=("model",)),
+                        TestFunction("test_c00_1", requests=("m0_f0",)),
+                    ),
+                ),
+            ),
+        ),
+    ),
+)
+"""A module fixture first requested inside a class that evaluated the model: the module's modes."""
+
+LAST_TEST_FLIPS_THE_MODEL = Suite(
+    "torch",
+    modules=(
+        TestModule(
+            "test_m0",
+            tests=(
+                TestFunction("test_m0_0", requests=("model",)),
+                TestFunction("test_m0_1", requests=("model",), action="sub_eval"),
+            ),
+        ),
+    ),
+)
+"""The session's last test changes a held model's mode: warned like any other test."""
+
 HELD_MODELS_FLIPPED_BY_A_TEST = {
     holder: _held_model_flipped_by_a_test(holder) for holder in ("dataclass", "attribute", "deep")
 }
@@ -239,6 +292,9 @@ EXPLICIT_EXAMPLES: dict[str, tuple[Suite, list[int]]] = {
     "case 2, nested session fixture": (NESTED_SESSION_FIXTURE, [5]),
     "a package baseline": (PACKAGE_BASELINE, [1, 2]),
     "case 3, session model in eval for one module": (SESSION_MODEL_IN_EVAL_FOR_ONE_MODULE, [1]),
+    "case 2 on torch, nested session fixture": (NESTED_MODEL_IN_EVAL, [1]),
+    "a module fixture set up inside a class": (MODULE_FIXTURE_SET_UP_INSIDE_A_CLASS, []),
+    "the last test flips a held model": (LAST_TEST_FLIPS_THE_MODEL, []),
     **{
         f"case 4, model held in a {holder}": (suite, [])
         for holder, suite in HELD_MODELS_FLIPPED_BY_A_TEST.items()
@@ -262,6 +318,9 @@ def test_generated_suites_on_the_reference_backend_see_what_the_rules_say(
 
 @model_settings
 @example(suite=SESSION_MODEL_IN_EVAL_FOR_ONE_MODULE, seeds=[1])
+@example(suite=NESTED_MODEL_IN_EVAL, seeds=[1])
+@example(suite=MODULE_FIXTURE_SET_UP_INSIDE_A_CLASS, seeds=[])
+@example(suite=LAST_TEST_FLIPS_THE_MODEL, seeds=[])
 @example(suite=HELD_MODELS_FLIPPED_BY_A_TEST["dataclass"], seeds=[])
 @example(suite=HELD_MODELS_FLIPPED_BY_A_TEST["attribute"], seeds=[])
 @example(suite=HELD_MODELS_FLIPPED_BY_A_TEST["deep"], seeds=[])
