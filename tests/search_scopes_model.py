@@ -24,6 +24,14 @@ from tests.test_scopes_model import EXPLICIT_EXAMPLES, orders, run_against_model
 
 SEEDS = range(int(os.environ.get("PYTEST_LP_SEARCH_SEEDS", "5")))
 LIMIT = int(os.environ.get("PYTEST_LP_SEARCH_LIMIT", "300"))
+search_settings = settings(
+    max_examples=LIMIT,
+    deadline=None,
+    database=None,
+    phases=[Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+"""Generation only (a search counts examples; it does not shrink them)."""
 
 BASELINES_ONLY = Shapes(
     packages=False,
@@ -78,13 +86,7 @@ def test_examples_to_find(preloaded_torch: None, pytester: pytest.Pytester, case
         found_at: int | None = None
 
         @seed(hypothesis_seed)
-        @settings(
-            max_examples=LIMIT,
-            deadline=None,
-            database=None,
-            phases=[Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
+        @search_settings
         @given(suite=suites(backend, shapes), seeds=orders)
         def search(suite: Suite, seeds: list[int]) -> None:
             nonlocal generated, found_at
@@ -124,13 +126,7 @@ def test_survey(preloaded_torch: None, pytester: pytest.Pytester, backend: str) 
     generated = 0
 
     @seed(int(os.environ.get("PYTEST_LP_SEARCH_SEED", "0")))
-    @settings(
-        max_examples=LIMIT,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @search_settings
     @given(suite=suites(backend, SURVEY_SHAPES), seeds=orders)
     def survey(suite: Suite, seeds: list[int]) -> None:
         nonlocal generated
