@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_learning_phase._version import __version__
 
 if TYPE_CHECKING:
+    from pytest_learning_phase._auto import LearningPhaseBackendWarning
     from pytest_learning_phase._leaks import LearningPhaseLeakWarning
     from pytest_learning_phase.assertions import (
         assert_deterministic_in_inference,
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "LearningPhaseBackendWarning",
     "LearningPhaseLeakWarning",
     "__version__",
     "assert_deterministic_in_inference",
@@ -32,6 +34,7 @@ __all__ = [
 ]
 
 _LAZY_NAMES = {
+    "LearningPhaseBackendWarning": "pytest_learning_phase._auto",
     "LearningPhaseLeakWarning": "pytest_learning_phase._leaks",
     "assert_deterministic_in_inference": "pytest_learning_phase.assertions",
     "assert_no_state_update_in_inference": "pytest_learning_phase.assertions",

@@ -2,9 +2,10 @@
 
 Results are walked in parallel through dicts, lists, tuples and object arrays
 holding arrays; numeric leaves (numpy arrays, array-likes, Python and numpy
-scalars) compare as :func:`numpy.testing.assert_allclose` does, a
-``tf.SparseTensor`` by its shape, indices and values, anything else with
-``==``. numpy is imported by the functions that compare, never at import.
+scalars, ``ml_dtypes`` numbers such as TensorFlow's bfloat16 in float32) compare
+as :func:`numpy.testing.assert_allclose` does, a ``tf.SparseTensor`` by its
+shape, indices and values, anything else with ``==``. numpy is imported by the
+functions that compare, never at import.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ def _element(array: npt.NDArray[Any], index: tuple[int, ...]) -> str:
     value = array[index]
     if _is_numeric(array):
         return str(value)
+    if array.dtype.kind in "mM" or array.dtype.names is not None:
+        return shorten(str(value))  # NaT, and NaT in a record: item() gives None
     return short_repr(value.item() if hasattr(value, "item") else value)
 
 
@@ -113,6 +116,59 @@ def _mixed_dtype_values(
     )
 
 
+def _as_numbers(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Return an array of an ``ml_dtypes`` number type (bfloat16, float8, int4) in numpy's own.
+
+    TensorFlow's bfloat16 tensors become such arrays. Their floats become
+    float32 and their integers int64, which hold every value exactly: compared
+    within the tolerances, NaN equal to NaN, as torch's bfloat16 tensors are.
+    """
+    ml_dtypes = sys.modules.get("ml_dtypes")
+    if ml_dtypes is None or array.dtype.kind != "V" or array.dtype.names is not None:
+        return array
+    for info, target in ((ml_dtypes.finfo, "float32"), (ml_dtypes.iinfo, "int64")):
+        try:
+            info(array.dtype)
+        except (TypeError, ValueError):
+            continue
+        return array.astype(target)
+    return array
+
+
+def _unequal(
+    reference: npt.NDArray[Any], other: npt.NDArray[Any], tolerance: Tolerance
+) -> npt.NDArray[np.bool_]:
+    """Return where two non-numeric arrays of one shape differ, element by element.
+
+    NaT equals NaT when ``tolerance.equal_nan``, as NaN equals NaN. A structured
+    array compares field by field, each field as an array of its own dtype (a
+    number within the tolerances); an element differs where any field does.
+    """
+    import numpy as np
+
+    names = reference.dtype.names
+    if names is not None and reference.dtype == other.dtype:
+        mismatch = np.zeros(reference.shape, dtype=bool)
+        for name in names:
+            left, right = reference[name], other[name]
+            if _is_numeric(left):
+                field = ~np.isclose(
+                    right,
+                    left,
+                    rtol=tolerance.rtol,
+                    atol=tolerance.atol,
+                    equal_nan=tolerance.equal_nan,
+                )
+            else:
+                field = _unequal(left, right, tolerance)
+            mismatch |= field.any(axis=tuple(range(reference.ndim, field.ndim)))
+        return mismatch
+    unequal = np.asarray(reference != other, dtype=bool)  # 0-d if not comparable
+    if tolerance.equal_nan and reference.dtype.kind in "mM" and other.dtype.kind in "mM":
+        unequal = unequal & ~(np.isnat(reference) & np.isnat(other))
+    return np.broadcast_to(unequal, reference.shape)
+
+
 def _format_index(index: tuple[int, ...]) -> str:
     return repr(tuple(int(position) for position in index))
 
@@ -127,6 +183,7 @@ def compare_arrays(
     import numpy as np
 
     first, second = labels
+    reference, other = _as_numbers(reference), _as_numbers(other)
     numeric = _is_numeric(reference), _is_numeric(other)
     if numeric[0] != numeric[1]:
         return f"dtype {reference.dtype} ({first}) vs {other.dtype} ({second})"
@@ -139,8 +196,7 @@ def compare_arrays(
             equal_nan=tolerance.equal_nan,
         )
     else:
-        unequal = np.asarray(reference != other, dtype=bool)  # 0-d if not comparable
-        mismatch = np.broadcast_to(unequal, reference.shape)
+        mismatch = _unequal(reference, other, tolerance)
     count = int(np.count_nonzero(mismatch))
     if count == 0:
         return None

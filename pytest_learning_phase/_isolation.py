@@ -35,7 +35,7 @@ from pytest_learning_phase._markers import PhaseRequest, scope_request
 from pytest_learning_phase._phase import Phase, is_phase, short_repr
 from pytest_learning_phase.adapters import HeldModules, LearningPhaseAdapter
 
-__all__ = ["LearningPhaseLeakWarning", "PhaseIsolation", "warn_at_test"]
+__all__ = ["LearningPhaseLeakWarning", "PhaseIsolation", "adapter_error", "warn_at_test"]
 
 NO_LEAKS: Final[Sequence[str]] = ()
 
@@ -156,18 +156,43 @@ class PhaseIsolation:
         self.restored = False
         if self.held_changed:
             self.held_changed = {}
-        if inherits and self.entries:
-            self._follow(self.between())
-        else:
-            self.request = request
-            self.from_baseline = False
-            self.adapter.set_phase(request.phase)
+        try:
+            if inherits and self.entries:
+                self._follow(self.between())
+            else:
+                self.request = request
+                self.from_baseline = False
+                self.adapter.set_phase(request.phase)
+        except Exception as error:
+            self.adapter_failed("set the phase", error)
         self.phase_at_call = self.request.phase
 
     def called(self) -> None:
         """Note the phase in effect when the test function is called (after its fixtures)."""
-        found = self.adapter.get_phase()
+        try:
+            found = self.adapter.get_phase()
+        except Exception as error:
+            self.adapter_failed("get_phase()", error)
+            return
         self.phase_at_call = found if is_phase(found) else self._bad_phase(found)
+
+    def phase_now(self) -> Phase:
+        """Return the phase in effect, for reports; after the restore, the one the test left.
+
+        Never raises: a backend that fails or answers a non-phase here gives
+        the phase the test was called in (its error is the test's already).
+        """
+        if self.restored:
+            return self.phase_at_end
+        try:
+            found = self.adapter.get_phase()
+        except Exception:
+            return self.phase_at_call
+        return found if is_phase(found) else self.phase_at_call
+
+    def adapter_failed(self, action: str, error: Exception) -> None:
+        """Note that the adapter raised while it served the current test: the test's error."""
+        self.failure = adapter_error(self.adapter, action, error, self.current_item)
 
     def _bad_phase(self, found: object) -> Phase:
         """Note that the backend answered ``found``, not a phase; stand for it with the request."""
@@ -200,21 +225,27 @@ class PhaseIsolation:
         if self.restored or item is not self.current_item:
             return NO_LEAKS
         self.restored = True
-        found = self.adapter.get_phase()
-        if not is_phase(found):
-            found = self._bad_phase(found)
-        self.phase_at_end = found
-        if self.entries or self.held:
-            between = self.between()
-            self.adapter.restore_state(between.state)
-            restored = between.phase
-            held_leaks = (
-                self._restore_held(item, between) if between.held or self.held_changed else NO_LEAKS
-            )
-        else:
-            self.adapter.restore_state(self.session_state)
-            restored = self.session_phase
-            held_leaks = NO_LEAKS
+        try:
+            found = self.adapter.get_phase()
+            if not is_phase(found):
+                found = self._bad_phase(found)
+            self.phase_at_end = found
+            if self.entries or self.held:
+                between = self.between()
+                self.adapter.restore_state(between.state)
+                restored = between.phase
+                held_leaks = (
+                    self._restore_held(item, between)
+                    if between.held or self.held_changed
+                    else NO_LEAKS
+                )
+            else:
+                self.adapter.restore_state(self.session_state)
+                restored = self.session_phase
+                held_leaks = NO_LEAKS
+        except Exception as error:
+            self.adapter_failed("restoring the state between tests", error)
+            return NO_LEAKS
         if found != self.request.phase and found != restored:
             leak = phase_leak_message(item, self.adapter.name, found, self.request.phase, restored)
             return [leak, *held_leaks]
@@ -414,6 +445,19 @@ class PhaseIsolation:
             for entry in self.entries:
                 entry.flag_changes.pop(fixture.held, None)
         self._between = None
+
+
+def adapter_error(
+    adapter: LearningPhaseAdapter, action: str, error: Exception, item: pytest.Item | None
+) -> str:
+    """Say, in one line, that a backend's adapter raised while it served ``item``."""
+    where = "" if item is None else f"In {item.nodeid}: "
+    if isinstance(error, pytest.UsageError):
+        return f"{where}{error}"
+    return (
+        f"{where}learning phase backend {adapter.name}: {action} raised "
+        f"{type(error).__name__}: {short_repr(str(error), 200)}"
+    )
 
 
 class WiderFixture:

@@ -91,8 +91,7 @@ def phase_line(item: pytest.Item, isolation: PhaseIsolation, read: bool) -> str 
     labels = phase_labels(adapter)
     asked = isolation.request
     ran = isolation.phase_at_call
-    # After a teardown error the state is already restored: the phase it left counts.
-    now = isolation.phase_at_end if isolation.restored else adapter.get_phase()
+    now = isolation.phase_now()
     untouched = isolation.inherits and asked.phase is None and ran is None and now is None
     if untouched and not read:
         return None

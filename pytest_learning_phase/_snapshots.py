@@ -183,13 +183,24 @@ def _ragged_rows(ragged: Any) -> object:
 
 
 def _rebuilt_mapping(original: Mapping[Any, Any], items: dict[Any, Any]) -> Mapping[Any, Any]:
-    """Return ``items`` in ``original``'s type when it is a dict subclass, else a dict."""
+    """Return ``items`` in ``original``'s type when it is a dict subclass, else a dict.
+
+    The copy is emptied and filled key by key: ``update`` would add to a
+    ``Counter``'s counts. A subclass that cannot be copied, or whose copy does
+    not hold exactly ``items`` once filled, gives a dict.
+    """
     if type(original) is dict or not isinstance(original, dict):
         return items
     try:
         rebuilt = copy.copy(original)
-        rebuilt.update(items)
+        rebuilt.clear()
+        for key, entry in items.items():
+            rebuilt[key] = entry
     except Exception:  # a subclass that cannot be copied: the items are what is compared
+        return items
+    if len(rebuilt) != len(items) or any(
+        dict.get(rebuilt, key, _MISSING) is not entry for key, entry in items.items()
+    ):
         return items
     return rebuilt
 
@@ -203,7 +214,7 @@ def _rebuilt_list(original: list[Any], items: list[Any]) -> list[Any]:
         rebuilt[:] = items
     except Exception:
         return items
-    return rebuilt
+    return rebuilt if _holds_exactly(rebuilt, items) else items
 
 
 def _rebuilt_tuple(original: tuple[Any, ...], items: list[Any]) -> tuple[Any, ...]:
@@ -216,4 +227,14 @@ def _rebuilt_tuple(original: tuple[Any, ...], items: list[Any]) -> tuple[Any, ..
         rebuilt: tuple[Any, ...] = make(items) if callable(make) else cls(items)
     except Exception:
         return tuple(items)
-    return rebuilt
+    return rebuilt if _holds_exactly(rebuilt, items) else tuple(items)
+
+
+_MISSING: Any = object()
+
+
+def _holds_exactly(rebuilt: list[Any] | tuple[Any, ...], items: list[Any]) -> bool:
+    """Return whether a rebuilt sequence holds ``items`` themselves, in order, and nothing else."""
+    return len(rebuilt) == len(items) and all(
+        left is right for left, right in zip(rebuilt, items, strict=True)
+    )

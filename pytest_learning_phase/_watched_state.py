@@ -21,7 +21,14 @@ from pytest_learning_phase._snapshots import torch_to_numpy
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["Watched", "eval_mode", "is_unbuilt", "read_state", "watched_objects"]
+__all__ = [
+    "Watched",
+    "eval_mode",
+    "is_unbuilt",
+    "missing_state",
+    "read_state",
+    "watched_objects",
+]
 
 EXPECTED = "expected a layer, a model, a torch.nn.Module or a list of them"
 
@@ -50,7 +57,8 @@ def _kind(value: object) -> str | None:
         return "reference"
     if isinstance(value, type):
         return None
-    if hasattr(value, "non_trainable_weights") and hasattr(value, "trainable_weights"):
+    cls = type(value)  # not the instance: an unbuilt tf_keras model's weights raise
+    if hasattr(cls, "non_trainable_weights") and hasattr(cls, "trainable_weights"):
         return "keras"  # tf_keras (and Keras 3) layers and models
     return None
 
@@ -158,6 +166,13 @@ def is_unbuilt(value: object) -> bool:
     if kind == "reference" and not hasattr(value, "moving_mean"):
         return False  # a reference Dropout never has state, built or not
     return kind in ("keras", "reference") and getattr(value, "built", True) is False
+
+
+def missing_state(watched: Watched) -> str:
+    """Say what a watched object with no state lacks, in its framework's words."""
+    if _kind(watched.value) == "torch":
+        return "no buffers; parameters are not watched, frozen or not"
+    return "no non-trainable weights"
 
 
 @contextlib.contextmanager

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any, Final
 
 import pytest
 
 from pytest_learning_phase import _auto, _markers, _options
-from pytest_learning_phase._isolation import PhaseIsolation
+from pytest_learning_phase._isolation import PhaseIsolation, adapter_error
 from pytest_learning_phase._leaks import warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
@@ -62,6 +62,8 @@ class _PhaseSession:
         self.recordings: dict[str, Recording] | None = None
         """Set by the audit while a run of a test is recorded: the recording of each backend."""
         self.workers_chose: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self.backend_error = ""
+        """A backend warning that a warning filter turned into an error (it fails the run)."""
         """On xdist's controller, under ``auto``: each worker's backends and late imports."""
 
     def _drive(self, backends: Mapping[str, LearningPhaseAdapter]) -> None:
@@ -174,18 +176,24 @@ class _PhaseSession:
         only = self.only_isolation
         if only is not None:  # one backend: the common case, without a loop
             only.begin(item, resolution, inherits)
+            if only.failure is not None:
+                _fail_for_the_backend(only)
         else:
             for isolation in self.isolations:
                 isolation.begin(item, resolution, inherits)
+            _fail_for_a_backend(self.isolations)
         yield
         self.markers_after_setup = len(item.own_markers)
         if self.markers_after_setup != markers_before:
             _reject_markers_added_at_run_time(item, markers_before, "while the test was set up")
         if only is not None:
             only.called()
+            if only.failure is not None:
+                _fail_for_the_backend(only)
         else:
             for isolation in self.isolations:
                 isolation.called()
+            _fail_for_a_backend(self.isolations)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -216,9 +224,7 @@ class _PhaseSession:
                 _fail_for_the_backend(only)
         else:
             leaks = [leak for isolation in self.isolations for leak in isolation.end(item)]
-            for isolation in self.isolations:
-                if isolation.failure is not None:
-                    _fail_for_the_backend(isolation)
+            _fail_for_a_backend(self.isolations)
         if leaks and _OWN_RESOLUTION_KEY not in item.stash:  # not in an audit's re-run
             for leak in leaks:
                 warn_at_test(item, leak, teardown_failed=teardown_failed)
@@ -241,17 +247,26 @@ class _PhaseSession:
                 for isolation in self.isolations:
                     isolation.fixture_cleared()
             return value
-        fixtures = [
-            isolation.before_wider_fixture(fixturedef, request) for isolation in self.isolations
-        ]
+        fixtures = []
+        for isolation in self.isolations:
+            try:
+                fixtures.append(isolation.before_wider_fixture(fixturedef, request))
+            except Exception as error:
+                _fail_for_a_wider_fixture(isolation, "setting the fixture's scope state", error)
         try:
             value = yield
         except BaseException:
             for isolation, fixture in zip(self.isolations, fixtures, strict=True):
-                isolation.after_wider_fixture(fixture, None, failed=True)
+                try:
+                    isolation.after_wider_fixture(fixture, None, failed=True)
+                except Exception:  # the fixture's own error is the one to report
+                    continue
             raise
         for isolation, fixture in zip(self.isolations, fixtures, strict=True):
-            isolation.after_wider_fixture(fixture, value, failed=False)
+            try:
+                isolation.after_wider_fixture(fixture, value, failed=False)
+            except Exception as error:
+                _fail_for_a_wider_fixture(isolation, "saving the fixture's baseline", error)
         return value
 
     def pytest_exception_interact(
@@ -303,12 +318,20 @@ class _PhaseSession:
                     _shorten_request_error(item, reprcrash)
         return data
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Put back the state from before the session, even if a test was interrupted.
 
         Under ``auto``, warn of a supported framework first imported while the
         tests ran (an xdist worker tells the controller, which warns once).
         """
+        try:
+            self._finish_session()
+        except _auto.LearningPhaseBackendWarning as error:  # -W error::...: fail the session
+            self.backend_error = str(error)
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _finish_session(self) -> None:
         for isolation in self.isolations:
             isolation.end_session()
         if not self.settings.auto:
@@ -356,7 +379,15 @@ class _PhaseSession:
         warnings.warn_explicit(message, _auto.LearningPhaseBackendWarning, where, 1)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """On xdist's controller, under ``auto``: the backends the workers chose (one line)."""
+        """On xdist's controller, under ``auto``: the backends the workers chose (one line).
+
+        And a :class:`~pytest_learning_phase.LearningPhaseBackendWarning` that
+        a warning filter made an error, which failed the session.
+        """
+        if self.backend_error:
+            terminalreporter.write_line(
+                f"ERROR LearningPhaseBackendWarning: {self.backend_error}", red=True
+            )
         if self.settings.auto and self.workers_chose and not self.collected:
             names = max((names for names, _ in self.workers_chose.values()), key=len)
             why = _auto.auto_reason(names[1:])
@@ -405,6 +436,20 @@ def _shorten_request_error(item: pytest.Item, reprcrash: object) -> None:
         reprcrash["message"] = summary
     elif hasattr(reprcrash, "message"):
         reprcrash.message = summary
+
+
+def _fail_for_a_wider_fixture(isolation: PhaseIsolation, action: str, error: Exception) -> None:
+    """Fail a wider fixture's setup: its backend's adapter raised around it."""
+    pytest.fail(
+        adapter_error(isolation.adapter, action, error, isolation.current_item), pytrace=False
+    )
+
+
+def _fail_for_a_backend(isolations: Sequence[PhaseIsolation]) -> None:
+    """Fail the current test if one of its backends misbehaved while it ran (the first one)."""
+    for isolation in isolations:
+        if isolation.failure is not None:
+            _fail_for_the_backend(isolation)
 
 
 def _fail_for_the_backend(isolation: PhaseIsolation) -> None:

@@ -22,9 +22,13 @@ from tests._failures import error_lines_by_test
 from tests._suite import BACKEND_MODULES, PHASE_HELPER, Suite
 
 HELPER = "assert_no_state_update_in_inference"
-NO_STATE = (
-    "has no non-trainable state (no buffers, no non-trainable weights): nothing to watch; "
-    "watch the layer or model whose statistics inference must not update"
+NOTHING_TO_WATCH = (
+    "nothing to watch; watch the layer or model whose statistics inference must not update"
+)
+NO_STATE = f"has no non-trainable state (no non-trainable weights): {NOTHING_TO_WATCH}"
+NO_BUFFERS = (
+    "has no non-trainable state (no buffers; parameters are not watched, frozen or not): "
+    f"{NOTHING_TO_WATCH}"
 )
 NOT_BUILT = "is not built yet, so it has no weights to watch: build it first (or call it once)"
 KERAS_MEAN = (
@@ -228,6 +232,19 @@ def test_a_model_with_no_state():
 def test_a_norm_not_built_yet():
     fresh = tf_keras.layers.BatchNormalization(name="fresh")
     assert_no_state_update_in_inference(x.sum, state=fresh)
+
+
+def test_a_model_not_built_yet():
+    model = tf_keras.Sequential([tf_keras.layers.BatchNormalization()], name="unbuilt")
+    assert_no_state_update_in_inference(model, x)
+
+
+def test_a_model_never_called_that_shares_a_built_layer():
+    norm = tf_keras.layers.BatchNormalization(name="shared_norm")
+    called = tf_keras.Sequential([norm], name="called")
+    never_called = tf_keras.Sequential([norm], name="never_called")
+    called(x)
+    assert_no_state_update_in_inference(lambda batch: norm(batch), x, state=[called, never_called])
 """
 
 
@@ -243,7 +260,7 @@ def test_on_the_tf_keras_backend(tf_keras_suite: Suite) -> None:
 
     result = tf_keras_suite.run()
 
-    result.assert_outcomes(passed=1, failed=4)
+    result.assert_outcomes(passed=1, failed=6)
     assert error_lines_by_test(result) == {
         "test_a_buried_training_true": [
             head("<Buried name='buried'>", "tf_keras"),
@@ -263,6 +280,12 @@ def test_on_the_tf_keras_backend(tf_keras_suite: Suite) -> None:
         ],
         "test_a_norm_not_built_yet": [
             f"E       ValueError: {HELPER}: state=<BatchNormalization name='fresh'> {NOT_BUILT}"
+        ],
+        "test_a_model_not_built_yet": [
+            f"E       ValueError: {HELPER}: fn=<Sequential name='unbuilt'> {NOT_BUILT}"
+        ],
+        "test_a_model_never_called_that_shares_a_built_layer": [
+            f"E       ValueError: {HELPER}: state[1]=<Sequential name='never_called'> {NOT_BUILT}"
         ],
     }
 
@@ -333,6 +356,11 @@ def test_a_model_put_in_train_mode_inside_the_function():
 
 def test_a_model_with_no_buffers():
     assert_no_state_update_in_inference(nn.Linear(3, 3), x)
+
+
+def test_a_model_with_frozen_parameters_and_no_buffers():
+    frozen = nn.Linear(3, 3).requires_grad_(False)
+    assert_no_state_update_in_inference(frozen, x)
 """
 
 
@@ -343,7 +371,7 @@ def test_on_the_torch_backend(preloaded_torch: None, pytester: pytest.Pytester) 
         "-W", "default", "-p", "no:cacheprovider", "--learning-phase-backend=torch"
     )
 
-    result.assert_outcomes(passed=2, failed=4)
+    result.assert_outcomes(passed=2, failed=5)
     assert error_lines_by_test(result) == {
         "test_a_submodule_forced_back_to_train_mode_in_forward": [
             head("ForcedTrain(...)", "torch"),
@@ -364,7 +392,11 @@ def test_on_the_torch_backend(preloaded_torch: None, pytester: pytest.Pytester) 
         ],
         "test_a_model_with_no_buffers": [
             f"E       ValueError: {HELPER}: fn=Linear(in_features=3, out_features=3, bias=True) "
-            f"{NO_STATE}"
+            f"{NO_BUFFERS}"
+        ],
+        "test_a_model_with_frozen_parameters_and_no_buffers": [
+            f"E       ValueError: {HELPER}: fn=Linear(in_features=3, out_features=3, bias=True) "
+            f"{NO_BUFFERS}"
         ],
     }
 

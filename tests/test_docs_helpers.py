@@ -184,7 +184,7 @@ STATE: dict[str, list[str]] = {
     ],
     "test_a_layer_with_no_state": [
         f"E       ValueError: {HELPER}: fn=<Dropout name='dropout'> has no non-trainable "
-        "state (no buffers, no non-trainable weights): nothing to watch; watch the layer or "
+        "state (no non-trainable weights): nothing to watch; watch the layer or "
         "model whose statistics inference must not update",
     ],
     "test_a_layer_not_built_yet": [

@@ -65,6 +65,7 @@ def test_package_ships_py_typed() -> None:
 
 def test_public_api_is_exactly_what_the_interface_names() -> None:
     assert sorted(pytest_learning_phase.__all__) == [
+        "LearningPhaseBackendWarning",
         "LearningPhaseLeakWarning",
         "__version__",
         "assert_deterministic_in_inference",
@@ -79,6 +80,10 @@ def test_public_api_is_exactly_what_the_interface_names() -> None:
 
 def test_leak_warning_is_a_pytest_warning() -> None:
     assert issubclass(pytest_learning_phase.LearningPhaseLeakWarning, pytest.PytestWarning)
+
+
+def test_backend_warning_is_a_pytest_warning() -> None:
+    assert issubclass(pytest_learning_phase.LearningPhaseBackendWarning, pytest.PytestWarning)
 
 
 def test_unknown_attribute_is_an_attribute_error() -> None:

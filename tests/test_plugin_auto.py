@@ -194,6 +194,24 @@ def test_a_framework_imported_while_the_tests_run_gets_one_warning_at_the_end(
 
 
 @pytest.mark.usefixtures("torch_installed")
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one process", "xdist"])
+def test_the_late_import_warning_as_an_error_fails_the_session_in_one_line(
+    pytester: pytest.Pytester, workers: tuple[str, ...]
+) -> None:
+    pytester.makepyfile(test_late="def test_imports_torch():\n    import torch\n")
+    result = run(
+        pytester, "-W", "error::pytest_learning_phase.LearningPhaseBackendWarning", *workers
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["ERROR LearningPhaseBackendWarning: torch was first imported while the tests ran, *"]
+    )
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in result.stdout.str()
+
+
+@pytest.mark.usefixtures("torch_installed")
 def test_a_framework_a_conftest_imports_is_driven(pytester: pytest.Pytester) -> None:
     pytester.makeconftest("import torch")
     pytester.makepyfile(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests._frameworks import require_tf_keras
 from tests._suite import Suite
 
 # Each entry: a test marked learning_phase(1) that also sets phase 0 by hand and ends
@@ -482,3 +483,46 @@ def test_state_is_restored_after_each_test_whatever_the_outcome(suite: Suite) ->
         "test_leaks",
     )
     assert suite.between_tests() == dict.fromkeys(names)
+
+
+def test_tf_keras_graph_mode_is_refused_not_half_isolated(pytester: pytest.Pytester) -> None:
+    """Issue 16, case 9: a usage error at start-up; an error of the test that switched."""
+    require_tf_keras()
+    pytester.makepyfile(
+        test_switches="""
+        import pytest
+
+        def test_before():
+            pass
+
+        def test_switches_to_graph_mode():
+            import tensorflow as tf
+            tf.compat.v1.disable_eager_execution()
+
+        @pytest.mark.learning_phase(1)
+        def test_after():
+            pass
+        """
+    )
+    message = (
+        "learning phase backend tf_keras: TensorFlow runs in graph mode "
+        "(tf.compat.v1.disable_eager_execution() was called), where tf_keras keeps the phase "
+        "on TensorFlow's default graph, which the plugin does not isolate; remove that call, "
+        "or run these tests with -p no:learning_phase"
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:randomly", "--learning-phase-backend=tf_keras"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            f"In test_switches.py::test_switches_to_graph_mode: {message}",
+            f"In test_switches.py::test_after: {message}",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+    pytester.makeconftest("import tensorflow as tf\ntf.compat.v1.disable_eager_execution()\n")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:randomly", "--learning-phase-backend=tf_keras"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: *{message}"])

@@ -19,8 +19,11 @@ through ``tf_keras.src.backend``'s internals (the same ones its own
 ``clear_session()`` *rebinds* the module global ``_GRAPH_LEARNING_PHASES`` to a
 new plain ``dict`` (and replaces the Keras graph), so it is always read through
 the module attribute, never kept. Eager execution, TensorFlow 2's default, is
-assumed: under ``tf.compat.v1.disable_eager_execution()`` tf_keras keeps the
-phase on the default graph instead, which this adapter does not save.
+required: under ``tf.compat.v1.disable_eager_execution()`` tf_keras keeps the
+phase on TensorFlow's default graph instead, and rather than isolate half of
+the state the adapter refuses graph mode (:data:`GRAPH_MODE_MESSAGE`) wherever
+it finds it: a usage error at the start of the session, else an error of the
+test during which it saw it.
 """
 
 from __future__ import annotations
@@ -39,13 +42,22 @@ import pytest
 from pytest_learning_phase._phase import ABSENT, Phase
 from pytest_learning_phase._provenance import Ran, Recording
 
-__all__ = ["NOT_INSTALLED_MESSAGE", "TfKerasAdapter", "make_tf_keras_adapter"]
+__all__ = ["GRAPH_MODE_MESSAGE", "NOT_INSTALLED_MESSAGE", "TfKerasAdapter", "make_tf_keras_adapter"]
 
 NOT_INSTALLED_MESSAGE: Final = (
     "--learning-phase-backend=tf_keras needs tf-keras, which is not installed: "
     'pip install "pytest-learning-phase[tf]"'
 )
 """The usage error of :func:`make_tf_keras_adapter` when tf-keras cannot be imported."""
+
+
+GRAPH_MODE_MESSAGE: Final = (
+    "learning phase backend tf_keras: TensorFlow runs in graph mode "
+    "(tf.compat.v1.disable_eager_execution() was called), where tf_keras keeps the phase on "
+    "TensorFlow's default graph, which the plugin does not isolate; remove that call, or run "
+    "these tests with -p no:learning_phase"
+)
+"""The error when TensorFlow's eager execution was disabled for the whole process."""
 
 
 @dataclass(frozen=True)
@@ -126,11 +138,19 @@ class TfKerasAdapter:
     def __init__(self, backend: ModuleType) -> None:
         """Drive ``backend``, the module ``tf_keras.src.backend``."""
         self._backend: Any = backend
+        from tensorflow.python.eager import context
+
+        self._eager_context: Any = context
+        """TensorFlow's eager context module: whether eager execution was disabled."""
         self._placeholder: weakref.ref[Any] | None = None
         """The Keras graph's default placeholder entry, while a set phase replaces it."""
 
     def save_state(self) -> TfKerasState:
-        """Return this thread's eager entry, ``is_set`` flag and explicit Keras-graph phase."""
+        """Return this thread's eager entry, ``is_set`` flag and explicit Keras-graph phase.
+
+        :raises pytest.UsageError: in graph mode (:data:`GRAPH_MODE_MESSAGE`).
+        """
+        self._refuse_graph_mode()
         backend = self._backend
         phases = backend._GRAPH_LEARNING_PHASES
         eager = backend._DUMMY_EAGER_GRAPH
@@ -189,7 +209,10 @@ class TfKerasAdapter:
 
         With the flag up and nothing stored (another thread cleared the
         session) tf_keras's ``learning_phase()`` returns 0, and so does this.
+
+        :raises pytest.UsageError: in graph mode (:data:`GRAPH_MODE_MESSAGE`).
         """
+        self._refuse_graph_mode()
         backend = self._backend
         eager = backend._DUMMY_EAGER_GRAPH
         stored_phase = backend._GRAPH_LEARNING_PHASES.get(eager.key, ABSENT)
@@ -210,6 +233,17 @@ class TfKerasAdapter:
         _install_read_counting(self._backend)
         reads = _READS
         return lambda: reads.count
+
+    def _refuse_graph_mode(self) -> None:
+        """Raise the usage error of graph mode: half of the state would not be isolated.
+
+        Reads the process's default execution mode (what
+        ``disable_eager_execution()`` changes), not ``tf.executing_eagerly()``,
+        which is also false inside a fixture's ``tf.Graph().as_default()``.
+        """
+        context = self._eager_context
+        if context.default_execution_mode != context.EAGER_MODE:
+            raise pytest.UsageError(GRAPH_MODE_MESSAGE)
 
     def _keep_placeholder(self, graph_entry: object) -> None:
         """Keep the Keras graph's default placeholder entry that a set phase is replacing.
