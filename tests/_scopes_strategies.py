@@ -44,6 +44,8 @@ class Shapes:
 
 
 markers: st.SearchStrategy[Marker] = st.sampled_from([None, None, None, 0, 1, "unset"])
+scope_markers: st.SearchStrategy[Marker] = st.sampled_from([*[None] * 6, 0, 1, "unset"])
+"""Class and module markers, rarer: a marker hides the baselines below it from every test."""
 defaults: st.SearchStrategy[Phase] = st.sampled_from([None, None, 0, 1])
 
 
@@ -165,7 +167,7 @@ def _marker_unless_fixture_asks(
     """
     if not shapes.markers or any(test.phase_fixture for test in tests):
         return None
-    return draw(markers)
+    return draw(scope_markers)
 
 
 @st.composite

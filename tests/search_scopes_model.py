@@ -107,8 +107,8 @@ def test_examples_to_find(preloaded_torch: None, pytester: pytest.Pytester, case
     print(f"\n{case}: examples until found, per seed {list(SEEDS)}: {counts}")
 
 
-SURVEY_SHAPES = Shapes(inheritance=os.environ.get("PYTEST_LP_SEARCH_INHERITANCE", "1") == "1")
-"""The survey's shapes; ``PYTEST_LP_SEARCH_INHERITANCE=0`` leaves out the known marker error."""
+SURVEY_SHAPES = Shapes(dynamic=os.environ.get("PYTEST_LP_SEARCH_DYNAMIC", "1") == "1")
+"""The survey's shapes; ``PYTEST_LP_SEARCH_DYNAMIC=0`` leaves out ``request.getfixturevalue``."""
 
 
 def _kind(problem: str) -> str:
