@@ -18,10 +18,12 @@ the controller in ``workeroutput``, which prints the one report.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 import pytest
@@ -252,6 +254,20 @@ def _total_reads(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], int]:
     return lambda: sum(counter() for counter in counters)
 
 
+def _total_uses(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], int]:
+    """Return a function giving every backend's count of uses of the phase (reads included).
+
+    An adapter's optional ``phase_use_counter()`` also counts what makes a
+    phase a test asked for matter without a read (torch: building a module).
+    """
+    counters: list[Callable[[], int]] = [
+        getattr(adapter, "phase_use_counter", adapter.phase_read_counter)()
+        for adapter in adapters
+        if isinstance(adapter, ReadTracking)
+    ]
+    return lambda: sum(counter() for counter in counters)
+
+
 def _unset_equivalent(adapters: Sequence[LearningPhaseAdapter]) -> Phase:
     """Return the phase every backend's unset state is the same as, or None."""
     declared = {
@@ -335,6 +351,8 @@ class LearningPhaseAudit:
         self.blind = [a.name for a in session.adapters if not isinstance(a, ReadTracking)]
         """The backends that cannot tell whether a test read the phase."""
         self.read_count = _total_reads(session.adapters) if not self.blind else None
+        self.use_count = _total_uses(session.adapters) if not self.blind else None
+        """Reads, and other uses of a phase a test asked for (torch: building a module)."""
         self.trackers: list[Callable[[bool], object]] = [
             tracker
             for tracker in (getattr(adapter, "track_reads", None) for adapter in session.adapters)
@@ -408,8 +426,9 @@ class LearningPhaseAudit:
             return (yield)  # nothing runs, or its setup fails with the message
         asked = resolution is not session.settings.default
         start = None if asked else RandomState()
-        read_count = self.read_count
+        read_count, use_count = self.read_count, self.use_count
         reads_before = read_count() if read_count is not None else 0
+        uses_before = use_count() if use_count is not None else 0
         self.wider_fixture_reads = 0
         self.normal_run = run = _RunWatch(item.nodeid)
         recordings = None if asked else self._start_recording()
@@ -422,7 +441,8 @@ class LearningPhaseAudit:
             own_ran = self._stop_recording(recordings)
         reads = read_count() - reads_before - self.wider_fixture_reads if read_count else 1
         if asked:
-            if run.called and run.call_outcome not in _NOT_CALLED and not reads:
+            used = use_count() != uses_before if use_count is not None else True
+            if run.called and run.call_outcome not in _NOT_CALLED and not used:
                 self._record(Verdict(item.nodeid, NO_EFFECT, resolution.source))
             return result
         baseline = _baseline_source(session)
@@ -688,7 +708,14 @@ class LearningPhaseAudit:
                 for phase in phases
             )
             writer.line(f"  {verdict.nodeid:<{width}}  {outcomes.rstrip()}")
-            for line in finding_lines(verdict.nodeid, verdict.runs, self.labels, self.options):
+            lines = finding_lines(
+                verdict.nodeid,
+                verdict.runs,
+                self.labels,
+                self.options,
+                _rootdir_prefix(writer.config),
+            )
+            for line in lines:
                 writer.line(line)
 
     @staticmethod
@@ -696,6 +723,12 @@ class LearningPhaseAudit:
         width = max(len(verdict.nodeid) for verdict in verdicts)
         for verdict in verdicts:
             writer.line(f"  {verdict.nodeid:<{width}}  ({verdict.detail})")
+
+
+def _rootdir_prefix(config: pytest.Config) -> str:
+    """Return the rootdir relative to where pytest was run (``docs/examples/``), or ``""``."""
+    relative = os.path.relpath(config.rootpath, config.invocation_params.dir)
+    return "" if relative == os.curdir else f"{Path(relative).as_posix()}/"
 
 
 class _Counted:

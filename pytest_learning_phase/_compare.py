@@ -135,32 +135,32 @@ def _as_numbers(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return array
 
 
-def _unequal(
+def _mismatch(
     reference: npt.NDArray[Any], other: npt.NDArray[Any], tolerance: Tolerance
 ) -> npt.NDArray[np.bool_]:
-    """Return where two non-numeric arrays of one shape differ, element by element.
+    """Return where two arrays of one shape differ, element by element.
 
-    NaT equals NaT when ``tolerance.equal_nan``, as NaN equals NaN. A structured
-    array compares field by field, each field as an array of its own dtype (a
-    number within the tolerances); an element differs where any field does.
+    Numbers differ as ``numpy.isclose`` says. NaT equals NaT when
+    ``tolerance.equal_nan``, as NaN equals NaN. A structured array compares
+    field by field, each field as an array of its own dtype; an element differs
+    where any field does.
     """
     import numpy as np
 
+    if _is_numeric(reference):
+        close: npt.NDArray[np.bool_] = np.isclose(
+            other,
+            reference,
+            rtol=tolerance.rtol,
+            atol=tolerance.atol,
+            equal_nan=tolerance.equal_nan,
+        )
+        return ~close
     names = reference.dtype.names
     if names is not None and reference.dtype == other.dtype:
         mismatch = np.zeros(reference.shape, dtype=bool)
         for name in names:
-            left, right = reference[name], other[name]
-            if _is_numeric(left):
-                field = ~np.isclose(
-                    right,
-                    left,
-                    rtol=tolerance.rtol,
-                    atol=tolerance.atol,
-                    equal_nan=tolerance.equal_nan,
-                )
-            else:
-                field = _unequal(left, right, tolerance)
+            field = _mismatch(reference[name], other[name], tolerance)
             mismatch |= field.any(axis=tuple(range(reference.ndim, field.ndim)))
         return mismatch
     unequal = np.asarray(reference != other, dtype=bool)  # 0-d if not comparable
@@ -187,16 +187,7 @@ def compare_arrays(
     numeric = _is_numeric(reference), _is_numeric(other)
     if numeric[0] != numeric[1]:
         return f"dtype {reference.dtype} ({first}) vs {other.dtype} ({second})"
-    if numeric[0]:
-        mismatch: npt.NDArray[np.bool_] = ~np.isclose(
-            other,
-            reference,
-            rtol=tolerance.rtol,
-            atol=tolerance.atol,
-            equal_nan=tolerance.equal_nan,
-        )
-    else:
-        mismatch = _unequal(reference, other, tolerance)
+    mismatch = _mismatch(reference, other, tolerance)
     count = int(np.count_nonzero(mismatch))
     if count == 0:
         return None
@@ -256,6 +247,8 @@ def _compare_leaves(
             return _object_array_differences(reference_array, other_array, path, labels, tolerance)
         difference = compare_arrays(reference_array, other_array, labels, tolerance)
         return [] if difference is None else [f"at {path}: {difference}"]
+    if reference is other:  # the same object is equal, whatever its == does
+        return []
     try:
         outcome = reference == other
     except Exception as error:

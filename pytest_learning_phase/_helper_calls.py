@@ -11,6 +11,7 @@ framework at import.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -80,11 +81,11 @@ def check_phases(phases: object, helper: str, minimum: int) -> tuple[Phase, ...]
 def _check_tolerance_value(helper: str, name: str, value: object) -> float:
     """Return ``value`` if it is a real number >= 0; raise naming the helper and argument."""
     __tracebackhide__ = True
-    message = f"{helper}: {name}={value!r}: expected a real number >= 0"
+    message = f"{helper}: {name}={value!r}: expected a finite real number >= 0"
     if isinstance(value, bool) or not isinstance(value, (int, float, Real)):
         raise TypeError(message)
     number = float(value)
-    if not number >= 0:  # NaN too
+    if not 0 <= number < math.inf:  # NaN and infinity too
         raise ValueError(message)
     return value if isinstance(value, int) else number  # an int shows as given: atol=0
 

@@ -230,7 +230,7 @@ class PhaseIsolation:
             if not is_phase(found):
                 found = self._bad_phase(found)
             self.phase_at_end = found
-            if self.entries or self.held:
+            if self.entries or self.held or self.held_changed:
                 between = self.between()
                 self.adapter.restore_state(between.state)
                 restored = between.phase

@@ -11,6 +11,7 @@ frames), with their mode where the object keeps one (a torch module).
 from __future__ import annotations
 
 import shlex
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -36,6 +37,7 @@ __all__ = [
     "finding_lines",
     "first_error_line",
     "held_values",
+    "last_call_traceback",
     "phase_labels",
     "phase_section",
     "ran_lines",
@@ -141,6 +143,22 @@ def held_values(traceback: TracebackType | None) -> list[tuple[str, object]]:
             values.extend(frame.f_locals.items())
         traceback = traceback.tb_next
     return values[:_MAX_VALUES]
+
+
+def last_call_traceback(item: pytest.Item) -> TracebackType | None:
+    """Return the traceback of ``item``'s failing call, which pytest keeps in ``sys``.
+
+    For a report serialized before :func:`phase_section` could see the exception
+    (an xdist worker's); None unless one of its frames runs the test function.
+    """
+    traceback = getattr(sys, "last_traceback", None)
+    code = getattr(getattr(item, "obj", None), "__code__", None)
+    frame = traceback
+    while frame is not None and code is not None:
+        if frame.tb_frame.f_code is code:
+            return traceback
+        frame = frame.tb_next
+    return None
 
 
 def _held(adapter: LearningPhaseAdapter, values: list[tuple[str, object]]) -> list[Ran]:
@@ -261,14 +279,19 @@ def _differing(runs: Sequence[AuditRun]) -> set[tuple[str, int]]:
 
 
 def finding_lines(
-    nodeid: str, runs: Sequence[AuditRun], labels: tuple[str, str], options: Sequence[str] = ()
+    nodeid: str,
+    runs: Sequence[AuditRun],
+    labels: tuple[str, str],
+    options: Sequence[str] = (),
+    rootdir_prefix: str = "",
 ) -> list[str]:
     """Return the lines under a test whose outcome depends on the phase.
 
     Per run: its outcome and first error line, the layers or modules that ran
     in another mode than in some other run (at most a few, the rest counted),
     and, for a re-run whose outcome differs from the test's own run, the
-    command that reproduces it.
+    command that reproduces it (its path from where pytest was run:
+    ``rootdir_prefix``, the rootdir relative to there).
     """
     own = next((run for run in runs if run.own), None)
     differing = _differing(runs)
@@ -287,7 +310,8 @@ def finding_lines(
             if len(shown) > MAX_SHOWN:
                 lines.append(f"      and {len(shown) - MAX_SHOWN} more")
         if not run.own and (own is None or run.outcome != own.outcome):
-            lines.append(f"      reproduce: {reproduce_command(nodeid, run.phase, options)}")
+            command = reproduce_command(rootdir_prefix + nodeid, run.phase, options)
+            lines.append(f"      reproduce: {command}")
     if not differing and any(run.ran is not None for run in runs):
         lines.append(
             "    no layer or module that was recorded ran in another mode between the runs "

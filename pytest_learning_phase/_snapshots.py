@@ -20,9 +20,18 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
-__all__ = ["UncomparableResult", "snapshot", "torch_to_numpy"]
+__all__ = [
+    "RETURN_A_LIST",
+    "RETURN_FLATTER",
+    "RETURN_NO_CYCLE",
+    "UncomparableResult",
+    "snapshot",
+    "torch_to_numpy",
+]
 
 RETURN_A_LIST = "a list (list(...)) or a tuple"
+RETURN_NO_CYCLE = "a result that does not hold itself (the values to compare)"
+RETURN_FLATTER = "a flatter result (an array, or fewer levels of dicts, lists and tuples)"
 
 
 class UncomparableResult(Exception):
@@ -48,7 +57,8 @@ def snapshot(value: object, path: str = "result") -> object:
     its indices, values and shape.
 
     :raises UncomparableResult: for an iterator (a generator) or a ``meta``
-        tensor, anywhere in ``value``.
+        tensor, anywhere in ``value``; for a container that holds itself, or
+        containers nested deeper than the recursion limit allows.
     """
     numpy = sys.modules.get("numpy")
     torch = sys.modules.get("torch")
@@ -58,7 +68,23 @@ def snapshot(value: object, path: str = "result") -> object:
     tensorflow_types = _types(tensorflow, "Tensor", "Variable")
     ragged_types = _types(tensorflow, "RaggedTensor")
 
+    holding: set[int] = set()  # the containers around the item being taken
+
     def take(item: Any, where: str) -> object:
+        if isinstance(item, (Mapping, list, tuple)) or (
+            isinstance(item, array_types) and cast(Any, item).dtype.hasobject
+        ):
+            if id(item) in holding:
+                what = f"a {type(item).__name__} that holds itself"
+                raise UncomparableResult(where, what, RETURN_NO_CYCLE)
+            holding.add(id(item))
+            try:
+                return take_one(item, where)
+            finally:
+                holding.discard(id(item))
+        return take_one(item, where)
+
+    def take_one(item: Any, where: str) -> object:
         if isinstance(item, array_types):
             if cast(Any, item).dtype.hasobject:
                 return _object_array(item, where, take)
@@ -86,7 +112,11 @@ def snapshot(value: object, path: str = "result") -> object:
             raise UncomparableResult(where, kind, RETURN_A_LIST)
         return item
 
-    return take(value, path)
+    try:
+        return take(value, path)
+    except RecursionError:
+        what = f"a result nested deeper than Python's recursion limit ({sys.getrecursionlimit()})"
+        raise UncomparableResult(path, what, RETURN_FLATTER) from None
 
 
 def _types(module: object, *names: str) -> tuple[type, ...]:

@@ -57,10 +57,23 @@ def _kind(value: object) -> str | None:
         return "reference"
     if isinstance(value, type):
         return None
-    cls = type(value)  # not the instance: an unbuilt tf_keras model's weights raise
-    if hasattr(cls, "non_trainable_weights") and hasattr(cls, "trainable_weights"):
+    if _has(value, "non_trainable_weights") and _has(value, "trainable_weights"):
         return "keras"  # tf_keras (and Keras 3) layers and models
     return None
+
+
+def _has(value: object, name: str) -> bool:
+    """Return whether ``value`` has ``name``, without reading it.
+
+    A property is looked for on the class, not read: an unbuilt tf_keras
+    model's weights raise a ``ValueError``, which ``hasattr`` lets through.
+    """
+    if hasattr(type(value), name):
+        return True
+    try:
+        return name in vars(value)
+    except TypeError:  # no __dict__
+        return False
 
 
 def watched_objects(helper: str, state: object, fn: object, fn_name: str) -> list[Watched]:

@@ -1,7 +1,10 @@
 """Harness helpers: call a function in several learning phases and compare the results.
 
 The helpers drive the backend the pytest session chose (``--learning-phase-backend``),
-or the reference backend outside pytest, and every failure names it. ``fn`` may
+or the reference backend outside pytest, and every failure names it. Under
+``auto``, a helper called while pytest collects (at a test module's top level,
+in ``parametrize`` arguments) drives the first framework imported so far
+(tf_keras before torch), else the reference backend. ``fn`` may
 also be a ``torch.nn.Module``: each call then puts the model (every submodule)
 in the phase's mode and puts every flag back afterwards. Each result is
 snapshotted as it is returned (:mod:`pytest_learning_phase._snapshots`) and
@@ -35,7 +38,7 @@ from pytest_learning_phase._helper_calls import (
     start,
 )
 from pytest_learning_phase._phase import PHASE_IDS, Phase
-from pytest_learning_phase._snapshots import UncomparableResult
+from pytest_learning_phase._snapshots import RETURN_FLATTER, UncomparableResult
 from pytest_learning_phase._watched_state import (
     eval_mode,
     is_unbuilt,
@@ -69,9 +72,12 @@ def run_in_phases(
 
     Each call runs with the phase set (``None``: unset, as after ``clear_session()``)
     through the session's backend, whose whole state is restored after the call,
-    also when ``fn`` raises. ``phases`` takes 0, 1, None or any value
-    ``set_learning_phase`` accepts (``True`` is phase 1), each phase once; it is the
-    only keyword this helper keeps, every other one goes to ``fn``.
+    also when ``fn`` raises. Under ``auto``, while pytest collects (at a test
+    module's top level, in ``parametrize`` arguments), that is the first
+    framework imported so far (tf_keras before torch), else the reference backend.
+    ``phases`` takes 0, 1, None or any value ``set_learning_phase`` accepts
+    (``True`` is phase 1), each phase once; it is the only keyword this helper
+    keeps, every other one goes to ``fn``.
 
     ``fn`` may be a ``torch.nn.Module``: in phase 1 the model and every submodule
     are in train mode for the call, in phase 0 in eval mode, and in phase unset
@@ -132,6 +138,12 @@ def _differences(
     __tracebackhide__ = True
     try:
         return differences(reference, other, "result", labels, tolerance)
+    except RecursionError:
+        raise TypeError(
+            f"{call.helper}: {call.target.name} returned results in {where} {call.backend} "
+            "nested deeper than Python's recursion limit, which cannot be compared by value; "
+            f"return {RETURN_FLATTER} instead"
+        ) from None
     except UncomparableValues as uncomparable:
         error = uncomparable.error
         raise TypeError(
@@ -170,7 +182,7 @@ def assert_phase_invariant(
     Calls ``fn`` (a callable or a ``torch.nn.Module``) as :func:`run_in_phases`
     does and compares each phase's result with the first phase's (the ``desired``
     of ``numpy.testing.assert_allclose``). ``phases`` (at least two), ``rtol``,
-    ``atol`` (real numbers >= 0) and ``equal_nan`` are the helper's; every other
+    ``atol`` (finite real numbers >= 0) and ``equal_nan`` are the helper's; every other
     keyword goes to ``fn``. Returns ``{phase: result}``.
 
     For example (``training=False`` goes to the layer, which then ignores the phase):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, Final
 
 import pytest
@@ -21,10 +21,10 @@ from pytest_learning_phase._leaks import warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase._provenance import Recording
-from pytest_learning_phase._report import phase_labels, phase_section
+from pytest_learning_phase._report import last_call_traceback, phase_labels, phase_section
 from pytest_learning_phase._version import __version__
 from pytest_learning_phase.adapters import AdapterError, LearningPhaseAdapter, optional_text
-from pytest_learning_phase.adapters._current import set_current_adapter
+from pytest_learning_phase.adapters._current import set_collection_chooser, set_current_adapter
 from pytest_learning_phase.adapters._registry import build_adapter
 from pytest_learning_phase.hookspecs import AdapterFactory
 
@@ -57,14 +57,22 @@ class _PhaseSession:
         """Whether collection ended here, so ``auto`` chose (never on xdist's controller)."""
         self._drive(backends)
         self.previous_adapter = set_current_adapter(self.adapter)
+        self.collecting_adapters: dict[str, LearningPhaseAdapter] = {}
+        """``auto``: adapters the helpers drove while collecting, driven from its end."""
+        chooser = self._adapter_while_collecting if settings.auto else None
+        self.previous_chooser = set_collection_chooser(chooser)
         self.markers_after_setup = 0
         """How many markers the current test had when its setup ended."""
         self.recordings: dict[str, Recording] | None = None
         """Set by the audit while a run of a test is recorded: the recording of each backend."""
         self.workers_chose: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        """On xdist's controller, under ``auto``: each worker's backends and late imports."""
         self.backend_error = ""
         """A backend warning that a warning filter turned into an error (it fails the run)."""
-        """On xdist's controller, under ``auto``: each worker's backends and late imports."""
+        self.stop_watching: Callable[[], None] = _nothing
+        """Under ``auto``, while collecting: stops watching for a framework's first import."""
+        self.skipped: dict[str, str] = {}
+        """Under ``auto``: the frameworks in ``sys.modules`` not driven (stand-ins), and why."""
 
     def _drive(self, backends: Mapping[str, LearningPhaseAdapter]) -> None:
         """Add backends to drive: at ``pytest_configure``, and for ``auto`` when collection ends."""
@@ -84,6 +92,21 @@ class _PhaseSession:
         self.only_isolation = self.isolation if len(self.isolations) == 1 else None
         """The isolation of the one backend, when there is one: the per-test fast path."""
 
+    def _adapter_while_collecting(self) -> LearningPhaseAdapter | None:
+        """``auto``, until collection ends: the first framework imported so far, for the helpers.
+
+        None (the session's own choice) once collection ended, or when a
+        framework is driven already (imported before the session started).
+        """
+        if self.collected or len(self.adapters) > 1:
+            return None
+        for name in _auto.imported_frameworks():
+            if name not in self.collecting_adapters:
+                setting = self.settings.backend_setting
+                self.collecting_adapters[name] = build_adapter(self.config, name, setting)
+            return self.collecting_adapters[name]
+        return None
+
     def header_line(self) -> str:
         """Return the header line: version, backends and why, default phase, audit."""
         settings = self.settings
@@ -94,7 +117,7 @@ class _PhaseSession:
         notes = tuple(note for note in found if note is not None)
         why = settings.backend_source
         if settings.auto:
-            why = _auto.auto_reason(self.names[1:])
+            why = _auto.auto_reason(self.names[1:], self.skipped)
             if settings.backend_source != "default":
                 why += f"; {settings.backend_source} = {_auto.AUTO}"
         return settings.header_line(__version__, self.names, why, notes)
@@ -120,11 +143,36 @@ class _PhaseSession:
             del item.stash[_OWN_RESOLUTION_KEY]
 
     def pytest_sessionstart(self) -> None:
-        """Remember the state before any test; collect in the session's default phase."""
+        """Remember the state before any test; collect in the session's default phase.
+
+        Under ``auto``, a framework first imported while collecting is driven
+        from its import on (:meth:`_imported_while_collecting`).
+        """
         self.started = True
         for isolation in self.isolations:
             isolation.start_session()
             isolation.start_collection()
+        if self.settings.auto and not _is_xdist_controller(self.config):
+            self.stop_watching = _auto.watch_imports(self._imported_while_collecting)
+
+    def _imported_while_collecting(self, name: str) -> None:
+        """``auto``: drive a framework a test module just imported, in the default phase.
+
+        So the modules that test module builds at import start in it. A
+        framework whose adapter cannot be built now is left to the end of
+        collection, which reports it.
+        """
+        if self.collected or name in self.names or name not in _auto.imported_frameworks():
+            return
+        try:
+            adapter = self.collecting_adapters.get(name) or build_adapter(
+                self.config, name, self.settings.backend_setting
+            )
+        except pytest.UsageError:
+            return
+        self._drive({name: adapter})
+        self.isolations[-1].start_collection()
+        set_current_adapter(self.adapter)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self) -> None:
@@ -137,6 +185,7 @@ class _PhaseSession:
         (:func:`pytest_report_collectionfinish`); never on xdist's controller,
         which collects nothing.
         """
+        self.stop_watching()
         for isolation in self.isolations:
             isolation.end_collection()
         if not self.settings.auto or self.collected:
@@ -144,8 +193,12 @@ class _PhaseSession:
         self.collected = True
         setting = self.settings.backend_setting
         late = [name for name in _auto.imported_frameworks() if name not in self.names]
+        early = self.collecting_adapters  # the helpers drove them while collecting
+        built = _build_found(
+            self.config, [n for n in late if n not in early], setting, self.skipped
+        )
         if late:
-            self._drive({name: build_adapter(self.config, name, setting) for name in late})
+            self._drive({name: early.get(name) or built[name] for name in late})
             set_current_adapter(self.adapter)
         if self.settings.audit:
             _register_audit(self.config, self)
@@ -309,7 +362,8 @@ class _PhaseSession:
             and item is not None
             and item.nodeid == report.nodeid
         ):
-            section = phase_section(item, self.isolations, self.recordings, None)
+            traceback = last_call_traceback(item) if report.when == "call" else None
+            section = phase_section(item, self.isolations, self.recordings, traceback)
             if section is not None:
                 data["sections"] = [*data.get("sections", []), list(section)]
             longrepr = data.get("longrepr")
@@ -397,7 +451,13 @@ class _PhaseSession:
 
     def pytest_unconfigure(self) -> None:
         """Hand the harness helpers back to the adapter they had before this session."""
+        self.stop_watching()
         set_current_adapter(self.previous_adapter)
+        set_collection_chooser(self.previous_chooser)
+
+
+def _nothing() -> None:
+    """Stop watching imports when nothing watches."""
 
 
 _SOURCE_AND_PROBLEM: Final = re.compile(
@@ -503,15 +563,35 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     config.addinivalue_line("markers", _markers.MARKER_DOC)
     settings = _options.read_settings(config)
-    names = ("reference", *_auto.imported_frameworks()) if settings.auto else settings.backends
-    backends = {name: build_adapter(config, name, settings.backend_setting) for name in names}
+    setting = settings.backend_setting
+    skipped: dict[str, str] = {}
+    if settings.auto:
+        backends = {"reference": build_adapter(config, "reference", setting)}
+        backends.update(_build_found(config, _auto.imported_frameworks(), setting, skipped))
+    else:
+        backends = {name: build_adapter(config, name, setting) for name in settings.backends}
     for adapter in backends.values():
         phase_labels(adapter)  # a bad declaration is a usage error now, not in a report
     session = _PhaseSession(config, settings, backends)
+    session.skipped = skipped
     config.stash[_SESSION_KEY] = session
     config.pluginmanager.register(session, "learning_phase_session")
     if settings.audit and not settings.auto:
         _register_audit(config, session)
+
+
+def _build_found(
+    config: pytest.Config, names: Sequence[str], setting: str, skipped: dict[str, str]
+) -> dict[str, LearningPhaseAdapter]:
+    """``auto``: build the adapters of the frameworks found in ``sys.modules``.
+
+    ``names`` holds the real packages only: a stand-in in ``sys.modules``
+    (None, a mock, an empty module) is not driven but goes into ``skipped``
+    with the reason, for the header line; never a usage error for a setting
+    the user did not give.
+    """
+    skipped.update(_auto.stand_ins())
+    return {name: build_adapter(config, name, setting) for name in names}
 
 
 def _register_audit(config: pytest.Config, session: _PhaseSession) -> None:

@@ -498,7 +498,7 @@ def test_factory_without_tf_keras_raises_usage_error_saying_what_to_install() ->
 
     assert output.splitlines()[0] == f"UsageError: {NOT_INSTALLED_MESSAGE}"
     assert NOT_INSTALLED_MESSAGE == (
-        "--learning-phase-backend=tf_keras needs tf-keras, which is not installed: "
+        "the tf_keras backend needs tf-keras, which is not installed: "
         'pip install "pytest-learning-phase[tf]"'
     )
 

@@ -923,15 +923,17 @@ def test_helpers_reject_fn_that_is_not_callable(helper: Any, fn: object, shown: 
 @pytest.mark.parametrize(
     ("arguments", "error", "problem"),
     [
-        ({"rtol": "x"}, TypeError, "rtol='x': expected a real number >= 0"),
-        ({"atol": None}, TypeError, "atol=None: expected a real number >= 0"),
-        ({"rtol": True}, TypeError, "rtol=True: expected a real number >= 0"),
-        ({"atol": 1j}, TypeError, "atol=1j: expected a real number >= 0"),
-        ({"atol": -1e-06}, ValueError, "atol=-1e-06: expected a real number >= 0"),
-        ({"rtol": float("nan")}, ValueError, "rtol=nan: expected a real number >= 0"),
+        ({"rtol": "x"}, TypeError, "rtol='x': expected a finite real number >= 0"),
+        ({"atol": None}, TypeError, "atol=None: expected a finite real number >= 0"),
+        ({"rtol": True}, TypeError, "rtol=True: expected a finite real number >= 0"),
+        ({"atol": 1j}, TypeError, "atol=1j: expected a finite real number >= 0"),
+        ({"atol": -1e-06}, ValueError, "atol=-1e-06: expected a finite real number >= 0"),
+        ({"rtol": float("nan")}, ValueError, "rtol=nan: expected a finite real number >= 0"),
+        ({"rtol": float("inf")}, ValueError, "rtol=inf: expected a finite real number >= 0"),
+        ({"atol": np.inf}, ValueError, "atol=inf: expected a finite real number >= 0"),
         ({"equal_nan": "no"}, TypeError, "equal_nan='no': expected True or False"),
     ],
-    ids=["str", "None", "bool", "complex", "negative", "nan", "equal_nan"],
+    ids=["str", "None", "bool", "complex", "negative", "nan", "inf", "numpy-inf", "equal_nan"],
 )
 def test_helpers_reject_bad_tolerances_naming_the_helper_and_the_argument(
     helper: Any, arguments: dict[str, object], error: type[Exception], problem: str

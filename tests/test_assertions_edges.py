@@ -16,25 +16,21 @@ import numpy as np
 import pytest
 
 from pytest_learning_phase import backend
-from pytest_learning_phase.adapters._current import set_current_adapter
-from pytest_learning_phase.adapters.reference import ReferenceAdapter
 from pytest_learning_phase.assertions import assert_phase_invariant, run_in_phases
-from tests._frameworks import require_tf_keras
+from tests._frameworks import (
+    TF_INSTALL_HINT,
+    TORCH_INSTALL_HINT,
+    require_installed,
+    require_tf_keras,
+)
+from tests.test_assertions_values import by_phase, reference_helpers
 
 
 @pytest.fixture(autouse=True)
 def reference_backend() -> Iterator[None]:
     """Make the helpers drive the reference backend, whatever the session chose."""
-    previous = set_current_adapter(ReferenceAdapter())
-    yield
-    set_current_adapter(previous)
-
-
-def by_phase(test_result: object, train_result: object) -> Any:
-    def result() -> object:
-        return train_result if backend.learning_phase() else test_result
-
-    return result
+    with reference_helpers():
+        yield
 
 
 # -- dict, list and tuple subclasses are rebuilt holding exactly their items --
@@ -205,3 +201,179 @@ def test_float8_and_int4_arrays_compare_as_numbers(tf: Any) -> None:
         assert_phase_invariant(by_phase(*fours))
 
     assert "max abs difference 1 at index (1,): 2 (test) vs 3 (train)" in str(excinfo.value)
+
+
+# -- The same object in both phases; results that hold themselves or nest too deeply --
+
+
+class Prediction:
+    """An object whose ``==`` raises, as a numpy-backed prediction's may."""
+
+    def __eq__(self, other: object) -> bool:
+        raise ValueError("the truth value of a Prediction is ambiguous")
+
+    __hash__ = object.__hash__
+
+
+def test_the_same_object_in_both_phases_is_equal_even_when_its_eq_raises() -> None:
+    prediction = Prediction()
+
+    results = assert_phase_invariant(lambda: {"prediction": prediction})
+
+    assert results[0]["prediction"] is prediction
+
+
+def test_two_objects_whose_eq_raises_still_cannot_be_compared() -> None:
+    with pytest.raises(TypeError, match=r"== raised ValueError: the truth value"):
+        assert_phase_invariant(lambda: Prediction())
+
+
+def holds_itself() -> list[object]:
+    items: list[object] = [1]
+    items.append({"again": items})
+    return items
+
+
+def nested(depth: int) -> object:
+    result: object = 0
+    for _ in range(depth):
+        result = [result]
+    return result
+
+
+UNCOMPARABLE = (
+    "{helper}: {name} returned {what} at {path} in phase 0 (test) on the reference backend, "
+    "which cannot be compared by value; return {instead} instead"
+)
+
+
+@pytest.mark.parametrize(
+    ("helper", "fn", "what", "path", "instead"),
+    [
+        (
+            assert_phase_invariant,
+            holds_itself,
+            "a list that holds itself",
+            "result[1]['again']",
+            "a result that does not hold itself (the values to compare)",
+        ),
+        (
+            run_in_phases,
+            lambda: nested(5000),
+            "a result nested deeper than Python's recursion limit ({limit})",
+            "result",
+            "a flatter result (an array, or fewer levels of dicts, lists and tuples)",
+        ),
+    ],
+    ids=["holds-itself", "too-deep"],
+)
+def test_a_result_that_holds_itself_or_nests_too_deeply_is_a_type_error(
+    helper: Any, fn: Any, what: str, path: str, instead: str
+) -> None:
+    import sys
+
+    with pytest.raises(TypeError) as excinfo:
+        helper(fn)
+
+    assert str(excinfo.value) == UNCOMPARABLE.format(
+        helper=helper.__name__,
+        name=fn.__qualname__,
+        what=what.format(limit=sys.getrecursionlimit()),
+        path=path,
+        instead=instead,
+    )
+    assert excinfo.value.__cause__ is None
+    assert excinfo.value.__suppress_context__
+
+
+def test_an_object_array_that_holds_itself_is_a_type_error() -> None:
+    batch = np.empty(2, dtype=object)
+    batch[0], batch[1] = np.zeros(2), batch
+
+    with pytest.raises(TypeError, match=r"returned a ndarray that holds itself at result\[1\] "):
+        run_in_phases(lambda: batch)
+
+
+def test_the_same_item_twice_is_not_a_result_that_holds_itself() -> None:
+    row = [1.0, 2.0]
+
+    assert run_in_phases(lambda: [row, {"again": row}])[0] == [row, {"again": row}]
+
+
+def test_a_comparison_past_the_recursion_limit_is_a_type_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pytest_learning_phase.assertions as assertions
+
+    def too_deep(*args: object) -> list[str]:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(assertions, "differences", too_deep)
+
+    with pytest.raises(TypeError) as excinfo:
+        assert_phase_invariant(lambda: [0])
+
+    assert str(excinfo.value) == (
+        "assert_phase_invariant: test_a_comparison_past_the_recursion_limit_is_a_type_error."
+        "<locals>.<lambda> returned results in phase 0 (test) and phase 1 (train) on the "
+        "reference backend nested deeper than Python's recursion limit, which cannot be "
+        "compared by value; return a flatter result (an array, or fewer levels of dicts, lists "
+        "and tuples) instead"
+    )
+
+
+# -- auto: helpers called while collecting drive the framework the module imported --
+
+AT_COLLECTION = {
+    "torch": """
+import pytest
+from torch import nn
+from pytest_learning_phase import run_in_phases
+
+
+def probe():
+    return nn.Identity().training  # a module built in the phase starts in its mode
+
+
+AT_IMPORT = run_in_phases(probe)
+
+
+@pytest.mark.parametrize("results", [run_in_phases(probe)])
+def test_helpers_called_while_collecting(results):
+    assert AT_IMPORT == results == {0: False, 1: True}
+
+
+def test_helpers_called_in_a_test():
+    assert run_in_phases(probe) == {0: False, 1: True}
+""",
+    "tf_keras": """
+import pytest
+from tf_keras import backend
+from pytest_learning_phase import run_in_phases
+
+AT_IMPORT = run_in_phases(backend.learning_phase)
+
+
+@pytest.mark.parametrize("results", [run_in_phases(backend.learning_phase)])
+def test_helpers_called_while_collecting(results):
+    assert AT_IMPORT == results == {0: 0, 1: 1}
+
+
+def test_helpers_called_in_a_test():
+    assert run_in_phases(backend.learning_phase) == {0: 0, 1: 1}
+""",
+}
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf_keras"])
+def test_auto_helpers_called_while_collecting_drive_the_framework_imported_so_far(
+    pytester: pytest.Pytester, framework: str
+) -> None:
+    require_installed(framework, TORCH_INSTALL_HINT if framework == "torch" else TF_INSTALL_HINT)
+    pytester.makepyfile(test_suite=AT_COLLECTION[framework])
+
+    # A fresh interpreter: here every framework is imported already, so auto drives it anyway.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "default", timeout=180)
+
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([f"learning-phase: *, backends: reference, {framework} (*"])

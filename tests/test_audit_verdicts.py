@@ -110,12 +110,15 @@ def test_a_test_that_passes_only_unset_is_reported_with_the_hint(suite: Suite) -
 def test_a_re_runs_warnings_are_not_shown_again(reference_suite: Suite) -> None:
     reference_suite.write(
         """
+        import itertools
         import warnings
         from lp_backend import K
 
+        RUNS = itertools.count()
+
         def test_warns():
             K.learning_phase()
-            warnings.warn("once per run", UserWarning)
+            warnings.warn(f"run {next(RUNS)}", UserWarning)  # a new message each run
         """
     )
     result = reference_suite.run("--learning-phase-audit")

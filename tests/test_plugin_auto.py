@@ -254,6 +254,84 @@ def test_an_explicit_backend_wins_over_the_imports(pytester: pytest.Pytester, wh
     result.stdout.no_fnmatch_line("*LearningPhaseBackendWarning*")
 
 
+BUILT_WHILE_COLLECTING = """
+import pytest
+import torch
+
+MODEL = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Dropout())
+
+
+@pytest.mark.parametrize("dropout", [torch.nn.Dropout(0.1)])
+def test_a_parametrize_argument_starts_in_the_default_phase(dropout):
+    assert not dropout.training
+
+
+def test_a_module_level_model_starts_in_the_default_phase():
+    assert [module.training for module in MODEL.modules()] == [False, False, False]
+"""
+
+
+@pytest.mark.usefixtures("torch_installed")
+@pytest.mark.parametrize(
+    "args",
+    [(), ("-n", "2"), ("--learning-phase-backend=torch",)],
+    ids=["auto", "auto under xdist", "named"],
+)
+def test_modules_a_test_module_builds_at_import_start_in_the_default_phase(
+    pytester: pytest.Pytester, args: tuple[str, ...]
+) -> None:
+    """The test module itself is the first to import torch: no conftest, no plugin does."""
+    pytester.makepyfile(test_built=BUILT_WHILE_COLLECTING)
+    result = run(pytester, "--learning-phase=0", *args)
+    result.assert_outcomes(passed=2)
+    result.stdout.no_fnmatch_line("*LearningPhaseBackendWarning*")
+
+
+STAND_INS = {
+    "None": ('sys.modules["torch"] = None', "torch", "None, not a module"),
+    "MagicMock": (
+        'from unittest import mock\nsys.modules["torch"] = mock.MagicMock()',
+        "torch",
+        "a MagicMock, not a module",
+    ),
+    "empty module": (
+        'import types\nsys.modules["tf_keras"] = types.ModuleType("tf_keras")',
+        "tf_keras",
+        "a module without tf_keras.src.backend.learning_phase",
+    ),
+}
+"""What a conftest puts in ``sys.modules`` to hide or fake a framework, and what the header says."""
+
+
+@pytest.mark.parametrize("stand_in", list(STAND_INS))
+def test_a_stand_in_in_sys_modules_is_not_driven_and_the_header_says_why(
+    pytester: pytest.Pytester, stand_in: str
+) -> None:
+    code, name, why = STAND_INS[stand_in]
+    pytester.makeconftest(f"import sys\n{code}\n")
+    pytester.makepyfile(
+        test_suite="""
+        import pytest
+
+        @pytest.mark.learning_phase(1)
+        def test_marked():
+            pass
+
+        def test_unmarked():
+            pass
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "learning-phase: *, backend: reference (no tf_keras or torch imported by the tests; "
+            f"{name} not driven: sys.modules[[]'{name}'[]] is {why}), default phase: *"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*LearningPhaseBackendWarning*")
+
+
 @pytest.mark.usefixtures("torch_installed")
 def test_auto_named_explicitly_is_auto(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=TORCH_SUITE)
@@ -290,8 +368,10 @@ def test_xdist_workers_choose_what_one_process_chooses(pytester: pytest.Pytester
     pytester.makepyfile(
         test_late="""
         def test_imports_tf_keras_late():
-            import sys
-            sys.modules.setdefault("tf_keras", type(sys)("tf_keras"))
+            import sys, types  # a stand-in with what auto checks: cheaper than TensorFlow
+            backend = types.SimpleNamespace(learning_phase=lambda: 0)
+            sys.modules.setdefault("tf_keras.src.backend", backend)
+            sys.modules.setdefault("tf_keras", types.ModuleType("tf_keras"))
         """
     )
     alone = run(pytester, "-rA")

@@ -299,8 +299,26 @@ def test_choosing_tf_keras_without_it_installed_says_what_to_install(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            "ERROR: --learning-phase-backend=tf_keras needs tf-keras, which is not installed: "
+            "ERROR: --learning-phase-backend=tf_keras: the tf_keras backend needs tf-keras, "
+            "which is not installed: "
             'pip install "pytest-learning-phase[tf]"'
+        ]
+    )
+
+
+def test_a_backend_of_the_ini_that_is_not_installed_names_the_ini_option(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest('import sys\nsys.modules["torch"] = None  # as if not installed\n')
+    pytester.makeini("[pytest]\nlearning_phase_backend = reference,torch\n")
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: ini option learning_phase_backend = 'reference,torch' (in tox.ini): "
+            "the torch backend needs torch, which is not installed: "
+            'pip install "pytest-learning-phase[torch]"'
         ]
     )
 

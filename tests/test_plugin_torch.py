@@ -237,7 +237,8 @@ def test_choosing_torch_without_it_installed_says_what_to_install(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            "ERROR: --learning-phase-backend=torch needs torch, which is not installed: "
+            "ERROR: --learning-phase-backend=torch: the torch backend needs torch, "
+            "which is not installed: "
             'pip install "pytest-learning-phase[torch]"'
         ]
     )
@@ -518,18 +519,51 @@ def test_a_module_held_twice_by_one_fixture_is_named_once(
 
         @pytest.fixture(scope="module")
         def pair():
-            model = nn.Dropout()
-            return (model, model)
+            model = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+            return (model, model[1], model)
 
         def test_flips(pair):
-            pair[0].eval()
+            pair[1].eval()
 
         def test_next(pair):
             assert pair[1].training
         """,
     )
     result.assert_outcomes(passed=2, warnings=1)
-    result.stdout.fnmatch_lines(["*backend torch): pair[[]0]; restored"])
+    result.stdout.fnmatch_lines(["*backend torch): pair[[]0].1; restored"])
+
+
+def test_a_test_that_changes_a_baseline_model_before_its_fixture_is_torn_down_is_warned(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        torch_pytester,
+        """
+        import pytest
+        from torch import nn
+
+        @pytest.fixture(scope="session")
+        def model():
+            return nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+
+        @pytest.fixture(scope="module", autouse=True)
+        def inference(model):
+            model.eval()
+            yield
+            model.train()
+
+        def test_last_of_the_module(model):
+            model[1].train()  # then the module fixture is torn down
+        """,
+    )
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*LearningPhaseLeakWarning: test_suite.py::test_last_of_the_module changed the "
+            "train/eval mode of modules held by fixture model (wider than the test; backend "
+            "torch): model.1; restored"
+        ]
+    )
 
 
 @pytest.mark.parametrize(("option", "training"), [("0", False), ("1", True), ("unset", True)])

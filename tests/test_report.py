@@ -149,7 +149,9 @@ def test_torch_section_under_the_audit_says_where_each_mode_came_from(
             UNSET_TORCH,
             "  model.1 (Dropout) ran in eval mode: set by .eval()",
             "  model.2 (BatchNorm1d) ran in train mode: set by .train()",
-            "none depends on the learning phase",
+            # Every module's mode was set before it ran: no read (the spec), no re-run.
+            "1 test asked for no phase: 0 read it and ran again in phase 0 (eval) "
+            "(unset is phase 1 (train): the normal run stands for it), 1 never read it",
         ]
     )
 
@@ -165,8 +167,6 @@ TORCH_FINDING = [
     "      model.drop (Dropout) ran in eval mode: built while the phase was 0 (eval)",
     "      reproduce: pytest --learning-phase-backend=torch --learning-phase=0 "
     "test_suite.py::test_predict_is_deterministic",
-    "    run again in phase 1 (train): failed: assert False",
-    "      model.drop (Dropout) ran in train mode: built while the phase was 1 (train)",
     "hint: a test that checks one mode on purpose (train-mode behaviour, say) should say so: "
     "@pytest.mark.learning_phase(1) or (0); otherwise the code depends on the mode its modules "
     "start in: call .eval() (inference) or .train() (training) where the model is used",
@@ -278,4 +278,17 @@ def test_findings_cross_xdist_with_their_runs(reference_suite: Suite) -> None:
             "      reproduce: pytest --learning-phase-backend=reference --learning-phase=1 *",
             "*2 passed, 2 phase-dependent in *",
         ]
+    )
+
+
+def test_an_xdist_worker_sends_the_unset_reader_section_with_the_held_modules(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(test_suite=PREDICT_WITHOUT_EVAL)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--learning-phase-backend=torch", "-n", "2"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*- learning phase -*", UNSET_TORCH, "  model.drop (Dropout) is in train mode"]
     )

@@ -418,7 +418,7 @@ def test_make_torch_adapter_without_torch_is_a_usage_error(
         make_torch_adapter()
     assert str(raised.value) == NOT_INSTALLED_MESSAGE
     assert NOT_INSTALLED_MESSAGE == (
-        "--learning-phase-backend=torch needs torch, which is not installed: "
+        "the torch backend needs torch, which is not installed: "
         'pip install "pytest-learning-phase[torch]"'
     )
 

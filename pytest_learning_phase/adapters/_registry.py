@@ -56,8 +56,8 @@ def build_adapter(config: pytest.Config, backend: str, where: str) -> LearningPh
     factory, plugin = offered[backend]
     try:
         adapter = factory()
-    except pytest.UsageError:
-        raise
+    except pytest.UsageError as error:  # not installed: name the setting that chose it
+        raise pytest.UsageError(f"{where}: {error}") from error
     except Exception as error:
         raise pytest.UsageError(
             f"{where}: the factory of learning phase backend {backend!r} (from {plugin}) "

@@ -1,10 +1,12 @@
 """Provenance of torch modules: whose forward ran, in which mode, and where that mode came from.
 
 A recording installs, until it stops, a global forward pre-hook and forward
-hook (``torch.nn.modules.module.register_module_forward_*_hook``), a wrapper of
-``Module.train`` (so ``.train()``/``.eval()`` calls are known) and the
-switchboard's ``on_build`` (the phase each module was built in). Outside a
-recording none of them is installed, and a model's forward runs at full speed.
+hook (``torch.nn.modules.module.register_module_forward_*_hook``) and the
+switchboard's ``on_build`` (the phase each module was built in). Whether a
+module's mode was set explicitly since comes from the audit's read tracking
+(the switchboard's ``moded``: a module leaves it when ``.train()`` or
+``.eval()`` reaches it). Outside a recording nothing is installed, and a
+model's forward runs at full speed.
 
 Only modules whose ``forward`` reads ``training`` (``self.training`` or a
 ``training=`` argument, in its own code: ``Dropout``, the batch norms, RNNs,
@@ -86,22 +88,12 @@ class _TorchRecording:
         self._depth = threading.local()
         self._lock = threading.Lock()
         self.built: dict[int, tuple[Any, Phase, bool]] = {}
-        self.explicit: dict[int, tuple[Any, bool]] = {}
         self.roots: dict[int, tuple[Any, str]] = {}
         self.calls: dict[tuple[int, bool, str], int] = {}
         self.modules: dict[int, Any] = {}
         switchboard.on_build = self._built
-        self._original_train = self._module_class.__dict__["train"]
-        original_train = self._original_train
-        explicit = self.explicit
-
-        def train(module: Any, mode: bool = True) -> Any:
-            result = original_train(module, mode)
-            explicit[id(module)] = (module, bool(mode))
-            return result
-
-        self._train = train
-        self._module_class.train = train
+        self._moded: Any = getattr(switchboard, "moded", None)
+        """The modules whose mode came from the phase (the audit's read tracking keeps it)."""
         hooks = torch_module.nn.modules.module
         self._handles = [
             hooks.register_module_forward_pre_hook(self._before_forward),
@@ -127,16 +119,22 @@ class _TorchRecording:
         self._depth.depth = max(0, getattr(self._depth, "depth", 1) - 1)
 
     def _source(self, module: Any) -> str:
-        key = id(module)
-        explicit = self.explicit.get(key)
-        if explicit is not None and explicit[0] is module:
-            return f"set by .{'train' if explicit[1] else 'eval'}()"
-        built = self.built.get(key)
-        if built is not None and built[0] is module:
-            if module.training is not built[2]:
-                return "set by an assignment to .training"
-            return f"built while the phase was {_PHASES[built[1]]}"
-        return BEFORE_RUN
+        built = self.built.get(id(module))
+        if built is None or built[0] is not module:
+            return BEFORE_RUN
+        training = module.training
+        moded = self._moded
+        flag = None
+        if moded is not None:
+            try:
+                flag = moded.get(module)
+            except TypeError:  # an unhashable module is never marked
+                moded = None
+        if moded is not None and flag is None:  # unmarked by .train() / .eval()
+            return f"set by .{'train' if training else 'eval'}()"
+        if training is not built[2]:
+            return "set by an assignment to .training"
+        return f"built while the phase was {_PHASES[built[1]]}"
 
     def ran(self) -> list[Ran]:
         with self._lock:
@@ -156,13 +154,10 @@ class _TorchRecording:
     def stop(self) -> list[Ran]:
         for handle in self._handles:
             handle.remove()
-        if self._module_class.__dict__.get("train") is self._train:
-            self._module_class.train = self._original_train
         if self._switchboard.on_build == self._built:
             self._switchboard.on_build = None
         found = self.ran()
         self.built.clear()
-        self.explicit.clear()
         self.roots.clear()
         self.modules.clear()
         self.calls.clear()

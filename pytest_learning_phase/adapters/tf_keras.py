@@ -45,7 +45,7 @@ from pytest_learning_phase._provenance import Ran, Recording
 __all__ = ["GRAPH_MODE_MESSAGE", "NOT_INSTALLED_MESSAGE", "TfKerasAdapter", "make_tf_keras_adapter"]
 
 NOT_INSTALLED_MESSAGE: Final = (
-    "--learning-phase-backend=tf_keras needs tf-keras, which is not installed: "
+    "the tf_keras backend needs tf-keras, which is not installed: "
     'pip install "pytest-learning-phase[tf]"'
 )
 """The usage error of :func:`make_tf_keras_adapter` when tf-keras cannot be imported."""

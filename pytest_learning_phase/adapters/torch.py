@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 NOT_INSTALLED_MESSAGE: Final = (
-    "--learning-phase-backend=torch needs torch, which is not installed: "
+    "the torch backend needs torch, which is not installed: "
     'pip install "pytest-learning-phase[torch]"'
 )
 """The usage error of :func:`make_torch_adapter` when torch cannot be imported."""
@@ -94,6 +94,8 @@ class Switchboard:
         """The modules whose mode came from the phase, with that mode (until set explicitly)."""
         self.reads = 0
         """How many forwards of such modules ran, in all threads (the audit's read count)."""
+        self.builds = 0
+        """How many modules were built for the user while tracking (a marked test's use)."""
         self.on_build: Callable[[object, Phase], None] | None = None
         """Called with each module built for the user and the phase it was built in, when set
         (while provenance is recorded)."""
@@ -190,6 +192,7 @@ def install_init_wrapper(torch_module: ModuleType) -> Switchboard:
 
 def _mark_moded(switchboard: Switchboard, module: Any) -> None:
     """Note that ``module``'s mode came from the phase (a module that cannot be hashed is not)."""
+    switchboard.builds += 1
     with contextlib.suppress(TypeError):
         switchboard.moded[module] = module.training
 
@@ -211,9 +214,12 @@ class ReadTracker:
         self._switchboard = switchboard
         is_compiling = torch_module.compiler.is_compiling
         moded = switchboard.moded
-        self._original_call = self._module_class.__call__
-        self._original_train = self._module_class.train
-        original_call, original_train = self._original_call, self._original_train
+        # What each wrapper calls: whatever was there when tracking turned on.
+        self._wrapped: dict[str, Any] = {
+            "__call__": self._module_class.__call__,
+            "train": self._module_class.train,
+        }
+        wrapped = self._wrapped
 
         def __call__(module: Any, *args: Any, **kwargs: Any) -> Any:
             if moded and not is_compiling():
@@ -223,32 +229,30 @@ class ReadTracker:
                     flag = None
                 if flag is not None and module.training is flag:
                     switchboard.reads += 1
-            return original_call(module, *args, **kwargs)
+            return wrapped["__call__"](module, *args, **kwargs)
 
         def train(module: Any, mode: bool = True) -> Any:
             if moded:
                 with contextlib.suppress(TypeError):
                     moded.pop(module, None)
-            return original_train(module, mode)
+            return wrapped["train"](module, mode)
 
-        self._call = functools.wraps(original_call)(__call__)
-        self._train = functools.wraps(original_train)(train)
+        self._wrappers: dict[str, Any] = {
+            "__call__": functools.wraps(wrapped["__call__"])(__call__),
+            "train": functools.wraps(wrapped["train"])(train),
+        }
 
     def turn(self, on: bool) -> None:
-        """Turn tracking on (wrappers in, marking on) or off (both out, marks dropped)."""
+        """Turn tracking on (wrappers in, marking on) or off (both out)."""
         module_class = self._module_class
         self._switchboard.tracking = on
-        if on:
-            if module_class.__dict__.get("__call__") is not self._call:
-                self._original_call = module_class.__call__
-                module_class.__call__ = self._call
-            if module_class.__dict__.get("train") is not self._train:
-                module_class.train = self._train
-            return
-        if module_class.__dict__.get("__call__") is self._call:
-            module_class.__call__ = self._original_call
-        if module_class.__dict__.get("train") is self._train:
-            module_class.train = self._original_train
+        for name, wrapper in self._wrappers.items():
+            installed = module_class.__dict__.get(name) is wrapper
+            if on and not installed:
+                self._wrapped[name] = getattr(module_class, name)
+                setattr(module_class, name, wrapper)
+            elif not on and installed:
+                setattr(module_class, name, self._wrapped[name])
 
 
 @dataclass(frozen=True)
@@ -416,6 +420,11 @@ class TorchAdapter:
         if self._tracker is None:
             self._tracker = ReadTracker(self._torch, switchboard)
         return lambda: switchboard.reads
+
+    def phase_use_counter(self) -> Callable[[], int]:
+        """Count reads and module builds: a test that asks for a phase uses it by building."""
+        switchboard = self._switchboard
+        return lambda: switchboard.reads + switchboard.builds
 
     def track_reads(self, on: bool) -> None:
         """Track reads from now on (while a test runs), or stop (wider fixtures, between tests)."""

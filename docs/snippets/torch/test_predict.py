@@ -2,7 +2,7 @@
 
 ``torch.no_grad()`` only stops gradient tracking; dropout and batch
 normalisation still behave as in training. The test below depends on the mode
-the model starts in, and the audit says so (test: passed, train: failed). Do
+the model starts in, and the audit says so (eval: passed, train: failed). Do
 not mark it ``learning_phase(0)``: that would hide the bug. Fix predict():
 call ``model.eval()`` in it (and put the previous mode back if callers need it).
 """

@@ -1,0 +1,68 @@
+"""The report pages show real output: each ``console`` command runs, its ``text`` block verbatim.
+
+Every ``$ pytest docs/...`` command of ``reference/reports.md`` and
+``howto/audit.md`` that a ``text`` block follows is run as a user would run it
+from the repository root (the directory it names is copied to the same path
+under a pytester directory), and the block's lines must appear, consecutively
+and exactly, in its output. Only a session's duration (``in 2.52s``) may differ.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests._frameworks import TF_INSTALL_HINT
+from tests.test_docs import DOCS, IGNORED, TF_TIMEOUT, skip_unless_installed
+
+PAGES = ("reference/reports.md", "howto/audit.md")
+EXAMPLE = re.compile(r"```console\n\$ (pytest docs/[^\n]*)\n```\n\n```text\n(.*?)```", re.DOTALL)
+LAST_LINE = re.compile(r"^=+ (.*) in [0-9.]+s =+$")
+
+
+def examples() -> list[tuple[str, str, list[str]]]:
+    """Return (page, command, the lines of its text block) for each run shown in the pages."""
+    found = []
+    for page in PAGES:
+        text = (DOCS / page).read_text(encoding="utf-8")
+        found += [(page, command, block.splitlines()) for command, block in EXAMPLE.findall(text)]
+    return found
+
+
+def pattern(line: str) -> str:
+    """Return the fnmatch pattern matching ``line`` exactly (a last line: any duration)."""
+    last = LAST_LINE.match(line)
+    escaped = re.sub(r"([*?[])", r"[\1]", last.group(1) if last else line)
+    return f"=* {escaped} in *s =*" if last else escaped
+
+
+EXAMPLES = examples()
+
+
+def test_the_pages_show_runs_on_each_backend() -> None:
+    commands = " ".join(command for _, command, _ in EXAMPLES)
+    for directory in ("explain/reference", "explain/tf_keras", "explain/torch", "examples"):
+        assert directory in commands
+
+
+@pytest.mark.parametrize(
+    ("page", "command", "lines"), EXAMPLES, ids=[f"{p}: {c}" for p, c, _ in EXAMPLES]
+)
+def test_each_run_shown_gives_the_output_shown(
+    pytester: pytest.Pytester, page: str, command: str, lines: list[str]
+) -> None:
+    words = shlex.split(command)[1:]
+    directory = Path(words[0])
+    if "tf_keras" in command:
+        skip_unless_installed("tf_keras", TF_INSTALL_HINT)
+    if "torch" in command:
+        skip_unless_installed("torch", "pip install torch")
+    shutil.copytree(
+        DOCS.parent / directory, pytester.path / directory, dirs_exist_ok=True, ignore=IGNORED
+    )
+    result = pytester.runpytest_subprocess(*words, timeout=TF_TIMEOUT)
+    result.stdout.fnmatch_lines([pattern(line) for line in lines], consecutive=True)
