@@ -94,11 +94,13 @@ def late_import_warning(frameworks: Sequence[str], driven: Sequence[str]) -> str
     """Say that ``frameworks`` were imported while the tests ran, and which setting drives them."""
     names = " and ".join(frameworks)
     setting = ",".join([*driven, *frameworks])
-    verb, its = ("was", "its") if len(frameworks) == 1 else ("were", "their")
+    verb, its, it = ("was", "its phase was", "it")
+    if len(frameworks) > 1:
+        verb, its, it = ("were", "their phases were", "them")
     return (
         f"{names} {verb} first imported while the tests ran, after the learning phase backends "
-        f"were chosen (auto: {', '.join(driven)}), so {its} phase was not set, isolated or "
-        f"checked for leaks; import it in a conftest.py or at the top of a test module, or set "
+        f"were chosen (auto: {', '.join(driven)}), so {its} not set, isolated or "
+        f"checked for leaks; import {it} in a conftest.py or at the top of a test module, or set "
         f"learning_phase_backend = {setting} (or --learning-phase-backend={setting})"
     )
 

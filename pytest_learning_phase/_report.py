@@ -126,7 +126,7 @@ def ran_lines(ran: Sequence[Ran], labels: tuple[str, str], recorded: bool) -> li
                 f"  {entry.who} ran in {mode_label(entry.training, labels)}{calls}: {entry.source}"
             )
         elif entry.training is None:
-            lines.append(f"  {entry.who}: its mode is resolved at each call")
+            lines.append(f"  {entry.who}: {entry.source or 'its mode is resolved at each call'}")
         else:
             lines.append(f"  {entry.who} is in {mode_label(entry.training, labels)}")
     if len(ran) > MAX_SHOWN:
@@ -135,12 +135,22 @@ def ran_lines(ran: Sequence[Ran], labels: tuple[str, str], recorded: bool) -> li
 
 
 def held_values(traceback: TracebackType | None) -> list[tuple[str, object]]:
-    """Return (name, value) of the locals of the failing frames, outside pytest and the plugin."""
+    """Return (name, value) of what the failing frames use, outside pytest and the plugin.
+
+    Each frame's locals, then the globals its code names (a model built at
+    import, a module-level ``tf.function``).
+    """
     values: list[tuple[str, object]] = []
     while traceback is not None and len(values) < _MAX_VALUES:
         frame = traceback.tb_frame
-        if not str(frame.f_globals.get("__name__", "")).startswith(_SKIPPED_CODE):
+        module_globals = frame.f_globals
+        if not str(module_globals.get("__name__", "")).startswith(_SKIPPED_CODE):
             values.extend(frame.f_locals.items())
+            values.extend(
+                (name, module_globals[name])
+                for name in frame.f_code.co_names
+                if name in module_globals
+            )
         traceback = traceback.tb_next
     return values[:_MAX_VALUES]
 

@@ -428,8 +428,12 @@ class _PhaseSession:
             self._warn(_auto.late_import_warning(late, names))
 
     def _warn(self, message: str) -> None:
-        """Warn at the end of the session, at the setting that would drive the framework."""
-        where = str(self.config.inipath) if self.config.inipath else "learning_phase_backend"
+        """Warn at the end of the session, at the ini file that would drive the framework.
+
+        Without an ini file the location is ``<learning_phase_backend = auto>``:
+        in angle brackets, as Python writes a source that is no file.
+        """
+        where = str(self.config.inipath) if self.config.inipath else _NO_INI_LOCATION
         warnings.warn_explicit(message, _auto.LearningPhaseBackendWarning, where, 1)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -443,7 +447,14 @@ class _PhaseSession:
                 f"ERROR LearningPhaseBackendWarning: {self.backend_error}", red=True
             )
         if self.settings.auto and self.workers_chose and not self.collected:
-            names = max((names for names, _ in self.workers_chose.values()), key=len)
+            chose = sorted(self.workers_chose.items())
+            if len({names for _, (names, _) in chose}) > 1:  # the warning says what to set
+                each = "; ".join(f"{worker}: {', '.join(names)}" for worker, (names, _) in chose)
+                terminalreporter.write_line(
+                    f"learning-phase: the xdist workers drove different backends: {each}"
+                )
+                return
+            names = chose[0][1][0]
             why = _auto.auto_reason(names[1:])
             terminalreporter.write_line(
                 f"learning-phase: the xdist workers drove {', '.join(names)} ({why})"
@@ -456,13 +467,17 @@ class _PhaseSession:
         set_collection_chooser(self.previous_chooser)
 
 
+_NO_INI_LOCATION: Final = f"<learning_phase_backend = {_auto.AUTO}>"
+"""Where a backend warning points without an ini file: the setting, not a file."""
+
+
 def _nothing() -> None:
     """Stop watching imports when nothing watches."""
 
 
 _SOURCE_AND_PROBLEM: Final = re.compile(
-    r"(?P<source>@pytest\.mark\.learning_phase\(.*?\) on (?:the test function|class \S+|"
-    r"module \S+)|parameter learning_phase=.*?): (?P<problem>.*)",
+    r"(?:@pytest\.mark\.(?P<mark>learning_phase\(.*?\)) on (?P<place>the test function|"
+    r"class \S+|module \S+)|parameter (?P<parameter>learning_phase=.*?)): (?P<problem>.*)",
     re.DOTALL,
 )
 _DISAGREEING: Final = re.compile(
@@ -473,10 +488,10 @@ _DISAGREEING: Final = re.compile(
 
 
 def _shorten_request_error(item: pytest.Item, reprcrash: object) -> None:
-    """Give a bad request's error a short-summary line that starts with the problem.
+    """Give a bad request's error a short-summary line: the marker or parameter, then the problem.
 
     pytest's short summary already names the test and cuts the line at the
-    terminal's width: ``ERROR t.py::test_y - got 2; expected 0, 1 or None (...``
+    terminal's width: ``ERROR t.py::test_y - learning_phase(2): got 2; expected 0, 1 or...``
     rather than ``... - Failed: In t.py::test_y: @py...``. The error's own
     section keeps the whole message. Only for failures (no per-test cost).
     """
@@ -485,11 +500,13 @@ def _shorten_request_error(item: pytest.Item, reprcrash: object) -> None:
         return
     body = resolution.message.removeprefix(f"In {item.nodeid}: ")
     summary = body
-    if found := _SOURCE_AND_PROBLEM.fullmatch(body):
-        summary = f"{found['problem']} ({found['source']})"
+    if (found := _SOURCE_AND_PROBLEM.fullmatch(body)) and found["mark"]:
+        summary = f"{found['mark']}: {found['problem']} (on {found['place']})"
+    elif found:
+        summary = f"{found['parameter']} (parameter): {found['problem']}"
     elif found := _DISAGREEING.fullmatch(body):
         summary = (
-            f"phases disagree: {found['phase']} from {found['first']}, "
+            f"learning_phase disagrees: {found['phase']} from {found['first']}, "
             f"{found['other_phase']} from {found['other']}; keep one of them"
         )
     if isinstance(reprcrash, dict):  # serialized, on an xdist worker

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import pytest_learning_phase
 from tests._frameworks import TF_INSTALL_HINT, running_in_ci
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -268,6 +269,29 @@ def test_bad_marker_snippet_is_one_error_with_the_documented_message(
         ]
     )
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_bad_marker_short_summary_at_80_columns_is_the_documented_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    for ci in ("CI", "BUILD_NUMBER"):  # pytest cuts the line only outside CI
+        monkeypatch.delenv(ci, raising=False)
+    page = (DOCS / "reference" / "marker.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^ERROR test_bad_marker\.py::test_y - .*$", page, re.MULTILINE)
+    result = run_snippet(pytester, "errors", "-ra")
+    assert documented == [
+        line for line in result.stdout.lines if line.startswith("ERROR test_bad_marker.py")
+    ]
+
+
+def test_the_reports_page_shows_the_real_header_line_of_the_quickstart(
+    pytester: pytest.Pytester,
+) -> None:
+    page = (DOCS / "reference" / "reports.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^learning-phase: .*$", page, re.MULTILINE)[0]
+    result = run_snippet(pytester, "quickstart", "test_first.py")
+    assert documented.replace("0.1.0", pytest_learning_phase.__version__) in result.stdout.lines
 
 
 def test_ini_snippet_sets_the_default_phase(pytester: pytest.Pytester) -> None:

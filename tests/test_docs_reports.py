@@ -1,10 +1,11 @@
 """The report pages show real output: each ``console`` command runs, its ``text`` block verbatim.
 
-Every ``$ pytest docs/...`` command of ``reference/reports.md`` and
-``howto/audit.md`` that a ``text`` block follows is run as a user would run it
-from the repository root (the directory it names is copied to the same path
-under a pytester directory), and the block's lines must appear, consecutively
-and exactly, in its output. Only a session's duration (``in 2.52s``) may differ.
+Every ``$ pytest docs/...`` command of ``reference/reports.md``,
+``howto/audit.md`` and ``howto/tf-keras.md`` that a ``text`` block follows is
+run as a user would run it from the repository root (the directory it names
+is copied to the same path under a pytester directory), and the block's lines
+must appear, consecutively and exactly, in its output. Only a session's
+duration (``in 2.52s``) may differ.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from tests._frameworks import TF_INSTALL_HINT
 from tests.test_docs import DOCS, IGNORED, TF_TIMEOUT, skip_unless_installed
 
-PAGES = ("reference/reports.md", "howto/audit.md")
+PAGES = ("reference/reports.md", "howto/audit.md", "howto/tf-keras.md")
 EXAMPLE = re.compile(r"```console\n\$ (pytest docs/[^\n]*)\n```\n\n```text\n(.*?)```", re.DOTALL)
 LAST_LINE = re.compile(r"^=+ (.*) in [0-9.]+s =+$")
 
@@ -45,7 +46,8 @@ EXAMPLES = examples()
 
 def test_the_pages_show_runs_on_each_backend() -> None:
     commands = " ".join(command for _, command, _ in EXAMPLES)
-    for directory in ("explain/reference", "explain/tf_keras", "explain/torch", "examples"):
+    directories = ("reference", "tf_keras", "torch", "tf_function")
+    for directory in (*(f"explain/{name}" for name in directories), "examples"):
         assert directory in commands
 
 

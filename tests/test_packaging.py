@@ -101,3 +101,24 @@ def test_readme_example_runs_and_passes(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         ["*test_dropout[[]test[]] PASSED*", "*test_dropout[[]train[]] PASSED*"]
     )
+
+
+CPU_TORCH = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+"""The line that installs the CPU build of torch (``pyproject.toml`` pins the same version)."""
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/quickstart.md", "docs/howto/torch.md"])
+def test_the_install_docs_give_the_cpu_build_of_torch_for_the_pinned_version(page: str) -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'torch = ["torch==2.13.0"]' in pyproject  # move CPU_TORCH with the pin
+    assert CPU_TORCH in (ROOT / page).read_text(encoding="utf-8")
+
+
+def test_the_quickstart_says_what_the_tf_extra_brings() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    extra = re.search(r"^tf = \[(.*)\]$", pyproject, re.MULTILINE)
+    assert extra is not None
+    assert extra.group(1) == '"tf-keras==2.21.*"'  # tf-keras requires tensorflow, not -cpu
+    install = (ROOT / "docs" / "quickstart.md").read_text(encoding="utf-8").split("## ", 2)[1]
+    assert "`tf-keras` and the one TensorFlow it requires (`tensorflow`)" in install
+    assert "tensorflow-cpu" not in install

@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from pytest_learning_phase import _auto
 from tests._frameworks import TF_INSTALL_HINT, TORCH_INSTALL_HINT, require_installed
 
 TIMEOUT = 180
@@ -191,6 +192,48 @@ def test_a_framework_imported_while_the_tests_run_gets_one_warning_at_the_end(
         ]
     )
     assert result.stdout.str().count("LearningPhaseBackendWarning") == 1
+    # no ini file: the location names the setting, in angle brackets, not a file path
+    result.stdout.fnmatch_lines(
+        ["  <learning_phase_backend = auto>:1: LearningPhaseBackendWarning: torch was first *"]
+    )
+
+
+def test_the_late_import_warning_of_two_frameworks_speaks_of_them() -> None:
+    message = _auto.late_import_warning(("tf_keras", "torch"), ("reference",))
+    assert message == (
+        "tf_keras and torch were first imported while the tests ran, after the learning phase "
+        "backends were chosen (auto: reference), so their phases were not set, isolated or "
+        "checked for leaks; import them in a conftest.py or at the top of a test module, or set "
+        "learning_phase_backend = reference,tf_keras,torch "
+        "(or --learning-phase-backend=reference,tf_keras,torch)"
+    )
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_xdist_workers_that_chose_differently_are_each_named_in_the_end_line(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        """
+        import os
+
+        if os.environ.get("PYTEST_XDIST_WORKER") == "gw1":
+            import torch
+        """
+    )
+    pytester.makepyfile(
+        test_x="import pytest\n\n@pytest.mark.parametrize('i', range(4))\n"
+        "def test_x(i):\n    pass\n"
+    )
+    result = run(pytester, "-n", "2")
+    result.assert_outcomes(passed=4, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "learning-phase: the xdist workers drove different backends: gw0: reference; "
+            "gw1: reference, torch"
+        ]
+    )
+    result.stdout.no_fnmatch_line("learning-phase: the xdist workers drove reference, torch*")
 
 
 @pytest.mark.usefixtures("torch_installed")
@@ -209,6 +252,46 @@ def test_the_late_import_warning_as_an_error_fails_the_session_in_one_line(
     )
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
     assert "INTERNALERROR" not in result.stdout.str()
+
+
+LATE_IN_A_SESSION_FIXTURE = """
+import pytest
+
+@pytest.fixture(scope="session", autouse=True)
+def late():
+    import torch
+"""
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_the_late_import_warning_under_an_ini_error_filter_ends_in_one_line_and_the_summary(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(LATE_IN_A_SESSION_FIXTURE)
+    pytester.makeini("[pytest]\nfilterwarnings =\n    error\n")
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=TIMEOUT)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "ERROR LearningPhaseBackendWarning: torch was first imported while the tests ran, *",
+            "*= 1 passed in *",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_the_backend_warning_class_works_in_an_ini_filter(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(LATE_IN_A_SESSION_FIXTURE)
+    pytester.makeini(
+        "[pytest]\nfilterwarnings =\n"
+        "    ignore::pytest_learning_phase.LearningPhaseBackendWarning\n"
+    )
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=TIMEOUT)
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=1, warnings=0)
 
 
 @pytest.mark.usefixtures("torch_installed")

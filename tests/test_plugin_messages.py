@@ -25,12 +25,12 @@ def test_c(train_phase):
 """
 
 SUMMARY_STARTS = {
-    "test_bad.py::test_y": "got 2; expected 0, 1 or None (a value",
-    "test_bad.py::test_z": "needs at least one phase: @pytest.mark.",
-    "test_bad.py::test_p[x]": "expected 0, 1 or None (a value",
-    "test_bad.py::test_c": "phases disagree: 0 (test) from @pytest",
+    "test_bad.py::test_y": "learning_phase(2): got 2; expected 0, 1 or",
+    "test_bad.py::test_z": "learning_phase(): needs at least one phase",
+    "test_bad.py::test_p[x]": "learning_phase='x' (parameter): expected",
+    "test_bad.py::test_c": "learning_phase disagrees: 0 (test) from",
 }
-"""How each bad request's short-summary line goes on after the node id: the problem first."""
+"""How each bad request's short-summary line goes on after the node id: what, then the problem."""
 
 
 def check_short_summary(result: pytest.RunResult) -> None:

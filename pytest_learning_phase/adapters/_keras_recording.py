@@ -12,9 +12,10 @@ directly, so recording is never counted as a read of the phase.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, Final
 
 from pytest_learning_phase import _call_context, _state
 from pytest_learning_phase._phase import ABSENT
@@ -52,9 +53,32 @@ def _flag(value: object) -> bool | None:
     return _call_context.training_flag(value)
 
 
+class _NothingRecorded:
+    """The recording of a run in which no layer can be called: the layers are not imported."""
+
+    __slots__ = ()
+
+    def ran(self) -> list[Ran]:
+        return []
+
+    def stop(self) -> list[Ran]:
+        return []
+
+
+_NOTHING: Final = _NothingRecorded()
+
+
 def record_reference_layers() -> Recording:
-    """Record every reference layer call that takes ``training``, until the recording stops."""
-    from pytest_learning_phase import layers
+    """Record every reference layer call that takes ``training``, until the recording stops.
+
+    Records nothing while ``pytest_learning_phase.layers`` is not imported (a
+    suite that never imports it pays nothing for it); a test that imports it
+    for the first time inside its body is not recorded in that run.
+    """
+    package = vars(sys.modules.get("pytest_learning_phase", sys))
+    layers: Any = sys.modules.get("pytest_learning_phase.layers") or package.get("layers")
+    if layers is None:
+        return _NOTHING
 
     training_source = layers._training_source
 

@@ -8,6 +8,7 @@ from typing import Final
 from pytest_learning_phase import _state
 from pytest_learning_phase._phase import ABSENT, Phase
 from pytest_learning_phase._provenance import Ran, Recording
+from pytest_learning_phase.adapters._keras_recording import held_layers, record_reference_layers
 
 __all__ = ["ReferenceAdapter"]
 
@@ -56,14 +57,11 @@ class ReferenceAdapter:
 
     def record_provenance(self) -> Recording:
         """Record each reference layer call's resolved ``training`` and its source."""
-        from pytest_learning_phase.adapters._keras_recording import record_reference_layers
-
         return record_reference_layers()
 
     def held_provenance(self, values: Sequence[tuple[str, object]]) -> list[Ran]:
         """Return the reference layers taking ``training`` among ``values`` (mode: per call)."""
         from pytest_learning_phase import layers
-        from pytest_learning_phase.adapters._keras_recording import held_layers
 
         def takes_training(value: object) -> bool:
             return isinstance(value, layers.Layer) and (

@@ -276,10 +276,11 @@ class TfKerasAdapter:
         from pytest_learning_phase.adapters._keras_recording import held_layers
 
         layer_class = base_layer.Layer
-        return held_layers(
+        held = held_layers(
             values,
             lambda value: isinstance(value, layer_class) and bool(value._expects_training_arg),
         )
+        return held + _traced_functions(values)
 
     def _explicit_graph_phase(self, phases: Any) -> object:
         """Return the phase set on this thread's Keras graph, ``ABSENT`` if none or default.
@@ -294,6 +295,31 @@ class TfKerasAdapter:
         if isinstance(graph_phase, weakref.ref):
             return ABSENT
         return graph_phase
+
+
+TRACE_KEEPS_PHASE: Final = (
+    "traced before; each trace keeps the phase it was traced in, whatever the phase now"
+)
+
+
+def _traced_functions(values: Sequence[tuple[str, object]]) -> list[Ran]:
+    """Return the ``tf.function`` objects among ``values`` that hold a trace already."""
+    found: list[Ran] = []
+    seen: set[int] = set()
+    for name, value in values:
+        kind = type(value)
+        if id(value) in seen or kind.__name__ != "Function":
+            continue
+        if not kind.__module__.startswith("tensorflow.python.eager.polymorphic_function"):
+            continue
+        seen.add(id(value))
+        try:
+            traced = int(value.experimental_get_tracing_count())  # type: ignore[attr-defined]
+        except Exception:  # a function that cannot say: not listed
+            continue
+        if traced:
+            found.append(Ran(name, "tf.function", None, TRACE_KEEPS_PHASE))
+    return found
 
 
 def make_tf_keras_adapter() -> TfKerasAdapter:
