@@ -24,13 +24,13 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final, NoReturn, Protocol, cast
 
 import pytest
 from _pytest.runner import runtestprotocol
 
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
-from pytest_learning_phase._phase import Phase
+from pytest_learning_phase._phase import Phase, short_repr
 from pytest_learning_phase._provenance import DEFAULT_LABELS, Ran, Recording
 from pytest_learning_phase._random_state import RandomState
 from pytest_learning_phase._report import (
@@ -241,13 +241,64 @@ def run_outcome(reports: Sequence[pytest.TestReport]) -> str:
     return watch.outcome
 
 
+def _adapter_usage_error(adapter: LearningPhaseAdapter, what: str, error: Exception) -> NoReturn:
+    raise pytest.UsageError(
+        f"learning phase backend {adapter.name}: {what} raised "
+        f"{type(error).__name__}: {short_repr(str(error), 200)}"
+    ) from error
+
+
+def _checked(
+    adapter: LearningPhaseAdapter, what: str, make_counter: Callable[[], object]
+) -> Callable[[], int]:
+    """Call an adapter's counter factory; return its counter, whose failures name the backend.
+
+    A factory that raises or returns no function, or a counter that raises
+    later, is a usage error naming the backend, not an internal error.
+    """
+    try:
+        counter = make_counter()
+    except Exception as error:
+        _adapter_usage_error(adapter, f"{what}()", error)
+    if not callable(counter):
+        raise pytest.UsageError(
+            f"learning phase backend {adapter.name}: {what}() returned "
+            f"{short_repr(counter, 60)}; expected a function returning a count"
+        )
+    count = cast("Callable[[], int]", counter)
+
+    def checked_count() -> int:
+        try:
+            return count()
+        except Exception as error:
+            _adapter_usage_error(adapter, f"the counter from {what}()", error)
+
+    return checked_count
+
+
+def _checked_tracker(
+    adapter: LearningPhaseAdapter, track: Callable[[bool], object]
+) -> Callable[[bool], object]:
+    """Wrap an adapter's ``track_reads``: its failure is a usage error naming the backend."""
+
+    def checked_track(on: bool) -> object:
+        try:
+            return track(on)
+        except Exception as error:
+            _adapter_usage_error(adapter, f"track_reads({on})", error)
+
+    return checked_track
+
+
 def _total_reads(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], int]:
     """Start counting reads on every backend; return a function giving the total.
 
     Called only when every backend can count (``ReadTracking``).
     """
     counters = [
-        adapter.phase_read_counter() for adapter in adapters if isinstance(adapter, ReadTracking)
+        _checked(adapter, "phase_read_counter", adapter.phase_read_counter)
+        for adapter in adapters
+        if isinstance(adapter, ReadTracking)
     ]
     if len(counters) == 1:
         return counters[0]
@@ -261,7 +312,11 @@ def _total_uses(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], int]:
     phase a test asked for matter without a read (torch: building a module).
     """
     counters: list[Callable[[], int]] = [
-        getattr(adapter, "phase_use_counter", adapter.phase_read_counter)()
+        _checked(
+            adapter,
+            "phase_use_counter",
+            getattr(adapter, "phase_use_counter", adapter.phase_read_counter),
+        )
         for adapter in adapters
         if isinstance(adapter, ReadTracking)
     ]
@@ -354,9 +409,9 @@ class LearningPhaseAudit:
         self.use_count = _total_uses(session.adapters) if not self.blind else None
         """Reads, and other uses of a phase a test asked for (torch: building a module)."""
         self.trackers: list[Callable[[bool], object]] = [
-            tracker
-            for tracker in (getattr(adapter, "track_reads", None) for adapter in session.adapters)
-            if callable(tracker)
+            _checked_tracker(adapter, track)
+            for adapter in session.adapters
+            if callable(track := getattr(adapter, "track_reads", None))
         ]
         """Adapters that track reads only while a test runs (not in wider fixtures)."""
         self.unset_phase = _unset_equivalent(session.adapters)

@@ -368,6 +368,10 @@ class PhaseIsolation:
         if entry.source is not None or entry.flag_changes:
             fixture.entry = entry
             self._add(entry)
+            fixture.grew = True
+        if fixture.grew:
+            for outer in self.setting_up:  # their scopes' baselines grew inside their setup
+                outer.grew = True
         fixturedef.addfinalizer(fixture.before_teardown)
         self._after_setup(fixture)
 
@@ -410,11 +414,11 @@ class PhaseIsolation:
         """
         if self.setting_up:
             outer = self.setting_up[-1]
-            if fixture.entry is not None and fixture.phase_at_setup == outer.scope_phase:
+            if fixture.grew and fixture.phase_at_setup == outer.scope_phase:
                 outer.scope_phase = self._enter_scope(outer.node, outer.rank)
                 return
         elif (
-            fixture.entry is not None
+            fixture.grew
             and self.inherits
             and not self.restored
             and fixture.phase_at_setup == self.request.phase
@@ -467,6 +471,7 @@ class WiderFixture:
         "entry",
         "fixturedef",
         "flags_at_setup",
+        "grew",
         "held",
         "isolation",
         "node",
@@ -494,6 +499,8 @@ class WiderFixture:
         self.state_at_teardown: object = _NOT_SAVED
         self.flags_at_setup: list[tuple[Held, Sequence[object]]] = []
         self.entry: Entry | None = None
+        self.grew = False
+        """Whether a baseline entry was made by its setup or a fixture requested inside it."""
         self.held: Held | None = None
         self.unittest_class: object = None
 

@@ -295,7 +295,7 @@ def _requested_sources(item: pytest.Item) -> list[PhaseRequest] | PhaseRequestEr
         and is_plugin_fixture(item, PHASE_FIXTURE)
     ):
         value = callspec.params[PHASE_FIXTURE]
-        text = f"parameter {PHASE_FIXTURE}={value!r}"
+        text = f"parameter {PHASE_FIXTURE}={short_repr(value, _MAX_VALUE_REPR)}"
         try:
             sources.append(PhaseRequest(normalize_phase(value), text))
         except InvalidPhaseError:

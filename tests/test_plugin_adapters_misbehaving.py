@@ -142,3 +142,86 @@ def test_an_adapter_whose_header_note_is_not_text_is_a_usage_error(
     result.stderr.fnmatch_lines(
         ["ERROR: learning phase backend 'toy': header_note is int 3; expected a string"]
     )
+
+
+COUNTER = "    def phase_read_counter(self):\n        return lambda: 0\n"
+MISBEHAVIOURS = {
+    "hook-returns-a-list": (
+        ("    return {'toy': lambda: ADAPTER}", "    return [ADAPTER]"),
+        "*pytest_learning_phase_backends of *conftest.py returned [[]<*; expected a dict*",
+    ),
+    "hook-key-not-a-str": (
+        ("    return {'toy': lambda: ADAPTER}", "    return {5: lambda: ADAPTER}"),
+        "*pytest_learning_phase_backends of *conftest.py offers a backend named 5; "
+        "backend names are str",
+    ),
+    "name-not-a-str": (
+        ("    name = 'toy'\n", "    name = 5\n"),
+        "*backend 'toy' (from *conftest.py): its name is 5; expected a str",
+    ),
+    "audit_hint-not-a-str": (
+        ("    phase = None\n", "    phase = None\n    audit_hint = 42\n"),
+        "*backend 'toy' (from *): audit_hint is 42; expected a str or None",
+    ),
+    "unset_phase-not-a-phase": (
+        ("    phase = None\n", "    phase = None\n    unset_phase = 'train'\n"),
+        "*backend 'toy' (from *): unset_phase is 'train'; expected 0, 1 or None",
+    ),
+    "phase_use_counter-not-a-method": (
+        ("    phase = None\n", "    phase = None\n    phase_use_counter = 7\n" + COUNTER),
+        "*backend 'toy' (from *): phase_use_counter is 7; expected a method",
+    ),
+    "phase_read_counter-raises": (
+        (
+            "    phase = None\n",
+            "    phase = None\n    def phase_read_counter(self):\n"
+            "        raise RuntimeError('boom')\n",
+        ),
+        "ERROR: learning phase backend toy: phase_read_counter() raised RuntimeError: 'boom'",
+    ),
+    "phase_read_counter-returns-no-function": (
+        (
+            "    phase = None\n",
+            "    phase = None\n    def phase_read_counter(self):\n        return 5\n",
+        ),
+        "ERROR: learning phase backend toy: phase_read_counter() returned 5; expected a function*",
+    ),
+    "its-counter-raises": (
+        (
+            "    phase = None\n",
+            "    phase = None\n    def phase_read_counter(self):\n"
+            "        def count():\n            raise RuntimeError('count boom')\n"
+            "        return count\n",
+        ),
+        "ERROR: learning phase backend toy: the counter from phase_read_counter() raised "
+        "RuntimeError: 'count boom'",
+    ),
+    "track_reads-raises": (
+        (
+            "    phase = None\n",
+            "    phase = None\n" + COUNTER + "    def track_reads(self, on):\n"
+            "        raise RuntimeError('track boom')\n",
+        ),
+        "ERROR: learning phase backend toy: track_reads(True) raised RuntimeError: 'track boom'",
+    ),
+}
+"""Each: (text of the memory adapter's conftest replaced, the one-line usage error)."""
+
+
+@pytest.mark.parametrize("misbehaviour", sorted(MISBEHAVIOURS))
+def test_an_adapter_with_bad_optional_parts_is_a_usage_error_naming_it(
+    pytester: pytest.Pytester, misbehaviour: str
+) -> None:
+    (old, new), message = MISBEHAVIOURS[misbehaviour]
+    conftest = memory_adapter_conftest("toy")
+    assert old in conftest
+    pytester.makeconftest(conftest.replace(old, new))
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest(
+        "-p", "no:randomly", "--learning-phase-backend=toy", "--learning-phase-audit"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    for output in (result.stdout, result.stderr):
+        output.no_fnmatch_line("*INTERNALERROR*")
+        output.no_fnmatch_line("*Traceback*")

@@ -672,3 +672,31 @@ def test_odd():
     result.stdout.fnmatch_lines(["*In test_suite.py::test_odd: @pytest.mark.learning_phase(*"])
     result.stdout.no_fnmatch_line("*INTERNALERROR*")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.mark.parametrize("indirect", [False, True], ids=["direct", "indirect"])
+def test_a_phase_parameter_whose_repr_raises_is_an_error_of_the_test(
+    suite: Suite, indirect: bool
+) -> None:
+    suite.write(
+        f"""
+import pytest
+
+class Unrepresentable:
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+@pytest.mark.parametrize("learning_phase", [Unrepresentable()], indirect={indirect})
+def test_odd(learning_phase):
+    pass
+
+def test_fine():
+    pass
+"""
+    )
+    result = suite.run()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*In test_suite.py::test_odd*: parameter learning_phase=<Unrepresentable object whose*"]
+    )
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")

@@ -461,6 +461,44 @@ def test_evaluator_saw_the_inner_baseline():
     suite.run().assert_outcomes(passed=2)
 
 
+@pytest.mark.parametrize(
+    ("inner_scope", "outer_scope", "in_class"),
+    [("session", "session", False), ("module", "class", True)],
+)
+def test_the_first_test_to_request_a_fixture_that_pulls_in_a_baseline_runs_in_it(
+    suite: Suite, inner_scope: str, outer_scope: str, in_class: bool
+) -> None:
+    # The inner fixture's phase is its scope's baseline as soon as its setup
+    # ends, also when request.getfixturevalue pulled it in inside another wider
+    # fixture's setup: the test that triggered both runs in it, as do later ones.
+    holder, indent, arg = ("class TestA:\n", "    ", "self, ") if in_class else ("", "", "")
+    suite.write(
+        f"""
+import warnings
+import pytest
+from lp_backend import K, phase
+
+@pytest.fixture(scope="{inner_scope}")
+def trained():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        K.set_learning_phase(1)
+
+@pytest.fixture(scope="{outer_scope}")
+def evaluator(request):
+    request.getfixturevalue("trained")
+    return phase()
+
+{holder}{indent}def test_first({arg}evaluator):
+{indent}    assert (evaluator, phase()) == (1, 1)
+
+{indent}def test_second({arg}evaluator):
+{indent}    assert (evaluator, phase()) == (1, 1)
+"""
+    )
+    suite.run().assert_outcomes(passed=2)
+
+
 # -- A fixture that only clears the phase asks for nothing. --------------------------------
 
 CLEARING_FUNCTION_FIXTURE = """

@@ -7,7 +7,7 @@ from typing import cast
 
 import pytest
 
-from pytest_learning_phase._phase import describe_phase
+from pytest_learning_phase._phase import describe_phase, short_repr
 from pytest_learning_phase.adapters import LearningPhaseAdapter
 from pytest_learning_phase.hookspecs import AdapterFactory
 
@@ -29,7 +29,17 @@ def offered_backends(config: pytest.Config) -> dict[str, tuple[AdapterFactory, s
     for implementation in hook.get_hookimpls():  # in registration order: built-ins first
         answer = cast("Mapping[str, AdapterFactory] | None", implementation.function(config=config))
         plugin = _plugin_name(config, implementation.plugin)
+        if answer is not None and not isinstance(answer, Mapping):
+            raise pytest.UsageError(
+                f"pytest_learning_phase_backends of {plugin} returned "
+                f"{short_repr(answer, 60)}; expected a dict of backend name -> adapter factory"
+            )
         for name, factory in (answer or {}).items():
+            if not isinstance(name, str):
+                raise pytest.UsageError(
+                    f"pytest_learning_phase_backends of {plugin} offers a backend named "
+                    f"{short_repr(name, 60)}; backend names are str"
+                )
             if name in offered and offered[name][0] is not factory:
                 raise pytest.UsageError(
                     f"learning phase backend {name!r} is offered by two plugins, "
@@ -73,8 +83,37 @@ def build_adapter(config: pytest.Config, backend: str, where: str) -> LearningPh
     return adapter
 
 
+_OPTIONAL_CALLABLES = ("phase_read_counter", "phase_use_counter", "track_reads")
+"""Optional adapter methods: when an adapter has one, it must be callable."""
+
+
+def _check_optional_attributes(adapter: LearningPhaseAdapter, who: str) -> None:
+    """Check the adapter's name and the optional attributes it declares, once, at start-up."""
+    name = getattr(adapter, "name", None)
+    if not isinstance(name, str) or not name:
+        raise pytest.UsageError(f"{who}: its name is {short_repr(name, 60)}; expected a str")
+    for attribute in _OPTIONAL_CALLABLES:
+        value = getattr(adapter, attribute, None)
+        if value is not None and not callable(value):
+            raise pytest.UsageError(
+                f"{who}: {attribute} is {short_repr(value, 60)}; expected a method"
+            )
+    hint = getattr(adapter, "audit_hint", None)
+    if hint is not None and not isinstance(hint, str):
+        raise pytest.UsageError(
+            f"{who}: audit_hint is {short_repr(hint, 60)}; expected a str or None"
+        )
+    if hasattr(adapter, "unset_phase"):
+        unset = adapter.unset_phase
+        if unset is not None and (type(unset) is not int or unset not in (0, 1)):
+            raise pytest.UsageError(
+                f"{who}: unset_phase is {short_repr(unset, 60)}; expected 0, 1 or None"
+            )
+
+
 def _check_adapter(adapter: LearningPhaseAdapter, who: str) -> None:
     """Call ``save_state`` and ``get_phase`` once, so a broken adapter fails at start-up."""
+    _check_optional_attributes(adapter, who)
     try:
         state = adapter.save_state()
         phase = adapter.get_phase()
