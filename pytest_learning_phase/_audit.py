@@ -383,6 +383,31 @@ def _quiet_hooks(item: pytest.Item, watch: _RunWatch) -> Iterator[None]:
         del session.gethookproxy
 
 
+@contextmanager
+def _subtest_failures_kept(item: pytest.Item) -> Iterator[None]:
+    """Leave pytest's count of ``item``'s failed subtests as it was before a re-run.
+
+    pytest 9's ``subtests`` plugin counts them per test in ``config.stash`` and
+    turns a passed test with failed subtests into a failure when it reports it.
+    """
+    try:
+        from _pytest.subtests import failed_subtests_key
+    except ImportError:  # pytest < 9: no such count
+        yield
+        return
+    counts: Any = item.config.stash.get(failed_subtests_key, None)
+    key = getattr(item, "id", item.nodeid)  # pytest 9.1+ keys it by the node's id
+    before = counts.get(key) if counts is not None else None
+    try:
+        yield
+    finally:
+        if counts is not None:
+            if before is None:
+                counts.pop(key, None)
+            else:
+                counts[key] = before
+
+
 class _StoppedRun(Exception):
     """A re-run called ``pytest.exit()``: the test cannot be judged (``why``)."""
 
@@ -597,7 +622,11 @@ class LearningPhaseAudit:
         stopped: BaseException | None = None
         self._track(on=True)
         try:
-            with warnings.catch_warnings(record=True), _quiet_hooks(item, watch):
+            with (
+                warnings.catch_warnings(record=True),
+                _quiet_hooks(item, watch),
+                _subtest_failures_kept(item),
+            ):
                 try:
                     for report in runtestprotocol(item, log=False, nextitem=nextitem):
                         watch.add(report)

@@ -374,17 +374,23 @@ class PhaseIsolation:
                 outer.grew = True
         fixturedef.addfinalizer(fixture.before_teardown)
         self._after_setup(fixture)
+        if entry.flag_changes and not self.setting_up and not self.restored:
+            self._put_held(self.between(), None)  # the test runs in the new baseline's modes
 
     def _note_flag_changes(self, fixture: WiderFixture, entry: Entry) -> None:
         """Record the modes the fixture's setup gave the models other fixtures hold."""
         assert self.held_modules is not None
         module_flags = self.held_modules.module_flags
+        requested = fixture.fixturedef.argnames
         for held, before in fixture.flags_at_setup:
             after = module_flags(held.saved)
+            # A fixture that requests the holder answers for its models' modes:
+            # all of them, as it left them (a train() that changed nothing included).
+            everything = held.holder in requested
             changed = {
                 position: flag
                 for position, (flag, old) in enumerate(zip(after, before, strict=True))
-                if flag is not old
+                if everything or flag is not old
             }
             if changed:
                 entry.flag_changes[held] = changed

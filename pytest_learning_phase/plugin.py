@@ -260,8 +260,9 @@ class _PhaseSession:
         __tracebackhide__ = True
         try:
             yield
-        except BaseException:
-            self._end(item, teardown_failed=True)
+        except BaseException as error:
+            # A skip is no failure: under -W error the leak is the teardown's error.
+            self._end(item, teardown_failed=not isinstance(error, pytest.skip.Exception))
             raise
         self._end(item, teardown_failed=False)
         if len(item.own_markers) != self.markers_after_setup:
@@ -381,13 +382,18 @@ class _PhaseSession:
         try:
             self._finish_session()
         except _auto.LearningPhaseBackendWarning as error:  # -W error::...: fail the session
-            self.backend_error = str(error)
-            if session.exitstatus == pytest.ExitCode.OK:
-                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            self.backend_error = f"LearningPhaseBackendWarning: {error}"
+        if self.backend_error and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _finish_session(self) -> None:
         for isolation in self.isolations:
-            isolation.end_session()
+            try:
+                isolation.end_session()
+            except Exception as error:  # one line naming the backend, not a traceback
+                self.backend_error = adapter_error(
+                    isolation.adapter, "restoring the state from before the session", error, None
+                )
         if not self.settings.auto:
             return
         workeroutput: dict[str, object] | None = getattr(self.config, "workeroutput", None)
@@ -443,9 +449,7 @@ class _PhaseSession:
         a warning filter made an error, which failed the session.
         """
         if self.backend_error:
-            terminalreporter.write_line(
-                f"ERROR LearningPhaseBackendWarning: {self.backend_error}", red=True
-            )
+            terminalreporter.write_line(f"ERROR {self.backend_error}", red=True)
         if self.settings.auto and self.workers_chose and not self.collected:
             chose = sorted(self.workers_chose.items())
             if len({names for _, (names, _) in chose}) > 1:  # the warning says what to set

@@ -514,6 +514,26 @@ def test_a_test_with_subtests_is_audited_and_its_re_runs_subtests_stay_out(
     result.stdout.no_fnmatch_line("*SUBFAIL*")
 
 
+@pytest.mark.skipif(pytest.version_tuple < (9,), reason="the subtests fixture is pytest 9's")
+def test_a_re_runs_failed_subtests_do_not_fail_the_test_in_the_summary(
+    reference_suite: Suite,
+) -> None:
+    reference_suite.write(
+        """
+        from lp_backend import K
+
+        def test_with_subtests(subtests):
+            for i in range(2):
+                with subtests.test(i=i):
+                    assert K.learning_phase() == 0
+        """
+    )
+    result = reference_suite.run("--learning-phase-audit", "-rA")
+    result.stdout.fnmatch_lines(["PASSED test_suite.py::test_with_subtests"])
+    result.stdout.no_fnmatch_line("*failed subtest*")
+    result.stdout.no_fnmatch_line("FAILED*")
+
+
 @pytest.mark.parametrize("outcome", ["passes", "fails"])
 def test_a_unittest_subtest_is_audited_and_its_re_runs_subtests_stay_out(
     reference_suite: Suite, outcome: str

@@ -225,3 +225,32 @@ def test_an_adapter_with_bad_optional_parts_is_a_usage_error_naming_it(
     for output in (result.stdout, result.stderr):
         output.no_fnmatch_line("*INTERNALERROR*")
         output.no_fnmatch_line("*Traceback*")
+
+
+def test_an_adapter_whose_restore_fails_at_session_end_is_one_error_line_naming_it(
+    pytester: pytest.Pytester,
+) -> None:
+    conftest = memory_adapter_conftest("toy").replace(
+        "    def restore_state(self, state):\n        self.phase = state\n",
+        "    def restore_state(self, state):\n"
+        "        if getattr(self, 'broken', False):\n"
+        "            raise RuntimeError('restore boom')\n"
+        "        self.phase = state\n",
+    )
+    pytester.makeconftest(conftest)
+    pytester.makepyfile(
+        "import pytest\n\n@pytest.fixture(scope='session', autouse=True)\n"
+        "def breaks_it_last():\n    yield\n    import conftest\n"
+        "    conftest.ADAPTER.broken = True\n\ndef test_nothing():\n    pass\n"
+    )
+    result = pytester.runpytest("-p", "no:randomly", "--learning-phase-backend=toy")
+    result.stdout.fnmatch_lines(
+        [
+            "ERROR learning phase backend toy: restoring the state from before the session "
+            "raised RuntimeError: 'restore boom'"
+        ]
+    )
+    for output in (result.stdout, result.stderr):
+        output.no_fnmatch_line("*INTERNALERROR*")
+        output.no_fnmatch_line("*Traceback*")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED

@@ -588,3 +588,58 @@ def test_modules_built_at_collection_start_in_the_session_default_phase(
         f"--learning-phase={option}",
     )
     result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("randomly_seed", ["no", "1"])
+def test_a_class_fixture_mode_wins_over_a_module_fixture_first_requested_in_the_class(
+    torch_pytester: pytest.Pytester, randomly_seed: str
+) -> None:
+    # The class fixture's train() changes nothing when it runs, yet it answers for
+    # the model it requests: the class baseline is closer than the module fixture's
+    # eval(), whichever is set up first (here: the module fixture, inside the class).
+    torch_pytester.makeconftest(
+        """
+import pytest
+from torch import nn
+
+@pytest.fixture(scope="session")
+def sm():
+    return nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+"""
+    )
+    torch_pytester.makepyfile(
+        """
+import pytest
+
+@pytest.fixture(scope="module")
+def m_eval(sm):
+    sm.eval()
+
+class TestC:
+    @pytest.fixture(scope="class", autouse=True)
+    def c_train_dropout(self, sm):
+        sm[1].train()
+
+    def test_1(self, sm):
+        assert sm[1].training
+
+    def test_2(self, sm, m_eval):
+        assert sm[1].training
+
+    def test_3(self, sm, m_eval):
+        assert sm[1].training
+
+def test_out(sm, m_eval):
+    assert not sm[1].training and not sm[0].training
+"""
+    )
+    order = ["-p", "no:randomly"] if randomly_seed == "no" else ["-p", "randomly"]
+    if randomly_seed != "no":
+        order.append(f"--randomly-seed={randomly_seed}")
+    result = torch_pytester.runpytest(
+        "--learning-phase-backend=torch",
+        "-W",
+        "error::pytest_learning_phase.LearningPhaseLeakWarning",
+        *order,
+    )
+    result.assert_outcomes(passed=4)
