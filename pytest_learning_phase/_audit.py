@@ -768,13 +768,16 @@ class LearningPhaseAudit:
             writer.line(f"not judged: {lost}", yellow=True)
 
     def _ran_again(self) -> str:
-        """Say in which phases the readers ran again."""
-        if self.unset_phase is None:
+        """Say in which phases the readers ran again (their normal run stands for one)."""
+        default = self.session.settings.default.phase
+        stands_for = default if default is not None else self.unset_phase
+        if stands_for is None:
             return f"ran again in phases {describe(0, self.labels)} and {describe(1, self.labels)}"
-        other: Phase = 0 if self.unset_phase == 1 else 1
+        other: Phase = 0 if stands_for == 1 else 1
+        why = "--learning-phase is" if default is not None else "unset is phase"
         return (
-            f"ran again in phase {describe(other, self.labels)} (unset is phase "
-            f"{describe(self.unset_phase, self.labels)}: the normal run stands for it)"
+            f"ran again in phase {describe(other, self.labels)} ({why} "
+            f"{describe(stands_for, self.labels)}: the normal run stands for it)"
         )
 
     def _list_findings(

@@ -381,3 +381,62 @@ def test_reference_has_no_unset_shortcut(reference_suite: Suite) -> None:
     result.stdout.fnmatch_lines(["*ran again in phases 0 (test) and 1 (train)*"])
     runs = (reference_suite.pytester.path / "runs.log").read_text(encoding="utf-8").splitlines()
     assert len(runs) == 3
+
+
+RUNS_LOG_CONFTEST = """
+def pytest_runtest_setup(item):
+    with open("runs.log", "a", encoding="utf-8") as log:
+        log.write(f"{item.name}\\n")
+"""
+
+
+@pytest.mark.parametrize("phase", ["0", "1"])
+def test_the_count_line_names_the_phase_run_again_under_a_default_phase(
+    preloaded_torch: None, pytester: pytest.Pytester, phase: str
+) -> None:
+    """Under ``--learning-phase=P`` the normal run stands for P: one re-run, in the other."""
+    pytester.makeconftest(RUNS_LOG_CONFTEST)
+    result = run_torch(
+        pytester,
+        """
+        import torch
+        from torch import nn
+
+        def test_runs_a_dropout():
+            nn.Dropout(0.5)(torch.ones(2))
+        """,
+        f"--learning-phase={phase}",
+    )
+    result.assert_outcomes(passed=1)
+    runs = (pytester.path / "runs.log").read_text(encoding="utf-8").splitlines()
+    assert runs == ["test_runs_a_dropout", "test_runs_a_dropout"]
+    given, other = ("0 (eval)", "1 (train)") if phase == "0" else ("1 (train)", "0 (eval)")
+    result.stdout.fnmatch_lines(
+        [
+            f"1 test asked for no phase: 1 read it and ran again in phase {other} "
+            f"(--learning-phase is {given}: the normal run stands for it), 0 never read it"
+        ]
+    )
+
+
+def test_the_reference_count_line_names_one_re_run_under_a_default_phase(
+    reference_suite: Suite,
+) -> None:
+    reference_suite.pytester.makeconftest(RUNS_LOG_CONFTEST)
+    reference_suite.write(
+        """
+        from lp_backend import K
+
+        def test_reads():
+            K.learning_phase()
+        """
+    )
+    result = reference_suite.run("--learning-phase-audit", "--learning-phase=1")
+    runs = (reference_suite.pytester.path / "runs.log").read_text(encoding="utf-8").splitlines()
+    assert runs == ["test_reads", "test_reads"]
+    result.stdout.fnmatch_lines(
+        [
+            "1 test asked for no phase: 1 read it and ran again in phase 0 (test) "
+            "(--learning-phase is 1 (train): the normal run stands for it), 0 never read it"
+        ]
+    )
