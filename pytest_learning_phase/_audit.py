@@ -53,6 +53,7 @@ AUDIT_PHASES: Final[tuple[Phase, Phase]] = (0, 1)
 USER_PROPERTY: Final = "learning_phase_audit"
 """The ``user_properties`` entry, ``(USER_PROPERTY, phase)``, of every report of a re-run."""
 WORKEROUTPUT_KEY: Final = "learning_phase_audit"
+BACKENDS_KEY: Final = "learning_phase_audit_backends"
 DEFAULT_HINT: Final = (
     "a test that checks one phase on purpose should say so: @pytest.mark.learning_phase(0) "
     "or (1); otherwise the code depends on the phase it starts in: pass training= where "
@@ -163,23 +164,52 @@ class Verdict:
     it stands for that phase (torch: unset is train mode)."""
     runs: tuple[AuditRun, ...] = ()
     """Its runs, the test's own first, with what each recorded (``DEPENDS``, ``UNSET_DIFFERS``)."""
+    read: tuple[str, ...] = ()
+    """The backends whose phase it read (``DEPENDS``, ``UNSET_DIFFERS``, ``SAME``): their
+    words, hint and unset phase are the ones its runs and report use."""
 
     def to_serializable(self) -> list[object]:
         """Return it as plain lists and strings, for xdist's ``workeroutput``."""
         runs = [run.to_serializable() for run in self.runs]
-        return [self.nodeid, self.kind, self.detail, list(self.outcomes), runs]
+        return [self.nodeid, self.kind, self.detail, list(self.outcomes), runs, list(self.read)]
 
     @classmethod
     def from_serializable(cls, data: Sequence[Any]) -> Verdict:
         """Return the verdict :meth:`to_serializable` wrote."""
-        nodeid, kind, detail, outcomes, runs = data
+        nodeid, kind, detail, outcomes, runs, read = data
         return cls(
             str(nodeid),
             str(kind),
             str(detail),
             tuple(str(each) for each in outcomes),
             tuple(AuditRun.from_serializable(run) for run in runs),
+            tuple(str(name) for name in read),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Backend:
+    """What the audit uses of one backend: its words for the phases, hint and unset phase."""
+
+    labels: tuple[str, str]
+    hint: str
+    unset_phase: Phase
+
+    def to_serializable(self) -> list[object]:
+        """Return it as plain lists and strings, for xdist's ``workeroutput``."""
+        return [list(self.labels), self.hint, self.unset_phase]
+
+    @classmethod
+    def from_serializable(cls, data: Sequence[Any]) -> _Backend:
+        """Return the backend :meth:`to_serializable` wrote."""
+        labels, hint, unset_phase = data
+        return cls((str(labels[0]), str(labels[1])), str(hint), unset_phase)
+
+    @classmethod
+    def of(cls, adapter: LearningPhaseAdapter) -> _Backend:
+        """Return what the audit uses of ``adapter``."""
+        hint = getattr(adapter, "audit_hint", None) or DEFAULT_HINT
+        return cls(phase_labels(adapter), hint, _unset_equivalent([adapter]))
 
 
 def _report_outcome(report: pytest.TestReport) -> str | None:
@@ -290,8 +320,8 @@ def _checked_tracker(
     return checked_track
 
 
-def _total_reads(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], int]:
-    """Start counting reads on every backend; return a function giving the total.
+def _read_counts(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], tuple[int, ...]]:
+    """Start counting reads on every backend; return a function giving each one's count.
 
     Called only when every backend can count (``ReadTracking``).
     """
@@ -301,8 +331,9 @@ def _total_reads(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], int]:
         if isinstance(adapter, ReadTracking)
     ]
     if len(counters) == 1:
-        return counters[0]
-    return lambda: sum(counter() for counter in counters)
+        counter = counters[0]
+        return lambda: (counter(),)
+    return lambda: tuple(counter() for counter in counters)
 
 
 def _total_uses(adapters: Sequence[LearningPhaseAdapter]) -> Callable[[], int]:
@@ -430,7 +461,9 @@ class LearningPhaseAudit:
         self.session = session
         self.blind = [a.name for a in session.adapters if not isinstance(a, ReadTracking)]
         """The backends that cannot tell whether a test read the phase."""
-        self.read_count = _total_reads(session.adapters) if not self.blind else None
+        self.names = tuple(adapter.name for adapter in session.adapters)
+        self.read_count = _read_counts(session.adapters) if not self.blind else None
+        """Each backend's count of reads, in ``names``' order: a test read those that moved."""
         self.use_count = _total_uses(session.adapters) if not self.blind else None
         """Reads, and other uses of a phase a test asked for (torch: building a module)."""
         self.trackers: list[Callable[[bool], object]] = [
@@ -439,17 +472,10 @@ class LearningPhaseAudit:
             if callable(track := getattr(adapter, "track_reads", None))
         ]
         """Adapters that track reads only while a test runs (not in wider fixtures)."""
-        self.unset_phase = _unset_equivalent(session.adapters)
-        """The phase the backends' unset state is, if they say so: the normal run stands for it."""
-        hints = [
-            getattr(adapter, "audit_hint", None) or DEFAULT_HINT for adapter in session.adapters
-        ]
-        self.hint = "; ".join(dict.fromkeys(hints))
+        self.backends = {adapter.name: _Backend.of(adapter) for adapter in session.adapters}
+        """Each backend's words, hint and unset phase (xdist workers' added on the controller)."""
         self.recorders = [a for a in session.adapters if isinstance(a, ProvenanceRecording)]
         """The backends that can say what ran in which mode (each run is recorded)."""
-        labels = {phase_labels(adapter) for adapter in session.adapters}
-        self.labels = labels.pop() if len(labels) == 1 else DEFAULT_LABELS
-        """How phases 0 and 1 are written: the backend's words, when the backends agree."""
         setting = str(getattr(session.settings, "backend_setting", ""))
         self.options = (setting,) if setting.startswith("--learning-phase-backend=") else ()
         """The options of the reproduce command besides the phase (a backend chosen on the
@@ -458,7 +484,7 @@ class LearningPhaseAudit:
         self.lost: list[str] = []
         """What could not be judged and why: crashed workers, interrupted sessions."""
         self.normal_run: _RunWatch | None = None
-        self.wider_fixture_reads = 0
+        self.wider_fixture_reads: tuple[int, ...] = ()
         self.no_runs = ""
         """Set when the session runs no test (``--setup-only``, ``--setup-plan``)."""
 
@@ -481,14 +507,15 @@ class LearningPhaseAudit:
         if fixturedef.scope == "function" or self.normal_run is None:
             return (yield)
         read_count = self.read_count
-        before = read_count() if read_count is not None else 0
+        before = read_count() if read_count is not None else ()
         self._track(on=False)
         try:
             return (yield)
         finally:
             self._track(on=True)
             if read_count is not None:
-                self.wider_fixture_reads += read_count() - before
+                moved = map(int.__sub__, read_count(), before)
+                self.wider_fixture_reads = tuple(map(int.__add__, self.wider_fixture_reads, moved))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(
@@ -507,9 +534,9 @@ class LearningPhaseAudit:
         asked = resolution is not session.settings.default
         start = None if asked else RandomState()
         read_count, use_count = self.read_count, self.use_count
-        reads_before = read_count() if read_count is not None else 0
+        reads_before = read_count() if read_count is not None else ()
         uses_before = use_count() if use_count is not None else 0
-        self.wider_fixture_reads = 0
+        self.wider_fixture_reads = tuple(0 for _ in reads_before)
         self.normal_run = run = _RunWatch(item.nodeid)
         recordings = None if asked else self._start_recording()
         self._track(on=True)
@@ -519,7 +546,7 @@ class LearningPhaseAudit:
             self._track(on=False)
             self.normal_run = None
             own_ran = self._stop_recording(recordings)
-        reads = read_count() - reads_before - self.wider_fixture_reads if read_count else 1
+        read = self._read_backends(reads_before)
         if asked:
             used = use_count() != uses_before if use_count is not None else True
             if run.called and run.call_outcome not in _NOT_CALLED and not used:
@@ -528,7 +555,7 @@ class LearningPhaseAudit:
         baseline = _baseline_source(session)
         if baseline is not None:
             self._record(Verdict(item.nodeid, FROM_BASELINE, baseline))
-        elif not reads:
+        elif not read:
             self._record(Verdict(item.nodeid, NEVER_READ))
         elif not isinstance(item, pytest.Function):
             why = f"a {type(item).__name__} cannot be run again; only test functions can"
@@ -536,39 +563,67 @@ class LearningPhaseAudit:
         else:
             assert start is not None
             own = run.run(resolution.phase, own=True, ran=own_ran)
-            self._record(self._judge(item, nextitem, start, own))
+            self._record(self._judge(item, nextitem, start, own, read))
         return result
 
+    def _read_backends(self, before: tuple[int, ...]) -> tuple[str, ...]:
+        """Return the backends the test read since ``before`` (wider fixtures' reads aside).
+
+        Every backend when one of them cannot tell.
+        """
+        read_count = self.read_count
+        if read_count is None:
+            return self.names
+        moved = zip(self.names, read_count(), before, self.wider_fixture_reads, strict=True)
+        return tuple(name for name, now, then, wider in moved if now - then - wider)
+
+    def _unset_phase(self, read: Sequence[str]) -> Phase:
+        """Return the phase the unset state of every backend in ``read`` is, if they agree."""
+        declared = {self.backends[name].unset_phase for name in read}
+        return declared.pop() if len(declared) == 1 else None
+
+    def _labels(self, read: Sequence[str]) -> tuple[str, str]:
+        """Return how the backends in ``read`` write phases 0 and 1, when they agree."""
+        labels = {self.backends[name].labels for name in read if name in self.backends}
+        return labels.pop() if len(labels) == 1 else DEFAULT_LABELS
+
     def _judge(
-        self, item: pytest.Function, nextitem: pytest.Item | None, start: RandomState, own: AuditRun
+        self,
+        item: pytest.Function,
+        nextitem: pytest.Item | None,
+        start: RandomState,
+        own: AuditRun,
+        read: tuple[str, ...],
     ) -> Verdict:
         """Run the test again where its own run does not already stand; return the verdict.
 
-        Its own run stands for its phase, or for the phase its backends' unset
-        state is (torch: train mode). Afterwards the random state is the one
-        the first run left.
+        Its own run stands for its phase, or for the phase the unset state of
+        every backend it ``read`` is (torch: train mode). Afterwards the random
+        state is the one the first run left.
         """
         nodeid = item.nodeid
-        stands_for = own.phase if own.phase is not None else self.unset_phase
+        stands_for = own.phase if own.phase is not None else self._unset_phase(read)
+        labels = self._labels(read)
         runs = [own]
         after_first_run = RandomState()
         try:
             for phase in AUDIT_PHASES:
                 if phase != stands_for:
-                    runs.append(self._run_in_phase(item, nextitem, phase, start))
+                    runs.append(self._run_in_phase(item, nextitem, phase, start, labels))
             by_phase = {run.phase: run.outcome for run in runs[1:]}
             if stands_for is not None:
                 by_phase[stands_for] = own.outcome
             outcomes = (by_phase[0], by_phase[1])
             if outcomes[0] != outcomes[1]:
-                return Verdict(nodeid, DEPENDS, outcomes=outcomes, runs=tuple(runs))
+                return Verdict(nodeid, DEPENDS, outcomes=outcomes, runs=tuple(runs), read=read)
             if stands_for is None and outcomes[0] != own.outcome:
                 # Unset differs from both phases: the phase, or what the first run
                 # left behind (a counter, a file)? One more run, unset, tells.
-                again = self._run_in_phase(item, nextitem, None, start)
+                again = self._run_in_phase(item, nextitem, None, start, labels)
                 if again.outcome == own.outcome:
-                    return Verdict(nodeid, UNSET_DIFFERS, outcomes=outcomes, runs=tuple(runs))
-            return Verdict(nodeid, SAME, outcomes=outcomes)
+                    runs_ = tuple(runs)
+                    return Verdict(nodeid, UNSET_DIFFERS, outcomes=outcomes, runs=runs_, read=read)
+            return Verdict(nodeid, SAME, outcomes=outcomes, read=read)
         except _StoppedRun as stopped:
             return Verdict(nodeid, NOT_AUDITED, stopped.why)
         finally:
@@ -590,7 +645,12 @@ class LearningPhaseAudit:
         return tuple(entry for recording in recordings.values() for entry in recording.stop())
 
     def _run_in_phase(
-        self, item: pytest.Function, nextitem: pytest.Item | None, phase: Phase, start: RandomState
+        self,
+        item: pytest.Function,
+        nextitem: pytest.Item | None,
+        phase: Phase,
+        start: RandomState,
+        labels: tuple[str, str],
     ) -> AuditRun:
         """Run the test's whole protocol once in ``phase``: fresh fixtures, no logging.
 
@@ -616,7 +676,7 @@ class LearningPhaseAudit:
         if attempts is not None:
             item.__dict__["execution_count"] = 1 << 62
         watch = _RunWatch(item.nodeid)
-        where = f"run again in phase {describe(phase, self.labels)}"
+        where = f"run again in phase {describe(phase, labels)}"
         self.session.run_again_in(item, PhaseRequest(phase, f"--learning-phase-audit, {where}"))
         recordings = self._start_recording()
         stopped: BaseException | None = None
@@ -641,10 +701,10 @@ class LearningPhaseAudit:
             if attempts is not None:
                 item.__dict__["execution_count"] = attempts
         if isinstance(stopped, KeyboardInterrupt):
-            self.lost.append(f"{item.nodeid}: interrupted while {where}")
+            self._record(Verdict(item.nodeid, NOT_AUDITED, f"interrupted while {where}"))
             raise stopped
         if stopped is not None:
-            where = f"its run in phase {describe(phase, self.labels)}"
+            where = f"its run in phase {describe(phase, labels)}"
             raise _StoppedRun(f"{where} called pytest.exit(): {stopped}")
         return watch.run(phase, ran=ran)
 
@@ -664,6 +724,8 @@ class LearningPhaseAudit:
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         """(xdist controller) Take the verdicts of a worker that finished; say if it crashed."""
         output = getattr(node, "workeroutput", None) or {}
+        for name, data in (output.get(BACKENDS_KEY) or {}).items():
+            self.backends.setdefault(name, _Backend.from_serializable(data))
         verdicts = output.get(WORKEROUTPUT_KEY)
         for data in verdicts or ():
             self._record(Verdict.from_serializable(data))
@@ -687,6 +749,9 @@ class LearningPhaseAudit:
             workeroutput[WORKEROUTPUT_KEY] = [
                 verdict.to_serializable() for verdict in self.verdicts.values()
             ]
+            workeroutput[BACKENDS_KEY] = {
+                name: backend.to_serializable() for name, backend in self.backends.items()
+            }
             return
         found = self._of_kind(DEPENDS) or self._of_kind(UNSET_DIFFERS)
         if found and session.exitstatus == pytest.ExitCode.OK:
@@ -716,7 +781,7 @@ class LearningPhaseAudit:
         asked_none = audited + len(never_read) + len(not_audited) + len(from_baseline)
         writer.line(
             f"{_tests(asked_none)} asked for no phase: {audited} read it and "
-            f"{self._ran_again()}, {len(never_read)} never read it"
+            f"{self._ran_again([*depends, *unset_differs, *same])}, {len(never_read)} never read it"
             + (f", {len(from_baseline)} had a phase from a wider fixture" if from_baseline else "")
             + (f", {len(not_audited)} read it and could not run again" if not_audited else "")
         )
@@ -731,7 +796,8 @@ class LearningPhaseAudit:
                 f"{_tests(len(depends))} {verb} on the learning phase:", red=True, bold=True
             )
             self._list_findings(writer, depends, AUDIT_PHASES)
-            writer.line(f"hint: {self.hint}")
+            hints = (self.backends[name].hint for v in depends for name in self._read(v))
+            writer.line(f"hint: {'; '.join(dict.fromkeys(hints))}")
         if unset_differs:
             verb = "differs" if len(unset_differs) == 1 else "differ"
             writer.line(
@@ -767,17 +833,59 @@ class LearningPhaseAudit:
         for lost in self.lost:
             writer.line(f"not judged: {lost}", yellow=True)
 
-    def _ran_again(self) -> str:
-        """Say in which phases the readers ran again (their normal run stands for one)."""
+    def _read(self, verdict: Verdict) -> tuple[str, ...]:
+        """Return the backends ``verdict``'s test read, or those :meth:`_summary_backends` names.
+
+        Only the ones this process knows (an xdist worker's are sent with its verdicts).
+        """
+        read = verdict.read or self._summary_backends([])
+        return tuple(name for name in read if name in self.backends)
+
+    def _summary_backends(self, audited: Sequence[Verdict]) -> tuple[str, ...]:
+        """Return the backends the audited tests read; with none, the frameworks driven, if any.
+
+        Under ``auto`` a torch suite reads torch only: it is written in torch's words.
+        """
+        read = tuple(dict.fromkeys(name for v in audited for name in v.read))
+        if read:
+            return read
+        frameworks = tuple(name for name in self.backends if name != "reference")
+        return frameworks or tuple(self.backends)
+
+    def _ran_again(self, audited: Sequence[Verdict]) -> str:
+        """Say in which phases the readers ran again (per the backends each read).
+
+        Their normal run stands for the phase ``--learning-phase`` gives, or for
+        the phase the unset state of the backends each read is.
+        """
         default = self.session.settings.default.phase
-        stands_for = default if default is not None else self.unset_phase
+        if default is not None:
+            backends = self._summary_backends(audited)
+            return f"ran again {self._phases_again(default, backends, '--learning-phase is')}"
+        groups: dict[Phase, list[Verdict]] = {}
+        for verdict in audited:
+            groups.setdefault(self._unset_phase(self._read(verdict)), []).append(verdict)
+        if len(groups) <= 1:
+            backends = self._summary_backends(audited)
+            unset_phase = next(iter(groups), self._unset_phase(backends))
+            return f"ran again {self._phases_again(unset_phase, backends)}"
+        parts = [
+            f"{len(verdicts)} {self._phases_again(unset_phase, self._summary_backends(verdicts))}"
+            for unset_phase, verdicts in sorted(groups.items(), key=lambda group: str(group[0]))
+        ]
+        return f"ran again as the backends each read need: {', '.join(parts)}"
+
+    def _phases_again(
+        self, stands_for: Phase, backends: Sequence[str], why: str = "unset is phase"
+    ) -> str:
+        """Say in which phases tests reading ``backends`` ran again: ``in phase 0 (eval) (...)``."""
+        labels = self._labels(backends)
         if stands_for is None:
-            return f"ran again in phases {describe(0, self.labels)} and {describe(1, self.labels)}"
+            return f"in phases {describe(0, labels)} and {describe(1, labels)}"
         other: Phase = 0 if stands_for == 1 else 1
-        why = "--learning-phase is" if default is not None else "unset is phase"
         return (
-            f"ran again in phase {describe(other, self.labels)} ({why} "
-            f"{describe(stands_for, self.labels)}: the normal run stands for it)"
+            f"in phase {describe(other, labels)} ({why} "
+            f"{describe(stands_for, labels)}: the normal run stands for it)"
         )
 
     def _list_findings(
@@ -786,19 +894,20 @@ class LearningPhaseAudit:
         """List each test with its outcome per phase (``unset``: its own run), and its runs."""
         width = max(len(verdict.nodeid) for verdict in verdicts)
         for verdict in verdicts:
+            labels = self._labels(self._read(verdict))
             by_phase: dict[Phase, str] = dict(zip(AUDIT_PHASES, verdict.outcomes, strict=True))
             own = next((run for run in verdict.runs if run.own), None)
             if own is not None and own.phase is None:
                 by_phase[None] = own.outcome
             outcomes = "  ".join(
-                f"{'unset' if phase is None else self.labels[phase]}: {by_phase[phase]:<7}"
+                f"{'unset' if phase is None else labels[phase]}: {by_phase[phase]:<7}"
                 for phase in phases
             )
             writer.line(f"  {verdict.nodeid:<{width}}  {outcomes.rstrip()}")
             lines = finding_lines(
                 verdict.nodeid,
                 verdict.runs,
-                self.labels,
+                labels,
                 self.options,
                 _rootdir_prefix(writer.config),
             )

@@ -440,3 +440,43 @@ def test_the_reference_count_line_names_one_re_run_under_a_default_phase(
             "(--learning-phase is 1 (train): the normal run stands for it), 0 never read it"
         ]
     )
+
+
+def test_a_re_run_interrupted_is_counted_as_could_not_run_again(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    """As with ``pytest.exit()``: the test read the phase and could not run again.
+
+    In a subprocess: pytester's in-process run passes the interrupt on to this session.
+    """
+    pytester.makepyfile(
+        test_suite="""
+        import torch
+        from torch import nn
+
+        def test_interrupted_in_eval_mode():
+            m = nn.Dropout(0.5)
+            m(torch.ones(3))
+            if not m.training:
+                raise KeyboardInterrupt
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "--learning-phase-backend=torch",
+        "--learning-phase-audit",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "1 test asked for no phase: 0 read it and ran again in phase 0 (eval) "
+            "(unset is phase 1 (train): the normal run stands for it), 0 never read it, "
+            "1 read it and could not run again",
+            "could not audit 1 test that read the phase:",
+            "  test_suite.py::test_interrupted_in_eval_mode  "
+            "(interrupted while run again in phase 0 (eval))",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*KeyboardInterrupt*"])

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from pytest_learning_phase import _auto
+from pytest_learning_phase.adapters.torch import TorchAdapter
 from tests._frameworks import TF_INSTALL_HINT, TORCH_INSTALL_HINT, require_installed
 
 TIMEOUT = 180
@@ -480,3 +481,94 @@ def test_xdist_workers_choose_what_one_process_chooses(pytester: pytest.Pytester
         ["learning-phase: the xdist workers drove reference, torch (imported by the tests)"]
     )
     assert spread.stdout.str().count("LearningPhaseBackendWarning") == 1
+
+
+TORCH_AUDITED = """
+import torch
+
+class Model(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = torch.nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.drop(x)
+
+def ran(name):
+    with open(f"{name}.runs", "a", encoding="utf-8") as log:
+        log.write("run\\n")
+
+def test_predict():
+    ran("predict")
+    m = Model()
+    assert torch.equal(m(torch.ones(100)), torch.ones(100))
+"""
+
+BOTH_AUDITED = """
+from pytest_learning_phase import backend as K
+
+def test_reads_both():
+    ran("both")
+    K.learning_phase()
+    Model()(torch.ones(3))
+"""
+
+
+def _audit_section(result: pytest.RunResult) -> list[str]:
+    lines = result.stdout.lines
+    start = next(i for i, line in enumerate(lines) if "learning phase audit" in line)
+    end = next(i for i, line in enumerate(lines) if "short test summary" in line)
+    return lines[start:end]
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_a_torch_suite_under_auto_is_audited_as_under_the_torch_backend(
+    pytester: pytest.Pytester,
+) -> None:
+    # auto also drives the reference backend, which a torch suite never reads: the
+    # audit speaks torch (eval/train, its hint), and unset stands for train mode.
+    pytester.makepyfile(test_suite=TORCH_AUDITED)
+    result = run(pytester, "--learning-phase-audit")
+    result.assert_outcomes(failed=1)
+    assert (pytester.path / "predict.runs").read_text().count("run") == 2  # unset, eval
+    section = _audit_section(result)
+    assert section[1:5] == [
+        "1 test asked for no phase: 1 read it and ran again in phase 0 (eval) (unset is "
+        "phase 1 (train): the normal run stands for it), 0 never read it",
+        "1 test depends on the learning phase:",
+        "  test_suite.py::test_predict  eval: passed   train: failed",
+        "    its own run (phase unset): failed: assert False",
+    ]
+    hints = [line for line in section if line.startswith("hint: ")]
+    assert hints == [f"hint: {TorchAdapter.audit_hint}"]
+    result.stdout.fnmatch_lines(
+        [
+            "*- learning phase -*",
+            "ran under phase unset (unset = PyTorch's default, train mode) from default "
+            "(backend torch)",
+            "  m.drop (Dropout) ran in train mode: built while the phase was unset",
+        ]
+    )
+    (pytester.path / "predict.runs").unlink()
+    explicit = run(pytester, "--learning-phase-audit", "--learning-phase-backend=torch")
+    assert (pytester.path / "predict.runs").read_text().count("run") == 2
+    option = "--learning-phase-backend=torch "
+    assert [line.replace(option, "") for line in _audit_section(explicit)] == section
+
+
+@pytest.mark.usefixtures("torch_installed")
+def test_a_test_reading_reference_and_torch_under_auto_runs_again_in_both_phases(
+    pytester: pytest.Pytester,
+) -> None:
+    # Reference's unset is no phase: a test that read it too gets both re-runs,
+    # while the torch-only test beside it gets one.
+    pytester.makepyfile(test_suite=TORCH_AUDITED + BOTH_AUDITED)
+    result = run(pytester, "--learning-phase-audit")
+    result.assert_outcomes(failed=1, passed=1)
+    assert (pytester.path / "both.runs").read_text().count("run") == 3
+    assert (pytester.path / "predict.runs").read_text().count("run") == 2
+    assert _audit_section(result)[1] == (
+        "2 tests asked for no phase: 2 read it and ran again as the backends each read need: "
+        "1 in phase 0 (eval) (unset is phase 1 (train): the normal run stands for it), "
+        "1 in phases 0 (test) and 1 (train), 0 never read it"
+    )

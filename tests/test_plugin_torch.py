@@ -310,9 +310,12 @@ def test_the_audit_of_two_backends_counts_the_reads_of_both(
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "2 tests asked for no phase: 2 read it and ran again in phases 0 (test) and "
-            "1 (train), 0 never read it",
+            # Each test runs again as the backend it read needs: torch's unset is train mode.
+            "2 tests asked for no phase: 2 read it and ran again as the backends each read "
+            "need: 1 in phase 0 (eval) (unset is phase 1 (train): the normal run stands for "
+            "it), 1 in phases 0 (test) and 1 (train), 0 never read it",
             "2 tests depend on the learning phase:",
+            "  test_suite.py::test_reads_keras    test: passed   train: failed",
         ]
     )
 
