@@ -19,6 +19,7 @@ from pytest_learning_phase._phase import (
     InvalidPhaseError,
     Phase,
     describe_phase,
+    is_phase,
     normalize_phase,
     normalize_phases,
     short_repr,
@@ -187,11 +188,16 @@ def _marker_source(item: pytest.Item, mark: pytest.Mark, where: str) -> Resoluti
     agree; they are compared by the phases they give, never with ``==`` on
     the values the user wrote (arrays, objects whose ``==`` raises).
     """
-    text = f"{marker_text(mark)} on {where}"
-    checked = _checked_phases(item, mark, where)
-    if isinstance(checked, PhaseRequestError):
-        return checked
-    phases = checked
+    args = mark.args
+    if len(args) == 1 and not mark.kwargs and is_phase(phase := args[0]):  # the common case
+        text = f"@pytest.mark.{MARKER_NAME}({phase!r}) on {where}"
+        phases: tuple[Phase, ...] = (phase,)
+    else:
+        text = f"{marker_text(mark)} on {where}"
+        checked = _checked_phases(item, mark, where)
+        if isinstance(checked, PhaseRequestError):
+            return checked
+        phases = checked
     for other in _marks_at(item, where):
         if other is mark or other.name != MARKER_NAME:
             continue
@@ -219,19 +225,21 @@ def _checked_phases(
     item: pytest.Item, mark: pytest.Mark, where: str
 ) -> tuple[Phase, ...] | PhaseRequestError:
     """Return the phases one marker gives, or the error its form or values make."""
-    text = f"{marker_text(mark)} on {where}"
     problem = _check_marker_form(mark)
     if problem is not None:
-        return PhaseRequestError(f"In {item.nodeid}: {text}: {problem}")
+        return PhaseRequestError(f"In {item.nodeid}: {marker_text(mark)} on {where}: {problem}")
     try:
         return normalize_phases(mark.args)
     except InvalidPhaseError as error:
+        text = f"{marker_text(mark)} on {where}"
         return PhaseRequestError(
             f"In {item.nodeid}: {text}: got {short_repr(error.args[0], _MAX_VALUE_REPR)}; "
             f"{ALLOWED_VALUES}"
         )
     except ValueError as error:
-        return PhaseRequestError(f"In {item.nodeid}: {text}: {error}; give each phase once")
+        return PhaseRequestError(
+            f"In {item.nodeid}: {marker_text(mark)} on {where}: {error}; give each phase once"
+        )
 
 
 def _marks_at(item: pytest.Item, where: str) -> list[pytest.Mark]:

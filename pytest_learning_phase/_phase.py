@@ -7,7 +7,7 @@ package (nor pytest, nor numpy), so the public helpers stay cheap to import.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final, Literal
+from typing import Final, Literal, TypeGuard
 
 __all__ = [
     "ABSENT",
@@ -55,7 +55,7 @@ def describe_phase(phase: Phase) -> str:
     return "unset" if phase is None else f"{phase} ({PHASE_IDS[phase]})"
 
 
-def is_phase(value: object) -> bool:
+def is_phase(value: object) -> TypeGuard[Phase]:
     """Return whether ``value`` is a phase as adapters must answer it: 0, 1 or None, exactly.
 
     Never compares ``value`` with ``==`` (an array's answer has no truth value).
