@@ -341,6 +341,11 @@ class PhaseIsolation:
         if fixturedef.argname.startswith(_UNITTEST_SETUP_CLASS):
             fixture.unittest_class = getattr(request.node, "obj", None)
         fixture.scope_phase = self._enter_scope(fixture.node, fixture.rank)
+        if fixture.flags_at_setup:  # set up in its scope's modes, not a narrower scope's
+            self._put_held(self._fold(fixture.rank), None)
+            assert self.held_modules is not None
+            module_flags = self.held_modules.module_flags
+            fixture.flags_at_setup = [(held, module_flags(held.saved)) for held in self.held]
         fixturedef.addfinalizer(fixture.after_teardown)
         self.setting_up.append(fixture)
         return fixture
@@ -374,15 +379,17 @@ class PhaseIsolation:
                 outer.grew = True
         fixturedef.addfinalizer(fixture.before_teardown)
         self._after_setup(fixture)
-        if entry.flag_changes and not self.setting_up and not self.restored:
-            self._put_held(self.between(), None)  # the test runs in the new baseline's modes
+        if self.held and not self.setting_up and not self.restored:
+            self._put_held(self.between(), None)  # the test runs in the (new) baseline's modes
 
     def _note_flag_changes(self, fixture: WiderFixture, entry: Entry) -> None:
         """Record the modes the fixture's setup gave the models other fixtures hold."""
         assert self.held_modules is not None
         module_flags = self.held_modules.module_flags
         requested = fixture.fixturedef.argnames
-        for held, before in fixture.flags_at_setup:
+        at_setup = dict(fixture.flags_at_setup)
+        for held in self.held:  # also models held by fixtures set up inside this one
+            before = at_setup.get(held, held.flags)
             after = module_flags(held.saved)
             # A fixture that requests the holder answers for its models' modes:
             # all of them, as it left them (a train() that changed nothing included).

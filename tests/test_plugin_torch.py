@@ -646,3 +646,87 @@ def test_out(sm, m_eval):
         *order,
     )
     result.assert_outcomes(passed=4)
+
+
+def test_a_model_a_session_fixture_gets_by_getfixturevalue_keeps_the_mode_it_set(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    # The model is held only once the outer fixture's setup has begun: its eval()
+    # is still the session's baseline, not a leak of the first test.
+    torch_pytester.makeconftest(
+        """
+import pytest
+from torch import nn
+
+@pytest.fixture(scope="session")
+def sm():
+    return nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+
+@pytest.fixture(scope="session")
+def evaluated(request):
+    request.getfixturevalue("sm").eval()
+"""
+    )
+    torch_pytester.makepyfile(
+        """
+def test_1(evaluated, sm):
+    assert not sm.training and not sm[1].training
+
+def test_2(evaluated, sm):
+    assert not sm.training and not sm[1].training
+"""
+    )
+    result = torch_pytester.runpytest(
+        "--learning-phase-backend=torch",
+        "-p",
+        "no:randomly",
+        "-W",
+        "error::pytest_learning_phase.LearningPhaseLeakWarning",
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_a_module_fixture_set_up_inside_an_evaluating_class_sees_the_module_modes(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    torch_pytester.makeconftest(
+        """
+import pytest
+from torch import nn
+
+@pytest.fixture(scope="session")
+def sm():
+    return nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+"""
+    )
+    torch_pytester.makepyfile(
+        """
+import pytest
+
+@pytest.fixture(scope="module")
+def m_seen(sm):
+    seen = sm[1].training
+    yield seen
+    assert sm[1].training, "module teardown in the class's modes"
+
+class TestC:
+    @pytest.fixture(scope="class", autouse=True)
+    def c_eval(self, sm):
+        sm.eval()
+
+    def test_1(self, sm, request):
+        assert request.getfixturevalue("m_seen"), "module fixture set up in the class's modes"
+        assert not sm[1].training
+
+def test_out(sm, m_seen):
+    assert sm[1].training
+"""
+    )
+    result = torch_pytester.runpytest(
+        "--learning-phase-backend=torch",
+        "-p",
+        "no:randomly",
+        "-W",
+        "error::pytest_learning_phase.LearningPhaseLeakWarning",
+    )
+    result.assert_outcomes(passed=2)
