@@ -560,8 +560,11 @@ def test_a_unittest_subtest_is_audited_and_its_re_runs_subtests_stay_out(
             + ("passed   train: failed" if outcome == "passes" else "failed   train: passed"),
         ]
     )
-    # Only the normal run's subtest reports are counted and shown.
-    assert result.stdout.str().count("SUBFAIL") == (0 if outcome == "passes" else 2)
+    # Only the normal run's subtest reports are counted and shown. pytest 9 reports each
+    # failing subTest as SUBFAIL; pytest 8 has no subtest reports (a subTest failure is
+    # the test's own), so there is nothing of the re-runs' to keep out.
+    if pytest.version_tuple >= (9,):
+        assert result.stdout.str().count("SUBFAIL") == (0 if outcome == "passes" else 2)
 
 
 def test_the_hint_is_the_adapters_and_every_test_reads_when_it_cannot_tell(

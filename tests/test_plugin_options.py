@@ -478,7 +478,9 @@ def _help_entries(text: str) -> dict[str, str]:
     entries: dict[str, list[str]] = {}
     current: list[str] | None = None
     for line in text.splitlines():
-        head = re.match(r"^  (--learning-phase[\w-]*|learning_phase\w*)\b(?:[= ]\S*)?(.*)$", line)
+        head = re.match(
+            r"^  (--learning-phase[\w-]*|learning_phase\w*)\b(?:=\S*| (?!\()\S*)?(.*)$", line
+        )
         if head is not None and head.group(1) in HELP_NAMES:
             current = entries.setdefault(head.group(1), [])
             rest = re.sub(r"^\(.*\):$", "", head.group(2).strip())  # an ini type: (bool):
