@@ -219,7 +219,7 @@ def test_a_crashed_worker_s_earlier_verdicts_are_kept(reference_suite: Suite) ->
     )
     reference_suite.write("def test_elsewhere():\n    pass\n", name="test_other")
     result = reference_suite.run_subprocess(
-        "--learning-phase-audit", "-n", "2", "--dist", "loadfile", "-p", "no:randomly"
+        "--learning-phase-audit", "-n", "2", "--dist", "loadfile", "--max-worker-restart", "0"
     )
     result.stdout.fnmatch_lines(
         [
@@ -234,6 +234,37 @@ def test_a_crashed_worker_s_earlier_verdicts_are_kept(reference_suite: Suite) ->
         ]
     )
     result.stdout.no_fnmatch_line("*not judged*")
+
+
+def test_a_verdict_a_crash_kept_from_the_controller_is_named(reference_suite: Suite) -> None:
+    """The worker dies in the next test's setup, before the report that would carry it."""
+    reference_suite.write(
+        """
+        import os
+        import pytest
+        from lp_backend import K
+
+        @pytest.fixture
+        def crash():
+            os._exit(1)
+
+        def test_depends():
+            assert K.learning_phase() == 0
+
+        def test_crashes_in_its_setup(crash):
+            pass
+        """
+    )
+    result = reference_suite.run_subprocess(
+        "--learning-phase-audit", "-n", "1", "--max-worker-restart", "0"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*= learning phase audit =*",
+            "not judged: test_suite.py::test_depends: worker gw0 went down (*) before it sent "
+            "the verdict",
+        ]
+    )
 
 
 EACH_WORKER_ITS_OWN = """
