@@ -74,12 +74,16 @@ class Provenance:
     """Collect what ran during one run: each (who, mode, source) once, with a count.
 
     ``add`` may be called from any thread; the order of first calls is kept.
+    Two layers that share a name are told apart by their path: the names of
+    the layers whose calls enclosed their first call (``parent``), outermost
+    first, joined by ``/`` as Keras names weights (``outer/dropout``).
     """
 
-    __slots__ = ("_counts", "_lock")
+    __slots__ = ("_counts", "_lock", "_parents")
 
     def __init__(self) -> None:
         self._counts: dict[tuple[Hashable, str, str, bool | None, str], int] = {}
+        self._parents: dict[Hashable, tuple[Hashable, str]] = {}
         self._lock = threading.Lock()
 
     def add(self, key: Hashable, name: str, kind: str, training: bool | None, source: str) -> None:
@@ -88,14 +92,37 @@ class Provenance:
         with self._lock:
             self._counts[entry] = self._counts.get(entry, 0) + 1
 
+    def enclosed(self, key: Hashable, parent: Hashable, parent_name: str) -> None:
+        """Note that the first call of ``key`` ran inside a call of ``parent`` (named so)."""
+        if key not in self._parents:
+            self._parents[key] = (parent, parent_name)
+
     def ran(self) -> list[Ran]:
-        """Return what ran, in the order of first calls."""
+        """Return what ran, in the order of first calls (shared names made paths)."""
         with self._lock:
             items = list(self._counts.items())
+            parents = dict(self._parents)
+        keys_of: dict[str, set[Hashable]] = {}
+        for (key, name, *_), _ in items:
+            keys_of.setdefault(name, set()).add(key)
+        shared = {name for name, keys in keys_of.items() if len(keys) > 1}
         return [
-            Ran(name, kind, training, source, calls)
-            for (_, name, kind, training, source), calls in items
+            Ran(_path(key, name, parents) if name in shared else name, kind, mode, source, calls)
+            for (key, name, kind, mode, source), calls in items
         ]
+
+
+def _path(key: Hashable, name: str, parents: dict[Hashable, tuple[Hashable, str]]) -> str:
+    """Return ``name`` after the names of the calls that enclosed ``key``'s first call."""
+    path = [name]
+    seen = {key}
+    while key in parents:
+        key, parent_name = parents[key]
+        if key in seen:  # a layer that (indirectly) calls itself
+            break
+        seen.add(key)
+        path.append(parent_name)
+    return "/".join(reversed(path))
 
 
 def shown_and_rest(entries: Iterable[str], limit: int = MAX_SHOWN) -> tuple[list[str], int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Generator, Mapping, Sequence
+from types import TracebackType
 from typing import Any, Final
 
 import pytest
@@ -66,6 +67,9 @@ class _PhaseSession:
         """How many markers the current test had when its setup ended."""
         self.recordings: dict[str, Recording] | None = None
         """Set by the audit while a run of a test is recorded: the recording of each backend."""
+        self.fixture_failure: tuple[pytest.Item, str, TracebackType | None] | None = None
+        """The test, ``setup`` or ``teardown``, and traceback of a setup or teardown that
+        just raised, until its report is serialized (by an xdist worker) or interacted with."""
         self.workers_chose: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         """On xdist's controller, under ``auto``: each worker's backends and late imports."""
         self.backend_error = ""
@@ -236,7 +240,11 @@ class _PhaseSession:
             for isolation in self.isolations:
                 isolation.begin(item, resolution, inherits)
             _fail_for_a_backend(self.isolations)
-        yield
+        try:
+            yield
+        except BaseException as error:
+            self._note_failure(item, "setup", error)
+            raise
         self.markers_after_setup = len(item.own_markers)
         if self.markers_after_setup != markers_before:
             _reject_markers_added_at_run_time(item, markers_before, "while the test was set up")
@@ -264,10 +272,16 @@ class _PhaseSession:
         except BaseException as error:
             # A skip is no failure: under -W error the leak is the teardown's error.
             self._end(item, teardown_failed=not isinstance(error, pytest.skip.Exception))
+            self._note_failure(item, "teardown", error)
             raise
         self._end(item, teardown_failed=False)
         if len(item.own_markers) != self.markers_after_setup:
             _reject_markers_added_at_run_time(item, self.markers_after_setup, "in the test body")
+
+    def _note_failure(self, item: pytest.Item, when: str, error: BaseException) -> None:
+        """Keep the traceback of a failing setup or teardown for its serialized report."""
+        if not isinstance(error, pytest.skip.Exception):
+            self.fixture_failure = (item, when, error.__traceback__)
 
     def _end(self, item: pytest.Item, *, teardown_failed: bool) -> None:
         """Restore every backend's state between tests; then warn about what leaked."""
@@ -335,6 +349,7 @@ class _PhaseSession:
         pytest calls this only for failures and errors (never for a passing
         test), after the report was logged.
         """
+        self.fixture_failure = None
         if not isinstance(node, pytest.Item) or not isinstance(report, pytest.TestReport):
             return
         if report.when == "setup":
@@ -364,7 +379,11 @@ class _PhaseSession:
             and item is not None
             and item.nodeid == report.nodeid
         ):
-            traceback = last_call_traceback(item) if report.when == "call" else None
+            traceback = (
+                last_call_traceback(item)
+                if report.when == "call"
+                else self._fixture_traceback(item, report.when)
+            )
             section = phase_section(item, self.isolations, self.recordings, traceback)
             if section is not None:
                 data["sections"] = [*data.get("sections", []), list(section)]
@@ -373,6 +392,13 @@ class _PhaseSession:
                 for _, reprcrash, _ in longrepr.get("chain") or ():  # what xdist rebuilds from
                     _shorten_request_error(item, reprcrash)
         return data
+
+    def _fixture_traceback(self, item: pytest.Item, when: str) -> TracebackType | None:
+        """Return (once) the traceback of ``item``'s failing ``when`` (setup or teardown)."""
+        failure, self.fixture_failure = self.fixture_failure, None
+        if failure is None or failure[0] is not item or failure[1] != when:
+            return None
+        return failure[2]
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Put back the state from before the session, even if a test was interrupted.

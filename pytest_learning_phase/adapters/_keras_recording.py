@@ -7,12 +7,18 @@ and put back when it stops: outside a recording nothing is wrapped. The
 source is worked out in the order the layer uses (explicit argument, enclosing
 layer call, the global phase, the layer's default), reading the phase's state
 directly, so recording is never counted as a read of the phase.
+
+Keras calling a model's layers on placeholders to build it (in a scratch
+graph it then drops) computes nothing and is not recorded. The layer whose
+call enclosed each layer's first call is noted, so that two layers sharing a
+name are listed by their path (``outer/inner/drop``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, Final
@@ -83,6 +89,8 @@ def record_reference_layers() -> Recording:
     training_source = layers._training_source
 
     def make(original: Any, provenance: Provenance) -> Any:
+        calling = threading.local()  # the layer whose call is running, in each thread
+
         def __call__(layer: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
             found = training_source(layer, args, kwargs)
             if found is not None:
@@ -92,7 +100,14 @@ def record_reference_layers() -> Recording:
                     value = 0 if phase is ABSENT else phase
                     source += ", so the layer reads learning_phase()"
                 provenance.add(layer, layer.name, type(layer).__name__, _flag(value), source)
-            return original(layer, inputs, *args, **kwargs)
+            parent = getattr(calling, "layer", None)
+            if parent is not None:
+                provenance.enclosed(layer, parent, parent.name)
+            calling.layer = layer
+            try:
+                return original(layer, inputs, *args, **kwargs)
+            finally:
+                calling.layer = parent
 
         return __call__
 
@@ -108,6 +123,12 @@ def record_tf_keras_layers(backend: ModuleType) -> Recording:
         def _get_propagated_call_context_arguments(
             layer: Any, args: Any, kwargs: Any, call_context: Any, local: Any
         ) -> Any:
+            if tf.inside_function() and _in_construction(tf):
+                # Keras calling the layer on placeholders to build a model: not a run.
+                return original(layer, args, kwargs, call_context, local)
+            parent = call_context.layer
+            if parent is not None:
+                provenance.enclosed(layer, parent, parent.name)
             source = _tf_keras_source(layer, args, kwargs, call_context, backend)
             result = original(layer, args, kwargs, call_context, local)
             if source is not None:
@@ -117,6 +138,23 @@ def record_tf_keras_layers(backend: ModuleType) -> Recording:
         return _get_propagated_call_context_arguments
 
     return _PatchRecording(base_layer.Layer, "_get_propagated_call_context_arguments", make)
+
+
+def _in_construction(tf: Any) -> bool:
+    """Return whether the graph being built is one of Keras's scratch graphs, not a trace.
+
+    To build a model or infer its output shapes, tf_keras calls its layers on
+    placeholders in a graph it then drops (``<layer>_scratch_graph``, and
+    ``build_graph`` for ``Model.build``): such a call computes nothing, so it is
+    no run of the layer, whatever a ``tf.function`` traced inside it does.
+    """
+    graph = tf.compat.v1.get_default_graph()
+    while graph is not None:
+        name = getattr(graph, "name", "")
+        if name == "build_graph" or name.endswith("_scratch_graph"):
+            return True
+        graph = getattr(graph, "outer_graph", None)
+    return False
 
 
 def _add_tf_keras_call(

@@ -1,0 +1,166 @@
+"""The reports on real models: nested, deep, shared and threaded, on tf_keras and torch.
+
+What a run records is what computed: Keras calling a model's layers on
+placeholders to build it is no run of them; a layer is listed once per mode
+and source, by a path when two layers share a name.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests._suite import BACKEND_MODULES, PHASE_HELPER, Suite
+
+
+def section(result: pytest.RunResult) -> list[str]:
+    """Return the lines of every "learning phase" section of the output, in order."""
+    lines: list[str] = []
+    inside = False
+    for line in result.outlines:
+        if "- learning phase -" in line:
+            inside = True
+        elif inside and line.startswith(("=", "_", "-")):
+            inside = False
+        elif inside:
+            lines.append(line)
+    return lines
+
+
+@pytest.fixture
+def tf_keras_suite(preloaded_tf_keras: None, pytester: pytest.Pytester) -> Suite:
+    """A pytester session driving the real tf_keras."""
+    pytester.makepyfile(lp_backend=BACKEND_MODULES["tf_keras"] + PHASE_HELPER)
+    pytester.syspathinsert()
+    return Suite(pytester, "tf_keras")
+
+
+READS = "the layer's default (training=None), so the layer reads learning_phase()"
+TRACED = "; inside a tf.function trace made in this run (its later calls reuse this mode)"
+
+
+# -- tf_keras: what Keras does to build a model is not a run. -------------------------
+
+
+def test_nested_sequential_built_on_its_first_call_lists_each_layer_once_by_path(
+    tf_keras_suite: Suite,
+) -> None:
+    tf_keras_suite.write(
+        """
+        import numpy as np
+        import tf_keras
+        from tf_keras import layers
+
+        def test_nested():
+            inner = tf_keras.Sequential(
+                [layers.Dense(4), layers.Dropout(0.5, name="drop")], name="inner"
+            )
+            outer = tf_keras.Sequential([inner, layers.Dropout(0.5, name="drop")], name="outer")
+            x = np.ones((4, 3), "float32")
+            outer(x)
+            outer(x)
+            assert False
+        """
+    )
+    result = tf_keras_suite.run("--learning-phase-audit")
+    result.assert_outcomes(failed=1)
+    assert section(result)[1:] == [
+        f"  outer (Sequential) ran in test mode (2 calls): {READS}",
+        f"  inner (Sequential) ran in test mode (2 calls): {READS}",
+        f"  outer/inner/drop (Dropout) ran in test mode (2 calls): {READS}",
+        f"  outer/drop (Dropout) ran in test mode (2 calls): {READS}",
+    ]
+
+
+def test_model_built_by_build_and_by_functional_calls_records_only_its_real_calls(
+    tf_keras_suite: Suite,
+) -> None:
+    tf_keras_suite.write(
+        """
+        import numpy as np
+        import tf_keras
+        from tf_keras import layers
+
+        class Net(tf_keras.Model):
+            def __init__(self):
+                super().__init__(name="net")
+                self.drop = layers.Dropout(0.5, name="drop")
+
+            def call(self, x, training=None):
+                return self.drop(x, training=training)
+
+        def test_built():
+            net = Net()
+            net.build((None, 3))  # calls the layers on placeholders
+            net.compute_output_shape((None, 3))
+            inputs = tf_keras.Input((3,))
+            functional = tf_keras.Model(inputs, layers.Dropout(0.5, name="f_drop")(inputs))
+            functional(np.ones((2, 3), "float32"))
+            assert False
+        """
+    )
+    result = tf_keras_suite.run("--learning-phase-audit")
+    result.assert_outcomes(failed=1)
+    assert section(result)[1:] == [
+        f"  model (Functional) ran in test mode: {READS}",
+        f"  f_drop (Dropout) ran in test mode: {READS}",
+    ]
+
+
+def test_layers_first_called_inside_a_tf_function_are_named_with_the_trace(
+    tf_keras_suite: Suite,
+) -> None:
+    tf_keras_suite.write(
+        """
+        import numpy as np
+        import tensorflow as tf
+        import tf_keras
+        from tf_keras import layers
+
+        def test_traced():
+            model = tf_keras.Sequential(
+                [layers.Dense(4), layers.Dropout(0.5, name="drop")], name="model"
+            )
+            predict = tf.function(lambda x: model(x))
+            x = np.ones((4, 3), "float32")
+            predict(x)
+            predict(x)
+            assert False
+        """
+    )
+    result = tf_keras_suite.run("--learning-phase-audit")
+    result.assert_outcomes(failed=1)
+    assert section(result)[1:] == [
+        # tf.function traces twice: a first call that creates variables traces again.
+        f"  model (Sequential) ran in test mode (2 calls): {READS}{TRACED}",
+        f"  drop (Dropout) ran in test mode (2 calls): {READS}{TRACED}",
+    ]
+
+
+def test_reference_layers_sharing_a_name_are_listed_by_their_path(reference_suite: Suite) -> None:
+    reference_suite.write(
+        """
+        import numpy as np
+        from pytest_learning_phase import layers
+
+        class Block(layers.Layer):
+            def __init__(self, name):
+                super().__init__(name=name)
+                self.drop = layers.Dropout(0.5, name="drop")
+
+            def call(self, x):
+                return self.drop(x)
+
+        def test_two_blocks():
+            first, second = Block("first"), Block("second")
+            x = np.ones((2, 3), "float32")
+            second(first(x))
+            second(x)
+            assert False
+        """
+    )
+    result = reference_suite.run("--learning-phase-audit")
+    result.assert_outcomes(failed=1)
+    assert section(result)[1:] == [
+        f"  first/drop (Dropout) ran in test mode: {READS}",
+        f"  second/drop (Dropout) ran in test mode (2 calls): {READS}",
+    ]
