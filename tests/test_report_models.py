@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests._suite import BACKEND_MODULES, PHASE_HELPER, Suite
+from tests.test_plugin_torch import run as run_torch
 
 
 def section(result: pytest.RunResult) -> list[str]:
@@ -199,3 +200,73 @@ def test_keras_layers_called_in_another_thread_say_so(suite: Suite) -> None:
         ],
         consecutive=True,
     )
+
+
+# -- torch: where a module came from, and its name. -----------------------------------
+
+
+def test_torch_module_built_by_a_wider_fixture_during_the_run_says_so(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    result = run_torch(
+        pytester,
+        """
+        import pytest
+        import torch
+        from torch import nn
+
+        @pytest.fixture(scope="module")
+        def shared():
+            return nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+
+        def test_uses_it(shared):
+            x = torch.ones(8, 4)
+            shared(x)
+            shared(x)
+            assert False
+        """,
+        "--learning-phase-audit",
+    )
+    result.assert_outcomes(failed=1)
+    assert section(result)[1:] == [
+        "  shared.1 (Dropout) ran in train mode (2 calls): "
+        "built by a wider fixture while the phase was unset"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("audit", "line"),
+    [
+        ([], "  net.drop (Dropout) is in train mode (2 alike)"),
+        (
+            ["--learning-phase-audit"],
+            "  net.drop (Dropout) ran in train mode: built while the phase was unset (2 alike)",
+        ),
+    ],
+    ids=["plain", "audit"],
+)
+def test_torch_modules_built_inside_an_assert_are_named_by_their_class(
+    preloaded_torch: None, pytester: pytest.Pytester, audit: list[str], line: str
+) -> None:
+    result = run_torch(
+        pytester,
+        """
+        import torch
+        from torch import nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.drop = nn.Dropout(0.5)
+
+            def forward(self, x):
+                return self.drop(x)
+
+        def test_two_nets():
+            x = torch.ones(8, 4)
+            assert torch.equal(Net()(x) + Net()(x), 2 * x)
+        """,
+        *audit,
+    )
+    # pytest's assertion rewriting holds them as ``@py_assert4``: not a name to show.
+    assert section(result)[1:] == [line]

@@ -5,8 +5,9 @@ hook (``torch.nn.modules.module.register_module_forward_*_hook``) and the
 switchboard's ``on_build`` (the phase each module was built in). Whether a
 module's mode was set explicitly since comes from the audit's read tracking
 (the switchboard's ``moded``: a module leaves it when ``.train()`` or
-``.eval()`` reaches it). Outside a recording nothing is installed, and a
-model's forward runs at full speed.
+``.eval()`` reaches it); a module built while the audit does not track reads
+was built by a wider fixture set up during the run. Outside a recording
+nothing is installed, and a model's forward runs at full speed.
 
 Only modules whose ``forward`` reads ``training`` (``self.training`` or a
 ``training=`` argument, in its own code: ``Dropout``, the batch norms, RNNs,
@@ -56,7 +57,7 @@ def _caller_name(module: object) -> str | None:
         return None
     local_values = frame.f_locals
     for name, value in local_values.items():
-        if value is module:
+        if value is module and name.isidentifier():  # not pytest's ``@py_assert1``
             return name
     owner = local_values.get("self")
     for name, value in getattr(owner, "__dict__", {}).items():
@@ -87,7 +88,9 @@ class _TorchRecording:
         self._module_class = torch_module.nn.Module
         self._depth = threading.local()
         self._lock = threading.Lock()
-        self.built: dict[int, tuple[Any, Phase, bool]] = {}
+        self.built: dict[int, tuple[Any, Phase, bool, bool]] = {}
+        """Each module built while recording: itself, the phase, its flag, whether the audit
+        tracked reads then (it does not while a wider fixture is set up)."""
         self.roots: dict[int, tuple[Any, str]] = {}
         self.calls: dict[tuple[int, bool, str], int] = {}
         self.modules: dict[int, Any] = {}
@@ -101,7 +104,9 @@ class _TorchRecording:
         ]
 
     def _built(self, module: object, phase: Phase) -> None:
-        self.built[id(module)] = (module, phase, module.training)  # type: ignore[attr-defined]
+        training: bool = module.training  # type: ignore[attr-defined]
+        tracked = bool(getattr(self._switchboard, "tracking", True))
+        self.built[id(module)] = (module, phase, training, tracked)
 
     def _before_forward(self, module: Any, args: object) -> None:
         depth = getattr(self._depth, "depth", 0)
@@ -122,6 +127,8 @@ class _TorchRecording:
         built = self.built.get(id(module))
         if built is None or built[0] is not module:
             return BEFORE_RUN
+        if not built[3]:
+            return f"built by a wider fixture while the phase was {_PHASES[built[1]]}"
         training = module.training
         moded = self._moded
         flag = None
