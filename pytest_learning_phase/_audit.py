@@ -12,8 +12,10 @@ reports (subtests' included) tagged and never logged. The test depends on the
 phase when its outcomes in phases 0 and 1 differ, or unset_differs on the phase being
 unset when its normal, unset run differs from both (checked once more unset).
 
-Under pytest-xdist each worker audits its own tests and ships its verdicts to
-the controller in ``workeroutput``, which prints the one report.
+Under pytest-xdist each worker audits its own tests; a verdict travels to the
+controller with the next report the worker sends (its last ones in
+``workeroutput``), so a worker that crashes has sent those it made before. The
+controller prints the one report.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from pytest_learning_phase._report import (
     first_error_line,
     phase_labels,
 )
+from pytest_learning_phase._roles import is_xdist_worker
 from pytest_learning_phase.adapters import (
     LearningPhaseAdapter,
     ProvenanceRecording,
@@ -53,7 +56,9 @@ AUDIT_PHASES: Final[tuple[Phase, Phase]] = (0, 1)
 USER_PROPERTY: Final = "learning_phase_audit"
 """The ``user_properties`` entry, ``(USER_PROPERTY, phase)``, of every report of a re-run."""
 WORKEROUTPUT_KEY: Final = "learning_phase_audit"
+"""Where an xdist worker's verdicts travel: an attribute of its reports, and ``workeroutput``."""
 BACKENDS_KEY: Final = "learning_phase_audit_backends"
+"""Where the backends a worker's verdicts name travel (with its first report)."""
 DEFAULT_HINT: Final = (
     "a test that checks one phase on purpose should say so: @pytest.mark.learning_phase(0) "
     "or (1); otherwise the code depends on the phase it starts in: pass training= where "
@@ -481,19 +486,26 @@ class LearningPhaseAudit:
         """The options of the reproduce command besides the phase (a backend chosen on the
         command line)."""
         self.verdicts: dict[str, Verdict] = {}
-        self.lost: list[str] = []
-        """What could not be judged and why: crashed workers, interrupted sessions."""
         self.normal_run: _RunWatch | None = None
         self.wider_fixture_reads: tuple[int, ...] = ()
         self.no_runs = ""
         """Set when the session runs no test (``--setup-only``, ``--setup-plan``)."""
+        self.unsent: list[Verdict] | None = None
+        """(xdist worker) The verdicts made since the worker's last report; None elsewhere."""
+        self.backends_sent = False
+        self.unacknowledged: dict[object, str] = {}
+        """(xdist controller) Each worker's last finished test whose verdict has not come yet."""
+        self.crashed: list[tuple[object, str]] = []
+        """(xdist controller) Each worker that went down without its final verdicts, and why."""
 
     def _track(self, *, on: bool) -> None:
         for tracker in self.trackers:
             tracker(on)
 
     def pytest_configure(self, config: pytest.Config) -> None:
-        """Note the options under which no test runs at all."""
+        """Note the options under which no test runs at all, and whether this is a worker."""
+        if is_xdist_worker(config):
+            self.unsent = []
         if config.option.setupplan:
             self.no_runs = "--setup-plan"
         elif config.option.setuponly:
@@ -708,34 +720,61 @@ class LearningPhaseAudit:
             raise _StoppedRun(f"{where} called pytest.exit(): {stopped}")
         return watch.run(phase, ran=ran)
 
+    @pytest.hookimpl(tryfirst=True)  # an xdist worker: before xdist serializes the report
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Watch the normal run's reports: its outcome (subtests' included), its first error."""
+        """Watch the normal run's reports; carry verdicts from an xdist worker to the controller.
+
+        The normal run's reports give its outcome (subtests' included) and its
+        first error. A worker's report carries the verdicts made since its
+        last one, so that a worker that crashes has sent all but the last.
+        """
         run = self.normal_run
         if run is not None and report.nodeid == run.nodeid:
             run.add(report)
+        if self.unsent is not None:
+            setattr(report, WORKEROUTPUT_KEY, [v.to_serializable() for v in self.unsent])
+            self.unsent.clear()
+            if not self.backends_sent:
+                setattr(report, BACKENDS_KEY, self._serializable_backends())
+                self.backends_sent = True
+            return
+        worker = getattr(report, "node", None)
+        verdicts = getattr(report, WORKEROUTPUT_KEY, None)
+        if worker is None or verdicts is None:
+            return
+        self._take(getattr(report, BACKENDS_KEY, None), verdicts)
+        self.unacknowledged.pop(worker, None)
+        if report.when == "teardown":
+            self.unacknowledged[worker] = report.nodeid
+
+    def _serializable_backends(self) -> dict[str, object]:
+        return {name: backend.to_serializable() for name, backend in self.backends.items()}
+
+    def _take(self, backends: dict[str, Any] | None, verdicts: Sequence[Any]) -> None:
+        """(xdist controller) Take what a worker sent: its backends, its verdicts."""
+        for name, data in (backends or {}).items():
+            self.backends.setdefault(name, _Backend.from_serializable(data))
+        for data in verdicts:
+            self._record(Verdict.from_serializable(data))
 
     def _record(self, verdict: Verdict) -> None:
-        """Keep ``verdict``; of two for one test, the one that says more."""
+        """Keep ``verdict``; of two for one test, the one that says more (``--dist each``)."""
         previous = self.verdicts.get(verdict.nodeid)
         if previous is None or _PRECEDENCE[verdict.kind] > _PRECEDENCE[previous.kind]:
             self.verdicts[verdict.nodeid] = verdict
+        if self.unsent is not None:
+            self.unsent.append(verdict)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
-        """(xdist controller) Take the verdicts of a worker that finished; say if it crashed."""
+        """(xdist controller) Take a finished worker's last verdicts; note one that crashed."""
         output = getattr(node, "workeroutput", None) or {}
-        for name, data in (output.get(BACKENDS_KEY) or {}).items():
-            self.backends.setdefault(name, _Backend.from_serializable(data))
         verdicts = output.get(WORKEROUTPUT_KEY)
-        for data in verdicts or ():
-            self._record(Verdict.from_serializable(data))
+        self._take(output.get(BACKENDS_KEY), verdicts or ())
         if verdicts is None:
-            worker = getattr(node, "gateway", None)
-            name = getattr(worker, "id", "a worker")
-            self.lost.append(
-                f"worker {name} went down ({error or 'no verdicts sent'}): the verdicts of "
-                "the tests it ran are lost"
-            )
+            self.crashed.append((node, str(error or "no verdicts sent")))
+        else:
+            self.unacknowledged.pop(node, None)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_handlecrashitem(self, crashitem: str, report: object, sched: object) -> None:
@@ -744,14 +783,10 @@ class LearningPhaseAudit:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Ship the verdicts (xdist worker), or fail the run if a test depends on the phase."""
-        workeroutput = getattr(session.config, "workeroutput", None)
-        if workeroutput is not None:
-            workeroutput[WORKEROUTPUT_KEY] = [
-                verdict.to_serializable() for verdict in self.verdicts.values()
-            ]
-            workeroutput[BACKENDS_KEY] = {
-                name: backend.to_serializable() for name, backend in self.backends.items()
-            }
+        if self.unsent is not None:  # the verdicts made after the worker's last report
+            workeroutput: dict[str, object] = session.config.workeroutput  # type: ignore[attr-defined]
+            workeroutput[WORKEROUTPUT_KEY] = [v.to_serializable() for v in self.unsent]
+            workeroutput[BACKENDS_KEY] = self._serializable_backends()
             return
         found = self._of_kind(DEPENDS) or self._of_kind(UNSET_DIFFERS)
         if found and session.exitstatus == pytest.ExitCode.OK:
@@ -766,7 +801,7 @@ class LearningPhaseAudit:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Print the "learning phase audit" section."""
         config = terminalreporter.config
-        if config.option.collectonly or hasattr(config, "workerinput"):
+        if config.option.collectonly or self.unsent is not None:
             return
         writer = terminalreporter
         writer.write_sep("=", "learning phase audit", bold=True)  # after a blank line
@@ -830,8 +865,16 @@ class LearningPhaseAudit:
                 yellow=True,
             )
             self._list(writer, not_audited)
-        for lost in self.lost:
+        for lost in self._lost_to_crashes():
             writer.line(f"not judged: {lost}", yellow=True)
+
+    def _lost_to_crashes(self) -> Iterator[str]:
+        """Say which verdict each crashed worker made and never sent (at most its last)."""
+        for node, error in self.crashed:
+            nodeid = self.unacknowledged.get(node)
+            if nodeid is not None and nodeid not in self.verdicts:
+                name = getattr(getattr(node, "gateway", None), "id", "a worker")
+                yield f"{nodeid}: worker {name} went down ({error}) before it sent the verdict"
 
     def _read(self, verdict: Verdict) -> tuple[str, ...]:
         """Return the backends ``verdict``'s test read, or those :meth:`_summary_backends` names.

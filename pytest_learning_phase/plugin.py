@@ -23,6 +23,7 @@ from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Reso
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase._provenance import Recording
 from pytest_learning_phase._report import last_call_traceback, phase_labels, phase_section
+from pytest_learning_phase._roles import is_xdist_controller, is_xdist_worker
 from pytest_learning_phase._version import __version__
 from pytest_learning_phase.adapters import AdapterError, LearningPhaseAdapter, optional_text
 from pytest_learning_phase.adapters._current import set_collection_chooser, set_current_adapter
@@ -156,7 +157,7 @@ class _PhaseSession:
         for isolation in self.isolations:
             isolation.start_session()
             isolation.start_collection()
-        if self.settings.auto and not _is_xdist_controller(self.config):
+        if self.settings.auto and not is_xdist_controller(self.config):
             self.stop_watching = _auto.watch_imports(self._imported_while_collecting)
 
     def _imported_while_collecting(self, name: str) -> None:
@@ -422,11 +423,10 @@ class _PhaseSession:
                 )
         if not self.settings.auto:
             return
-        workeroutput: dict[str, object] | None = getattr(self.config, "workeroutput", None)
         if self.collected:
             late = tuple(name for name in _auto.imported_frameworks() if name not in self.names)
-            if workeroutput is not None:
-                workeroutput[_WORKER_OUTPUT_KEY] = (self.names, late)
+            if is_xdist_worker(self.config):
+                self.config.workeroutput[_WORKER_OUTPUT_KEY] = (self.names, late)  # type: ignore[attr-defined]
             elif late:
                 self._warn(_auto.late_import_warning(late, self.names))
         elif self.workers_chose:
@@ -654,13 +654,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if (
         phase_session.settings.audit
         and phase_session.settings.auto
-        and _is_xdist_controller(session.config)
+        and is_xdist_controller(session.config)
     ):
         _register_audit(session.config, phase_session)
-
-
-def _is_xdist_controller(config: pytest.Config) -> bool:
-    return config.pluginmanager.has_plugin("dsession")
 
 
 def pytest_report_header(config: pytest.Config) -> str | list[str]:
@@ -673,7 +669,7 @@ def pytest_report_header(config: pytest.Config) -> str | list[str]:
     session = config.stash[_SESSION_KEY]
     if not session.settings.auto:
         return session.header_line()
-    if _is_xdist_controller(config):
+    if is_xdist_controller(config):
         return session.settings.header_line(
             __version__, (_auto.AUTO,), "each xdist worker chooses when its collection ends"
         )

@@ -198,6 +198,122 @@ def test_a_crashed_worker_is_named_in_the_section(reference_suite: Suite) -> Non
     )
 
 
+def test_a_crashed_worker_s_earlier_verdicts_are_kept(reference_suite: Suite) -> None:
+    """Each verdict travels with the worker's next report, not only at the worker's end."""
+    reference_suite.write(
+        """
+        import os
+        from lp_backend import K
+
+        def test_depends():
+            assert K.learning_phase() == 0
+
+        def test_same():
+            K.learning_phase()
+
+        def test_crashes_in_training():
+            if K.learning_phase():
+                os._exit(1)
+        """,
+        name="test_crashing",
+    )
+    reference_suite.write("def test_elsewhere():\n    pass\n", name="test_other")
+    result = reference_suite.run_subprocess(
+        "--learning-phase-audit", "-n", "2", "--dist", "loadfile", "--max-worker-restart", "0"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*= learning phase audit =*",
+            "4 tests asked for no phase: 2 read it and ran again in phases 0 (test) and 1 "
+            "(train), 1 never read it, 1 read it and could not run again",
+            "1 test depends on the learning phase:",
+            "  test_crashing.py::test_depends  test: passed   train: failed",
+            "*",
+            "could not audit 1 test that read the phase:",
+            "  test_crashing.py::test_crashes_in_training  (it crashed its worker)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*not judged*")
+
+
+def test_a_verdict_a_crash_kept_from_the_controller_is_named(reference_suite: Suite) -> None:
+    """The worker dies in the next test's setup, before the report that would carry it."""
+    reference_suite.write(
+        """
+        import os
+        import pytest
+        from lp_backend import K
+
+        @pytest.fixture
+        def crash():
+            os._exit(1)
+
+        def test_depends():
+            assert K.learning_phase() == 0
+
+        def test_crashes_in_its_setup(crash):
+            pass
+        """
+    )
+    result = reference_suite.run_subprocess(
+        "--learning-phase-audit", "-n", "1", "--max-worker-restart", "0"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*= learning phase audit =*",
+            "not judged: test_suite.py::test_depends: worker gw0 went down (*) before it sent "
+            "the verdict",
+        ]
+    )
+
+
+EACH_WORKER_ITS_OWN = """
+import os
+import time
+from pathlib import Path
+from lp_backend import K
+
+WORKER = os.environ["PYTEST_XDIST_WORKER"]
+DONE = Path("gw0-done")
+
+def test_a():
+    if WORKER == "gw1":
+        deadline = time.monotonic() + 60
+        while not DONE.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    else:
+        assert K.learning_phase() == 0
+
+def test_b():
+    if WORKER == "gw1":
+        assert K.learning_phase() == 0
+
+def test_z():
+    if WORKER == "gw0":
+        DONE.touch()
+"""
+"""``test_a`` depends on the phase on gw0 and reads nothing on gw1, whose verdict comes
+later (gw0's came with ``test_z``'s setup report, before gw0 let gw1 go on); ``test_b``
+the other way round."""
+
+
+def test_of_two_workers_verdicts_on_one_test_the_one_that_says_more_wins(
+    reference_suite: Suite,
+) -> None:
+    reference_suite.write(EACH_WORKER_ITS_OWN)
+    result = reference_suite.run_subprocess(
+        "--learning-phase-audit", "-n", "2", "--dist", "each", "-p", "no:randomly"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "2 tests depend on the learning phase:",
+            "  test_suite.py::test_a  test: passed   train: failed",
+            "*",
+            "  test_suite.py::test_b  test: passed   train: failed",
+        ]
+    )
+
+
 @pytest.mark.parametrize("option", ["--setup-only", "--setup-plan"])
 def test_setup_only_and_plan_say_nothing_ran(reference_suite: Suite, option: str) -> None:
     reference_suite.write(
@@ -265,6 +381,14 @@ def run_torch(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunR
     )
 
 
+def torch_count_line(tests: str, read: int, never_read: int) -> str:
+    """The audit's count line on torch, where the normal run stands for train mode."""
+    return (
+        f"{tests} asked for no phase: {read} read it and ran again in phase 0 (eval) "
+        f"(unset is phase 1 (train): the normal run stands for it), {never_read} never read it"
+    )
+
+
 def test_torch_a_module_whose_mode_is_set_before_it_runs_is_not_a_read(
     preloaded_torch: None, pytester: pytest.Pytester
 ) -> None:
@@ -292,12 +416,7 @@ def test_torch_a_module_whose_mode_is_set_before_it_runs_is_not_a_read(
         """,
     )
     result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines(
-        [
-            "4 tests asked for no phase: 1 read it and ran again in phase 0 (eval) "
-            "(unset is phase 1 (train): the normal run stands for it), 3 never read it",
-        ]
-    )
+    result.stdout.fnmatch_lines([torch_count_line("4 tests", 1, 3)])
 
 
 def test_torch_a_wider_fixtures_modules_are_not_a_read_of_the_first_requester(
@@ -324,12 +443,7 @@ def test_torch_a_wider_fixtures_modules_are_not_a_read_of_the_first_requester(
         """,
     )
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(
-        [
-            "2 tests asked for no phase: 0 read it and ran again in phase 0 (eval) "
-            "(unset is phase 1 (train): the normal run stands for it), 2 never read it",
-        ]
-    )
+    result.stdout.fnmatch_lines([torch_count_line("2 tests", 0, 2)])
 
 
 def test_torch_runs_again_only_in_eval_mode(
@@ -471,9 +585,7 @@ def test_a_re_run_interrupted_is_counted_as_could_not_run_again(
     )
     result.stdout.fnmatch_lines(
         [
-            "1 test asked for no phase: 0 read it and ran again in phase 0 (eval) "
-            "(unset is phase 1 (train): the normal run stands for it), 0 never read it, "
-            "1 read it and could not run again",
+            torch_count_line("1 test", 0, 0) + ", 1 read it and could not run again",
             "could not audit 1 test that read the phase:",
             "  test_suite.py::test_interrupted_in_eval_mode  "
             "(interrupted while run again in phase 0 (eval))",

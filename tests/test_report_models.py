@@ -164,3 +164,38 @@ def test_reference_layers_sharing_a_name_are_listed_by_their_path(reference_suit
         f"  first/drop (Dropout) ran in test mode: {READS}",
         f"  second/drop (Dropout) ran in test mode (2 calls): {READS}",
     ]
+
+
+# -- Threads. ------------------------------------------------------------------------
+
+IN_ANOTHER_THREAD = "; in another thread than the test's (each thread has its own phase)"
+
+
+def test_keras_layers_called_in_another_thread_say_so(suite: Suite) -> None:
+    layers = "pytest_learning_phase" if suite.backend == "reference" else "tf_keras"
+    suite.write(
+        f"""
+        from concurrent.futures import ThreadPoolExecutor
+        import numpy as np
+        from {layers} import layers
+
+        def test_threads():
+            drop = layers.Dropout(0.5, name="drop", seed=1)
+            x = np.ones((64, 8), "float32")
+            with ThreadPoolExecutor(2) as pool:
+                outputs = list(pool.map(lambda _: np.asarray(drop(x)), range(4)))
+            assert all(np.array_equal(output, x) for output in outputs)
+            assert np.array_equal(np.asarray(drop(x)), x)
+        """
+    )
+    result = suite.run("--learning-phase-audit")
+    result.stdout.fnmatch_lines(
+        [
+            "    run again in phase 1 (train): failed: *assert False",
+            # The thread's phase is unset: its calls run in test mode in every run.
+            f"      drop (Dropout) ran in test mode: {READS}{IN_ANOTHER_THREAD}",
+            "      drop (Dropout) ran in train mode: the global phase",
+            "      reproduce: *",
+        ],
+        consecutive=True,
+    )

@@ -30,6 +30,7 @@ from pytest_learning_phase._provenance import Provenance, Ran, Recording
 __all__ = ["held_layers", "record_reference_layers", "record_tf_keras_layers"]
 
 TRACE_NOTE = "; inside a tf.function trace made in this run (its later calls reuse this mode)"
+THREAD_NOTE = "; in another thread than the test's (each thread has its own phase)"
 
 
 class _PatchRecording:
@@ -87,6 +88,7 @@ def record_reference_layers() -> Recording:
         return _NOTHING
 
     training_source = layers._training_source
+    test_thread = threading.get_ident()
 
     def make(original: Any, provenance: Provenance) -> Any:
         calling = threading.local()  # the layer whose call is running, in each thread
@@ -99,6 +101,8 @@ def record_reference_layers() -> Recording:
                     phase = _state.THREAD.state.phase
                     value = 0 if phase is ABSENT else phase
                     source += ", so the layer reads learning_phase()"
+                if threading.get_ident() != test_thread:
+                    source += THREAD_NOTE
                 provenance.add(layer, layer.name, type(layer).__name__, _flag(value), source)
             parent = getattr(calling, "layer", None)
             if parent is not None:
@@ -119,6 +123,8 @@ def record_tf_keras_layers(backend: ModuleType) -> Recording:
     import tensorflow as tf
     from tf_keras.src.engine import base_layer
 
+    test_thread = threading.get_ident()
+
     def make(original: Any, provenance: Provenance) -> Any:
         def _get_propagated_call_context_arguments(
             layer: Any, args: Any, kwargs: Any, call_context: Any, local: Any
@@ -132,7 +138,8 @@ def record_tf_keras_layers(backend: ModuleType) -> Recording:
             source = _tf_keras_source(layer, args, kwargs, call_context, backend)
             result = original(layer, args, kwargs, call_context, local)
             if source is not None:
-                _add_tf_keras_call(provenance, layer, result, source, backend, tf)
+                elsewhere = threading.get_ident() != test_thread
+                _add_tf_keras_call(provenance, layer, result, source, elsewhere, backend, tf)
             return result
 
         return _get_propagated_call_context_arguments
@@ -162,10 +169,14 @@ def _add_tf_keras_call(
     layer: Any,
     resolved: Any,
     source: str,
+    elsewhere: bool,
     backend: ModuleType,
     tf: Any,
 ) -> None:
-    """Note one tf_keras layer call: the ``training`` it resolved (``resolved`` args, kwargs)."""
+    """Note one tf_keras layer call: the ``training`` it resolved (``resolved`` args, kwargs).
+
+    ``elsewhere``: the call ran in another thread than the test's.
+    """
     try:
         value = layer._call_spec.get_arg_value("training", resolved[0], resolved[1])
     except KeyError:
@@ -180,6 +191,8 @@ def _add_tf_keras_call(
         source = _with_value(source, value)
     if tf.inside_function():
         source += TRACE_NOTE
+    if elsewhere:
+        source += THREAD_NOTE
     provenance.add(layer, layer.name, type(layer).__name__, _flag(value), source)
 
 
