@@ -381,6 +381,14 @@ def run_torch(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunR
     )
 
 
+def torch_count_line(tests: str, read: int, never_read: int) -> str:
+    """The audit's count line on torch, where the normal run stands for train mode."""
+    return (
+        f"{tests} asked for no phase: {read} read it and ran again in phase 0 (eval) "
+        f"(unset is phase 1 (train): the normal run stands for it), {never_read} never read it"
+    )
+
+
 def test_torch_a_module_whose_mode_is_set_before_it_runs_is_not_a_read(
     preloaded_torch: None, pytester: pytest.Pytester
 ) -> None:
@@ -408,12 +416,7 @@ def test_torch_a_module_whose_mode_is_set_before_it_runs_is_not_a_read(
         """,
     )
     result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines(
-        [
-            "4 tests asked for no phase: 1 read it and ran again in phase 0 (eval) "
-            "(unset is phase 1 (train): the normal run stands for it), 3 never read it",
-        ]
-    )
+    result.stdout.fnmatch_lines([torch_count_line("4 tests", 1, 3)])
 
 
 def test_torch_a_wider_fixtures_modules_are_not_a_read_of_the_first_requester(
@@ -440,12 +443,7 @@ def test_torch_a_wider_fixtures_modules_are_not_a_read_of_the_first_requester(
         """,
     )
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(
-        [
-            "2 tests asked for no phase: 0 read it and ran again in phase 0 (eval) "
-            "(unset is phase 1 (train): the normal run stands for it), 2 never read it",
-        ]
-    )
+    result.stdout.fnmatch_lines([torch_count_line("2 tests", 0, 2)])
 
 
 def test_torch_runs_again_only_in_eval_mode(
@@ -587,9 +585,7 @@ def test_a_re_run_interrupted_is_counted_as_could_not_run_again(
     )
     result.stdout.fnmatch_lines(
         [
-            "1 test asked for no phase: 0 read it and ran again in phase 0 (eval) "
-            "(unset is phase 1 (train): the normal run stands for it), 0 never read it, "
-            "1 read it and could not run again",
+            torch_count_line("1 test", 0, 0) + ", 1 read it and could not run again",
             "could not audit 1 test that read the phase:",
             "  test_suite.py::test_interrupted_in_eval_mode  "
             "(interrupted while run again in phase 0 (eval))",
