@@ -11,7 +11,7 @@ directly, so recording is never counted as a read of the phase.
 Keras calling a model's layers on placeholders to build it (in a scratch
 graph it then drops) computes nothing and is not recorded. The layer whose
 call enclosed each layer's first call is noted, so that two layers sharing a
-name are listed by their path (``outer/inner/drop``).
+name are listed by their path (``inner/drop``, ``outer/drop``).
 """
 
 from __future__ import annotations
