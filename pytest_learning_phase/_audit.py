@@ -59,6 +59,8 @@ WORKEROUTPUT_KEY: Final = "learning_phase_audit"
 """Where an xdist worker's verdicts travel: an attribute of its reports, and ``workeroutput``."""
 BACKENDS_KEY: Final = "learning_phase_audit_backends"
 """Where the backends a worker's verdicts name travel (with its first report)."""
+RE_RUN_CRASH: Final = "learning_phase_audit_crash"
+"""The attribute that marks xdist's report of a re-run that crashed its worker (not counted)."""
 DEFAULT_HINT: Final = (
     "a test that checks one phase on purpose should say so: @pytest.mark.learning_phase(0) "
     "or (1); otherwise the code depends on the phase it starts in: pass training= where "
@@ -779,6 +781,8 @@ class LearningPhaseAudit:
         self.unacknowledged.pop(worker, None)
         if report.when == "teardown":
             self.unacknowledged[worker] = report.nodeid
+            if str(report.outcome) != "rerun":  # pytest-rerunfailures: another attempt follows
+                self.finished[worker] = report.nodeid
 
     def _serializable_backends(self) -> dict[str, object]:
         return {name: backend.to_serializable() for name, backend in self.backends.items()}
@@ -809,10 +813,29 @@ class LearningPhaseAudit:
         else:
             self.unacknowledged.pop(node, None)
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_handlecrashitem(self, crashitem: str, report: object, sched: object) -> None:
-        """(xdist controller) A test crashed its worker: it cannot be judged."""
-        self._record(Verdict(crashitem, NOT_AUDITED, "it crashed its worker"))
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_handlecrashitem(
+        self, crashitem: str, report: pytest.TestReport, sched: object
+    ) -> bool | None:
+        """(xdist controller) A test crashed its worker: it cannot be judged.
+
+        When its own run had ended (its teardown's report came), a re-run
+        crashed the worker: xdist's failure report is turned into one that
+        counts nowhere, and no other plugin runs the test again.
+        """
+        if self.finished.get(getattr(report, "node", None)) != crashitem:
+            self._record(Verdict(crashitem, NOT_AUDITED, "it crashed its worker"))
+            return None
+        self._record(Verdict(crashitem, NOT_AUDITED, "it crashed its worker when run again"))
+        report.outcome = "passed"
+        report.longrepr = None
+        setattr(report, RE_RUN_CRASH, True)
+        return True
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        """Keep the report of a re-run that crashed its worker out of the log and counts."""
+        return ("", "", "") if getattr(report, RE_RUN_CRASH, False) else None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Ship the verdicts (xdist worker), or fail the run if a test depends on the phase."""
