@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_learning_phase._provenance import Provenance
 from tests._suite import BACKEND_MODULES, PHASE_HELPER, Suite
 from tests.test_plugin_torch import run as run_torch
 
@@ -67,7 +68,7 @@ def test_nested_sequential_built_on_its_first_call_lists_each_layer_once_by_path
     assert section(result)[1:] == [
         f"  outer (Sequential) ran in test mode (2 calls): {READS}",
         f"  inner (Sequential) ran in test mode (2 calls): {READS}",
-        f"  outer/inner/drop (Dropout) ran in test mode (2 calls): {READS}",
+        f"  inner/drop (Dropout) ran in test mode (2 calls): {READS}",
         f"  outer/drop (Dropout) ran in test mode (2 calls): {READS}",
     ]
 
@@ -270,3 +271,28 @@ def test_torch_modules_built_inside_an_assert_are_named_by_their_class(
     )
     # pytest's assertion rewriting holds them as ``@py_assert4``: not a name to show.
     assert section(result)[1:] == [line]
+
+
+def test_shared_names_take_the_shortest_end_of_their_paths_that_tells_them_apart() -> None:
+    provenance = Provenance()
+    calls = [  # (layer, its parent): a deep chain, then two blocks holding a "drop" each
+        ("drop_a", "first"),
+        ("first", "top"),
+        ("drop_b", "second"),
+        ("second", "top"),
+        ("drop_c", "top"),
+        ("loop", "loop"),
+    ]
+    for key, parent in calls:
+        provenance.parents.setdefault(key, (parent, parent))
+    for key in ("drop_a", "drop_b", "drop_c", "loop", "other_loop"):
+        name = "loop" if "loop" in key else "drop"
+        provenance.add(key, name, "Dropout", True, "src")
+    provenance.parents["other_loop"] = ("loop", "loop")
+    assert [entry.name for entry in provenance.ran()] == [
+        "first/drop",
+        "second/drop",
+        "top/drop",
+        "loop",  # a layer that calls itself: its path stops there
+        "loop/loop",
+    ]
