@@ -194,9 +194,44 @@ def test_a_crashed_worker_is_named_in_the_section(reference_suite: Suite) -> Non
         [
             "*learning phase audit*",
             "could not audit 1 test that read the phase:",
-            "  test_suite.py::test_crashes_in_training  (it crashed its worker)",
+            "  test_suite.py::test_crashes_in_training  (it crashed its worker when run again)",
         ]
     )
+
+
+def test_a_re_run_that_crashes_its_worker_counts_nowhere(reference_suite: Suite) -> None:
+    """Only the test's own run counts: a crash in its own run is a failure, as without the audit."""
+    reference_suite.write(
+        """
+        import os
+        from lp_backend import K
+
+        def test_crashes_in_training():
+            if K.learning_phase():
+                os._exit(1)
+
+        def test_crashes_in_its_own_run():
+            K.learning_phase()
+            os._exit(1)
+
+        def test_plain():
+            pass
+        """
+    )
+    result = reference_suite.run_subprocess("--learning-phase-audit", "-n", "2", "-rA")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "could not audit 2 tests that read the phase:",
+            "  test_suite.py::test_crashes_in_its_own_run  (it crashed its worker)",
+            "  test_suite.py::test_crashes_in_training     (it crashed its worker when run again)",
+            "*short test summary info*",
+            "PASSED test_suite.py::test_crashes_in_training",
+        ]
+    )
+    result.stdout.fnmatch_lines(["FAILED test_suite.py::test_crashes_in_its_own_run - *"])
+    result.stdout.no_fnmatch_line("FAILED test_suite.py::test_crashes_in_training*")
+    result.stdout.no_fnmatch_line("*crashed while running 'test_suite.py::test_crashes_in_train*")
 
 
 def test_a_crashed_worker_s_earlier_verdicts_are_kept(reference_suite: Suite) -> None:
@@ -231,7 +266,7 @@ def test_a_crashed_worker_s_earlier_verdicts_are_kept(reference_suite: Suite) ->
             "  test_crashing.py::test_depends  test: passed   train: failed",
             "*",
             "could not audit 1 test that read the phase:",
-            "  test_crashing.py::test_crashes_in_training  (it crashed its worker)",
+            "  test_crashing.py::test_crashes_in_training  (it crashed its worker when run again)",
         ]
     )
     result.stdout.no_fnmatch_line("*not judged*")
