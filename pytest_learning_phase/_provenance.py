@@ -80,11 +80,13 @@ class Provenance:
     (``inner/drop`` and ``outer/drop``).
     """
 
-    __slots__ = ("_counts", "_lock", "_parents")
+    __slots__ = ("_counts", "_lock", "parents")
 
     def __init__(self) -> None:
         self._counts: dict[tuple[Hashable, str, str, bool | None, str], int] = {}
-        self._parents: dict[Hashable, tuple[Hashable, str]] = {}
+        self.parents: dict[Hashable, tuple[Hashable, str]] = {}
+        """The layer whose call enclosed each layer's first call, and its name: a recorder
+        sets it on a layer's first call (``parents.setdefault(key, (parent, name))``)."""
         self._lock = threading.Lock()
 
     def add(self, key: Hashable, name: str, kind: str, training: bool | None, source: str) -> None:
@@ -93,16 +95,11 @@ class Provenance:
         with self._lock:
             self._counts[entry] = self._counts.get(entry, 0) + 1
 
-    def enclosed(self, key: Hashable, parent: Hashable, parent_name: str) -> None:
-        """Note that the first call of ``key`` ran inside a call of ``parent`` (named so)."""
-        if key not in self._parents:
-            self._parents[key] = (parent, parent_name)
-
     def ran(self) -> list[Ran]:
         """Return what ran, in the order of first calls (shared names made paths)."""
         with self._lock:
             items = list(self._counts.items())
-            parents = dict(self._parents)
+            parents = dict(self.parents)
         keys_of: dict[str, dict[Hashable, None]] = {}
         for (key, name, *_), _ in items:
             keys_of.setdefault(name, {})[key] = None

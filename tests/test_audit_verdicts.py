@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+from pytest_learning_phase._audit import UNSET_HINT
 from tests._suite import Suite
 
 # -- A test whose phase came from a wider fixture has a phase. -----------------------
@@ -193,9 +194,44 @@ def test_a_crashed_worker_is_named_in_the_section(reference_suite: Suite) -> Non
         [
             "*learning phase audit*",
             "could not audit 1 test that read the phase:",
-            "  test_suite.py::test_crashes_in_training  (it crashed its worker)",
+            "  test_suite.py::test_crashes_in_training  (it crashed its worker when run again)",
         ]
     )
+
+
+def test_a_re_run_that_crashes_its_worker_counts_nowhere(reference_suite: Suite) -> None:
+    """Only the test's own run counts: a crash in its own run is a failure, as without the audit."""
+    reference_suite.write(
+        """
+        import os
+        from lp_backend import K
+
+        def test_crashes_in_training():
+            if K.learning_phase():
+                os._exit(1)
+
+        def test_crashes_in_its_own_run():
+            K.learning_phase()
+            os._exit(1)
+
+        def test_plain():
+            pass
+        """
+    )
+    result = reference_suite.run_subprocess("--learning-phase-audit", "-n", "2", "-rA")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "could not audit 2 tests that read the phase:",
+            "  test_suite.py::test_crashes_in_its_own_run  (it crashed its worker)",
+            "  test_suite.py::test_crashes_in_training     (it crashed its worker when run again)",
+            "*short test summary info*",
+            "PASSED test_suite.py::test_crashes_in_training",
+        ]
+    )
+    result.stdout.fnmatch_lines(["FAILED test_suite.py::test_crashes_in_its_own_run - *"])
+    result.stdout.no_fnmatch_line("FAILED test_suite.py::test_crashes_in_training*")
+    result.stdout.no_fnmatch_line("*crashed while running 'test_suite.py::test_crashes_in_train*")
 
 
 def test_a_crashed_worker_s_earlier_verdicts_are_kept(reference_suite: Suite) -> None:
@@ -230,7 +266,7 @@ def test_a_crashed_worker_s_earlier_verdicts_are_kept(reference_suite: Suite) ->
             "  test_crashing.py::test_depends  test: passed   train: failed",
             "*",
             "could not audit 1 test that read the phase:",
-            "  test_crashing.py::test_crashes_in_training  (it crashed its worker)",
+            "  test_crashing.py::test_crashes_in_training  (it crashed its worker when run again)",
         ]
     )
     result.stdout.no_fnmatch_line("*not judged*")
@@ -625,3 +661,82 @@ def test_a_module_built_again_and_again_is_one_line_with_its_count(
         ]
     )
     assert result.stdout.str().count("m (Dropout) ran in") == 3
+
+
+# -- tf-keras's own suites: the shapes of the tests the audit once missed. -----------
+
+
+def test_tf_keras_a_test_case_whose_subtest_depends_on_a_dropout_default_is_reported(
+    preloaded_tf_keras: None, pytester: pytest.Pytester
+) -> None:
+    """As tf-keras's ``test_dropout_with_saving``: a ``tf.test.TestCase`` with ``subTest``."""
+    pytester.makepyfile(
+        test_suite="""
+        import numpy as np
+        import tensorflow as tf
+        import tf_keras as keras
+
+        class DropoutTest(tf.test.TestCase):
+            def test_dropout_with_saving(self):
+                model = keras.Sequential([keras.layers.Dropout(0.5)])
+                predict = model(np.ones((20, 10)))
+                with self.subTest("again"):
+                    self.assertAllClose(predict, model(np.ones((20, 10))))
+        """
+    )
+    result = pytester.runpytest(
+        "-W",
+        "default",
+        "-p",
+        "no:cacheprovider",
+        "--learning-phase-backend=tf_keras",
+        "--learning-phase-audit",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "1 test depends on the learning phase:",
+            "  test_suite.py::DropoutTest::test_dropout_with_saving  test: passed   train: failed",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*could not audit*")
+
+
+def test_tf_keras_a_test_of_a_layers_training_default_differs_when_unset(
+    preloaded_tf_keras: None, pytester: pytest.Pytester
+) -> None:
+    """As tf-keras's ``test_custom_layer_training_arg``: unset passes, both phases fail."""
+    pytester.makepyfile(
+        test_suite="""
+        import numpy as np
+        import tensorflow as tf
+        import tf_keras as keras
+
+        class Seen(keras.layers.Layer):
+            def call(self, inputs, training=None):
+                self.seen = training
+                return inputs
+
+        class LayerTest(tf.test.TestCase):
+            def test_training_default(self):
+                layer = Seen()
+                layer(np.ones((2, 2)))
+                self.assertIsNone(layer.seen)
+        """
+    )
+    result = pytester.runpytest(
+        "-W",
+        "default",
+        "-p",
+        "no:cacheprovider",
+        "--learning-phase-backend=tf_keras",
+        "--learning-phase-audit",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "1 test differs between the phase unset and both phases:",
+            "  test_suite.py::LayerTest::test_training_default  "
+            "unset: passed   test: failed   train: failed",
+            "*",
+            f"hint: {UNSET_HINT}",
+        ]
+    )

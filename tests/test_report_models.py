@@ -284,11 +284,11 @@ def test_shared_names_take_the_shortest_end_of_their_paths_that_tells_them_apart
         ("loop", "loop"),
     ]
     for key, parent in calls:
-        provenance.enclosed(key, parent, parent)
+        provenance.parents.setdefault(key, (parent, parent))
     for key in ("drop_a", "drop_b", "drop_c", "loop", "other_loop"):
         name = "loop" if "loop" in key else "drop"
         provenance.add(key, name, "Dropout", True, "src")
-    provenance.enclosed("other_loop", "loop", "loop")
+    provenance.parents["other_loop"] = ("loop", "loop")
     assert [entry.name for entry in provenance.ran()] == [
         "first/drop",
         "second/drop",
