@@ -51,6 +51,36 @@ def test_a_test_whose_phase_came_from_a_wider_fixture_is_not_run_again(suite: Su
     result.stdout.no_fnmatch_line("*depend*")
 
 
+@pytest.mark.parametrize(
+    ("order", "counts"),
+    [
+        ("first", "0 read it and ran again * 4 had a phase from a wider fixture"),
+        ("last", "3 read it and ran again * 1 had a phase from a wider fixture"),
+    ],
+)
+def test_a_wider_fixture_gives_its_phase_to_the_tests_after_the_first_that_requests_it(
+    reference_suite: Suite, order: str, counts: str
+) -> None:
+    """The fixture is set up when first requested: the tests before it really ran unset."""
+    requests = "def test_requests(inference):\n    K.learning_phase()\n"
+    others = "".join(f"def test_{name}():\n    K.learning_phase()\n" for name in "bcd")
+    reference_suite.write(
+        """
+import pytest
+from lp_backend import K
+
+@pytest.fixture(scope="module")
+def inference():
+    K.set_learning_phase(0)
+    yield
+"""
+        + (requests + others if order == "first" else others + requests)
+    )
+    result = reference_suite.run("--learning-phase-audit", "-W", "ignore")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines([f"4 tests asked for no phase: {counts}"])
+
+
 # -- The normal run's outcome is the worst of all its reports. -----------------------
 
 
