@@ -12,8 +12,10 @@ reports (subtests' included) tagged and never logged. The test depends on the
 phase when its outcomes in phases 0 and 1 differ, or unset_differs on the phase being
 unset when its normal, unset run differs from both (checked once more unset).
 
-Under pytest-xdist each worker audits its own tests and ships its verdicts to
-the controller in ``workeroutput``, which prints the one report.
+Under pytest-xdist each worker audits its own tests; a verdict travels to the
+controller with the next report the worker sends (its last ones in
+``workeroutput``), so a worker that crashes has sent those it made before. The
+controller prints the one report.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from _pytest.runner import runtestprotocol
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import Phase, short_repr
 from pytest_learning_phase._provenance import DEFAULT_LABELS, Ran, Recording
-from pytest_learning_phase._random_state import RandomState
+from pytest_learning_phase._random_state import RandomState, held_generators, module_generators
 from pytest_learning_phase._report import (
     AuditRun,
     describe,
@@ -40,6 +42,7 @@ from pytest_learning_phase._report import (
     first_error_line,
     phase_labels,
 )
+from pytest_learning_phase._roles import is_xdist_worker
 from pytest_learning_phase.adapters import (
     LearningPhaseAdapter,
     ProvenanceRecording,
@@ -53,7 +56,11 @@ AUDIT_PHASES: Final[tuple[Phase, Phase]] = (0, 1)
 USER_PROPERTY: Final = "learning_phase_audit"
 """The ``user_properties`` entry, ``(USER_PROPERTY, phase)``, of every report of a re-run."""
 WORKEROUTPUT_KEY: Final = "learning_phase_audit"
+"""Where an xdist worker's verdicts travel: an attribute of its reports, and ``workeroutput``."""
 BACKENDS_KEY: Final = "learning_phase_audit_backends"
+"""Where the backends a worker's verdicts name travel (with its first report)."""
+RE_RUN_CRASH: Final = "learning_phase_audit_crash"
+"""The attribute that marks xdist's report of a re-run that crashed its worker (not counted)."""
 DEFAULT_HINT: Final = (
     "a test that checks one phase on purpose should say so: @pytest.mark.learning_phase(0) "
     "or (1); otherwise the code depends on the phase it starts in: pass training= where "
@@ -481,19 +488,32 @@ class LearningPhaseAudit:
         """The options of the reproduce command besides the phase (a backend chosen on the
         command line)."""
         self.verdicts: dict[str, Verdict] = {}
-        self.lost: list[str] = []
-        """What could not be judged and why: crashed workers, interrupted sessions."""
         self.normal_run: _RunWatch | None = None
         self.wider_fixture_reads: tuple[int, ...] = ()
         self.no_runs = ""
         """Set when the session runs no test (``--setup-only``, ``--setup-plan``)."""
+        self.unsent: list[Verdict] | None = None
+        """(xdist worker) The verdicts made since the worker's last report; None elsewhere."""
+        self.backends_sent = False
+        self.unacknowledged: dict[object, str] = {}
+        """(xdist controller) Each worker's last finished test whose verdict has not come yet."""
+        self.crashed: list[tuple[object, str]] = []
+        """(xdist controller) Each worker that went down without its final verdicts, and why."""
+        self.finished: dict[object, str] = {}
+        """(xdist controller) Each worker's last test whose own run ended (its teardown came)."""
+        self.held: dict[object, list[object]] = {}
+        """The generator objects each wider fixture set up now holds (by its ``FixtureDef``)."""
+        self.start: RandomState | None = None
+        """The random state the normal run in progress started from (a test asking for none)."""
 
     def _track(self, *, on: bool) -> None:
         for tracker in self.trackers:
             tracker(on)
 
     def pytest_configure(self, config: pytest.Config) -> None:
-        """Note the options under which no test runs at all."""
+        """Note the options under which no test runs at all, and whether this is a worker."""
+        if is_xdist_worker(config):
+            self.unsent = []
         if config.option.setupplan:
             self.no_runs = "--setup-plan"
         elif config.option.setuponly:
@@ -503,19 +523,46 @@ class LearningPhaseAudit:
     def pytest_fixture_setup(
         self, fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
     ) -> Generator[None, object, object]:
-        """Keep a wider fixture's reads out of the test that happened to set it up first."""
-        if fixturedef.scope == "function" or self.normal_run is None:
+        """Keep a wider fixture's reads out of the test that happened to set it up first.
+
+        Note the generator objects its value holds: the runs of a test start
+        from their state as the fixture left it.
+        """
+        if fixturedef.scope == "function":
             return (yield)
+        if self.normal_run is None:
+            return self._hold(fixturedef, (yield))
         read_count = self.read_count
         before = read_count() if read_count is not None else ()
         self._track(on=False)
         try:
-            return (yield)
+            value = yield
         finally:
             self._track(on=True)
             if read_count is not None:
                 moved = map(int.__sub__, read_count(), before)
                 self.wider_fixture_reads = tuple(map(int.__add__, self.wider_fixture_reads, moved))
+        return self._hold(fixturedef, value)
+
+    def _hold(self, fixturedef: pytest.FixtureDef[object], value: object) -> object:
+        """Note the generator objects a wider fixture's ``value`` holds; return ``value``."""
+        generators = held_generators(value)
+        if generators:
+            self.held[fixturedef] = generators
+            if self.start is not None:
+                self.start.hold(generators)
+        return value
+
+    def pytest_fixture_post_finalizer(self, fixturedef: pytest.FixtureDef[object]) -> None:
+        """Forget the generator objects of a wider fixture torn down."""
+        self.held.pop(fixturedef, None)
+
+    def _held_now(self, item: pytest.Item) -> list[object]:
+        """Return the generators the wider fixtures set up now hold, and ``item``'s module's."""
+        held = [generator for generators in self.held.values() for generator in generators]
+        if isinstance(item, pytest.Function):
+            held.extend(module_generators(item.module))
+        return held
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(
@@ -532,7 +579,7 @@ class LearningPhaseAudit:
         if self.no_runs or isinstance(resolution, PhaseRequestError):
             return (yield)  # nothing runs, or its setup fails with the message
         asked = resolution is not session.settings.default
-        start = None if asked else RandomState()
+        self.start = start = None if asked else RandomState(self._held_now(item))
         read_count, use_count = self.read_count, self.use_count
         reads_before = read_count() if read_count is not None else ()
         uses_before = use_count() if use_count is not None else 0
@@ -544,7 +591,7 @@ class LearningPhaseAudit:
             result = yield
         finally:
             self._track(on=False)
-            self.normal_run = None
+            self.normal_run = self.start = None
             own_ran = self._stop_recording(recordings)
         read = self._read_backends(reads_before)
         if asked:
@@ -605,7 +652,7 @@ class LearningPhaseAudit:
         stands_for = own.phase if own.phase is not None else self._unset_phase(read)
         labels = self._labels(read)
         runs = [own]
-        after_first_run = RandomState()
+        after_first_run = start.now()
         try:
             for phase in AUDIT_PHASES:
                 if phase != stands_for:
@@ -708,50 +755,94 @@ class LearningPhaseAudit:
             raise _StoppedRun(f"{where} called pytest.exit(): {stopped}")
         return watch.run(phase, ran=ran)
 
+    @pytest.hookimpl(tryfirst=True)  # an xdist worker: before xdist serializes the report
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Watch the normal run's reports: its outcome (subtests' included), its first error."""
+        """Watch the normal run's reports; carry verdicts from an xdist worker to the controller.
+
+        The normal run's reports give its outcome (subtests' included) and its
+        first error. A worker's report carries the verdicts made since its
+        last one, so that a worker that crashes has sent all but the last.
+        """
         run = self.normal_run
         if run is not None and report.nodeid == run.nodeid:
             run.add(report)
+        if self.unsent is not None:
+            setattr(report, WORKEROUTPUT_KEY, [v.to_serializable() for v in self.unsent])
+            self.unsent.clear()
+            if not self.backends_sent:
+                setattr(report, BACKENDS_KEY, self._serializable_backends())
+                self.backends_sent = True
+            return
+        worker = getattr(report, "node", None)
+        verdicts = getattr(report, WORKEROUTPUT_KEY, None)
+        if worker is None or verdicts is None:
+            return
+        self._take(getattr(report, BACKENDS_KEY, None), verdicts)
+        self.unacknowledged.pop(worker, None)
+        if report.when == "teardown":
+            self.unacknowledged[worker] = report.nodeid
+            if str(report.outcome) != "rerun":  # pytest-rerunfailures: another attempt follows
+                self.finished[worker] = report.nodeid
+
+    def _serializable_backends(self) -> dict[str, object]:
+        return {name: backend.to_serializable() for name, backend in self.backends.items()}
+
+    def _take(self, backends: dict[str, Any] | None, verdicts: Sequence[Any]) -> None:
+        """(xdist controller) Take what a worker sent: its backends, its verdicts."""
+        for name, data in (backends or {}).items():
+            self.backends.setdefault(name, _Backend.from_serializable(data))
+        for data in verdicts:
+            self._record(Verdict.from_serializable(data))
 
     def _record(self, verdict: Verdict) -> None:
-        """Keep ``verdict``; of two for one test, the one that says more."""
+        """Keep ``verdict``; of two for one test, the one that says more (``--dist each``)."""
         previous = self.verdicts.get(verdict.nodeid)
         if previous is None or _PRECEDENCE[verdict.kind] > _PRECEDENCE[previous.kind]:
             self.verdicts[verdict.nodeid] = verdict
+        if self.unsent is not None:
+            self.unsent.append(verdict)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
-        """(xdist controller) Take the verdicts of a worker that finished; say if it crashed."""
+        """(xdist controller) Take a finished worker's last verdicts; note one that crashed."""
         output = getattr(node, "workeroutput", None) or {}
-        for name, data in (output.get(BACKENDS_KEY) or {}).items():
-            self.backends.setdefault(name, _Backend.from_serializable(data))
         verdicts = output.get(WORKEROUTPUT_KEY)
-        for data in verdicts or ():
-            self._record(Verdict.from_serializable(data))
+        self._take(output.get(BACKENDS_KEY), verdicts or ())
         if verdicts is None:
-            worker = getattr(node, "gateway", None)
-            name = getattr(worker, "id", "a worker")
-            self.lost.append(
-                f"worker {name} went down ({error or 'no verdicts sent'}): the verdicts of "
-                "the tests it ran are lost"
-            )
+            self.crashed.append((node, str(error or "no verdicts sent")))
+        else:
+            self.unacknowledged.pop(node, None)
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_handlecrashitem(self, crashitem: str, report: object, sched: object) -> None:
-        """(xdist controller) A test crashed its worker: it cannot be judged."""
-        self._record(Verdict(crashitem, NOT_AUDITED, "it crashed its worker"))
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_handlecrashitem(
+        self, crashitem: str, report: pytest.TestReport, sched: object
+    ) -> bool | None:
+        """(xdist controller) A test crashed its worker: it cannot be judged.
+
+        When its own run had ended (its teardown's report came), a re-run
+        crashed the worker: xdist's failure report is turned into one that
+        counts nowhere, and no other plugin runs the test again.
+        """
+        if self.finished.get(getattr(report, "node", None)) != crashitem:
+            self._record(Verdict(crashitem, NOT_AUDITED, "it crashed its worker"))
+            return None
+        self._record(Verdict(crashitem, NOT_AUDITED, "it crashed its worker when run again"))
+        report.outcome = "passed"
+        report.longrepr = None
+        setattr(report, RE_RUN_CRASH, True)
+        return True
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        """Keep the report of a re-run that crashed its worker out of the log and counts."""
+        return ("", "", "") if getattr(report, RE_RUN_CRASH, False) else None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Ship the verdicts (xdist worker), or fail the run if a test depends on the phase."""
-        workeroutput = getattr(session.config, "workeroutput", None)
-        if workeroutput is not None:
-            workeroutput[WORKEROUTPUT_KEY] = [
-                verdict.to_serializable() for verdict in self.verdicts.values()
-            ]
-            workeroutput[BACKENDS_KEY] = {
-                name: backend.to_serializable() for name, backend in self.backends.items()
-            }
+        if self.unsent is not None:  # the verdicts made after the worker's last report
+            workeroutput: dict[str, object] = session.config.workeroutput  # type: ignore[attr-defined]
+            workeroutput[WORKEROUTPUT_KEY] = [v.to_serializable() for v in self.unsent]
+            workeroutput[BACKENDS_KEY] = self._serializable_backends()
             return
         found = self._of_kind(DEPENDS) or self._of_kind(UNSET_DIFFERS)
         if found and session.exitstatus == pytest.ExitCode.OK:
@@ -766,7 +857,7 @@ class LearningPhaseAudit:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Print the "learning phase audit" section."""
         config = terminalreporter.config
-        if config.option.collectonly or hasattr(config, "workerinput"):
+        if config.option.collectonly or self.unsent is not None:
             return
         writer = terminalreporter
         writer.write_sep("=", "learning phase audit", bold=True)  # after a blank line
@@ -830,8 +921,16 @@ class LearningPhaseAudit:
                 yellow=True,
             )
             self._list(writer, not_audited)
-        for lost in self.lost:
+        for lost in self._lost_to_crashes():
             writer.line(f"not judged: {lost}", yellow=True)
+
+    def _lost_to_crashes(self) -> Iterator[str]:
+        """Say which verdict each crashed worker made and never sent (at most its last)."""
+        for node, error in self.crashed:
+            nodeid = self.unacknowledged.get(node)
+            if nodeid is not None and nodeid not in self.verdicts:
+                name = getattr(getattr(node, "gateway", None), "id", "a worker")
+                yield f"{nodeid}: worker {name} went down ({error}) before it sent the verdict"
 
     def _read(self, verdict: Verdict) -> tuple[str, ...]:
         """Return the backends ``verdict``'s test read, or those :meth:`_summary_backends` names.

@@ -279,14 +279,24 @@ def _parametrized_by_marker(item: pytest.Item, text: str) -> PhaseRequest | None
 
 
 def _requested_sources(item: pytest.Item) -> list[PhaseRequest] | PhaseRequestError:
-    """Collect every phase the test asks for: marker, parameter, fixtures."""
+    """Collect every phase the test asks for: marker, parameter, fixtures.
+
+    A class's or module's one-phase marker yields to the test function's own
+    sources (a parameter, ``train_phase``, ``test_phase``): they are closer.
+    A marker that parametrized the item (its id names the phase) never yields.
+    """
     sources: list[PhaseRequest] = []
+    scope_marker: PhaseRequest | None = None
+    """A class's or module's one-phase marker: kept only if the function asks for nothing."""
     closest = _closest_marker(item)
     if closest is not None:
         resolution = _marker_source(item, *closest)
         if isinstance(resolution, PhaseRequestError):
             return resolution
-        sources.append(resolution)
+        if closest[1].startswith(("class ", "module ")) and len(closest[0].args) == 1:
+            scope_marker = resolution
+        else:
+            sources.append(resolution)
         if closest[1] == "pytest.param":
             # A several-value marker on the function, class or module may also have
             # parametrized this item: the first marker that is not the param's.
@@ -313,6 +323,8 @@ def _requested_sources(item: pytest.Item) -> list[PhaseRequest] | PhaseRequestEr
         sources.append(PhaseRequest(1, f"fixture {TRAIN_FIXTURE}"))
     if TEST_FIXTURE in fixture_names and is_plugin_fixture(item, TEST_FIXTURE):
         sources.append(PhaseRequest(0, f"fixture {TEST_FIXTURE}"))
+    if scope_marker is not None and not sources:
+        sources.append(scope_marker)
     return sources
 
 

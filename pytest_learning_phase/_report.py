@@ -156,7 +156,10 @@ def held_values(traceback: TracebackType | None) -> list[tuple[str, object]]:
         frame = traceback.tb_frame
         module_globals = frame.f_globals
         if not str(module_globals.get("__name__", "")).startswith(_SKIPPED_CODE):
-            values.extend(frame.f_locals.items())
+            values.extend(
+                (name if name.isidentifier() else type(value).__name__.lower(), value)
+                for name, value in frame.f_locals.items()  # not pytest's ``@py_assert1``
+            )
             values.extend(
                 (name, module_globals[name])
                 for name in frame.f_code.co_names

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Generator, Mapping, Sequence
+from types import TracebackType
 from typing import Any, Final
 
 import pytest
@@ -22,6 +23,7 @@ from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Reso
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
 from pytest_learning_phase._provenance import Recording
 from pytest_learning_phase._report import last_call_traceback, phase_labels, phase_section
+from pytest_learning_phase._roles import is_xdist_controller, is_xdist_worker
 from pytest_learning_phase._version import __version__
 from pytest_learning_phase.adapters import AdapterError, LearningPhaseAdapter, optional_text
 from pytest_learning_phase.adapters._current import set_collection_chooser, set_current_adapter
@@ -65,6 +67,9 @@ class _PhaseSession:
         """How many markers the current test had when its setup ended."""
         self.recordings: dict[str, Recording] | None = None
         """Set by the audit while a run of a test is recorded: the recording of each backend."""
+        self.fixture_failure: tuple[pytest.Item, str, TracebackType | None] | None = None
+        """The test, ``setup`` or ``teardown``, and traceback of a setup or teardown that
+        just raised, until its report is serialized (by an xdist worker) or interacted with."""
         self.workers_chose: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         """On xdist's controller, under ``auto``: each worker's backends and late imports."""
         self.backend_error = ""
@@ -152,7 +157,7 @@ class _PhaseSession:
         for isolation in self.isolations:
             isolation.start_session()
             isolation.start_collection()
-        if self.settings.auto and not _is_xdist_controller(self.config):
+        if self.settings.auto and not is_xdist_controller(self.config):
             self.stop_watching = _auto.watch_imports(self._imported_while_collecting)
 
     def _imported_while_collecting(self, name: str) -> None:
@@ -235,18 +240,22 @@ class _PhaseSession:
             for isolation in self.isolations:
                 isolation.begin(item, resolution, inherits)
             _fail_for_a_backend(self.isolations)
-        yield
-        self.markers_after_setup = len(item.own_markers)
-        if self.markers_after_setup != markers_before:
-            _reject_markers_added_at_run_time(item, markers_before, "while the test was set up")
-        if only is not None:
-            only.called()
-            if only.failure is not None:
-                _fail_for_the_backend(only)
-        else:
-            for isolation in self.isolations:
-                isolation.called()
-            _fail_for_a_backend(self.isolations)
+        try:  # no jump on the way through: the per-test path stays as it was
+            yield
+            self.markers_after_setup = len(item.own_markers)
+            if self.markers_after_setup != markers_before:
+                _reject_markers_added_at_run_time(item, markers_before, "while the test was set up")
+            if only is not None:
+                only.called()
+                if only.failure is not None:
+                    _fail_for_the_backend(only)
+            else:
+                for isolation in self.isolations:
+                    isolation.called()
+                _fail_for_a_backend(self.isolations)
+        except BaseException as error:
+            self._note_failure(item, "setup", error)
+            raise
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -263,10 +272,16 @@ class _PhaseSession:
         except BaseException as error:
             # A skip is no failure: under -W error the leak is the teardown's error.
             self._end(item, teardown_failed=not isinstance(error, pytest.skip.Exception))
+            self._note_failure(item, "teardown", error)
             raise
         self._end(item, teardown_failed=False)
         if len(item.own_markers) != self.markers_after_setup:
             _reject_markers_added_at_run_time(item, self.markers_after_setup, "in the test body")
+
+    def _note_failure(self, item: pytest.Item, when: str, error: BaseException) -> None:
+        """Keep the traceback of a failing setup or teardown for its serialized report."""
+        if not isinstance(error, pytest.skip.Exception):
+            self.fixture_failure = (item, when, error.__traceback__)
 
     def _end(self, item: pytest.Item, *, teardown_failed: bool) -> None:
         """Restore every backend's state between tests; then warn about what leaked."""
@@ -334,6 +349,7 @@ class _PhaseSession:
         pytest calls this only for failures and errors (never for a passing
         test), after the report was logged.
         """
+        self.fixture_failure = None
         if not isinstance(node, pytest.Item) or not isinstance(report, pytest.TestReport):
             return
         if report.when == "setup":
@@ -363,7 +379,11 @@ class _PhaseSession:
             and item is not None
             and item.nodeid == report.nodeid
         ):
-            traceback = last_call_traceback(item) if report.when == "call" else None
+            traceback = (
+                last_call_traceback(item)
+                if report.when == "call"
+                else self._fixture_traceback(item, report.when)
+            )
             section = phase_section(item, self.isolations, self.recordings, traceback)
             if section is not None:
                 data["sections"] = [*data.get("sections", []), list(section)]
@@ -372,6 +392,13 @@ class _PhaseSession:
                 for _, reprcrash, _ in longrepr.get("chain") or ():  # what xdist rebuilds from
                     _shorten_request_error(item, reprcrash)
         return data
+
+    def _fixture_traceback(self, item: pytest.Item, when: str) -> TracebackType | None:
+        """Return (once) the traceback of ``item``'s failing ``when`` (setup or teardown)."""
+        failure, self.fixture_failure = self.fixture_failure, None
+        if failure is None or failure[0] is not item or failure[1] != when:
+            return None
+        return failure[2]
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Put back the state from before the session, even if a test was interrupted.
@@ -396,11 +423,10 @@ class _PhaseSession:
                 )
         if not self.settings.auto:
             return
-        workeroutput: dict[str, object] | None = getattr(self.config, "workeroutput", None)
         if self.collected:
             late = tuple(name for name in _auto.imported_frameworks() if name not in self.names)
-            if workeroutput is not None:
-                workeroutput[_WORKER_OUTPUT_KEY] = (self.names, late)
+            if is_xdist_worker(self.config):
+                self.config.workeroutput[_WORKER_OUTPUT_KEY] = (self.names, late)  # type: ignore[attr-defined]
             elif late:
                 self._warn(_auto.late_import_warning(late, self.names))
         elif self.workers_chose:
@@ -628,13 +654,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if (
         phase_session.settings.audit
         and phase_session.settings.auto
-        and _is_xdist_controller(session.config)
+        and is_xdist_controller(session.config)
     ):
         _register_audit(session.config, phase_session)
-
-
-def _is_xdist_controller(config: pytest.Config) -> bool:
-    return config.pluginmanager.has_plugin("dsession")
 
 
 def pytest_report_header(config: pytest.Config) -> str | list[str]:
@@ -647,7 +669,7 @@ def pytest_report_header(config: pytest.Config) -> str | list[str]:
     session = config.stash[_SESSION_KEY]
     if not session.settings.auto:
         return session.header_line()
-    if _is_xdist_controller(config):
+    if is_xdist_controller(config):
         return session.settings.header_line(
             __version__, (_auto.AUTO,), "each xdist worker chooses when its collection ends"
         )

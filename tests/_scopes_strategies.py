@@ -142,34 +142,6 @@ def _requestable(fixtures: tuple[WiderFixture, ...]) -> list[str]:
     return [fixture.name for fixture in fixtures if not fixture.autouse]
 
 
-def _tests_of(classes: list[TestClass], name: str) -> tuple[TestFunction, ...]:
-    """A class's tests, its base classes' included."""
-    test_class = next(test_class for test_class in classes if test_class.name == name)
-    inherited = _tests_of(classes, test_class.base) if test_class.base is not None else ()
-    return inherited + test_class.tests
-
-
-def _class_marker(classes: list[TestClass], name: str) -> Marker:
-    """A class's marker, else its closest base class's."""
-    test_class = next(test_class for test_class in classes if test_class.name == name)
-    if test_class.marker is not None or test_class.base is None:
-        return test_class.marker
-    return _class_marker(classes, test_class.base)
-
-
-def _marker_unless_fixture_asks(
-    draw: st.DrawFn, shapes: Shapes, tests: tuple[TestFunction, ...]
-) -> Marker:
-    """A class or module marker, none where a test below asks through ``train_phase``.
-
-    The docs make a ``train_phase`` test under a class or module marker that
-    disagrees an error (docs/reference/fixtures.md); the model leaves errors out.
-    """
-    if not shapes.markers or any(test.phase_fixture for test in tests):
-        return None
-    return draw(scope_markers)
-
-
 @st.composite
 def _module(
     draw: st.DrawFn,
@@ -200,14 +172,11 @@ def _module(
             draw(_test(f"test_{class_prefix}_{test}", requestable, backend, shapes, model_autouse))
             for test in range(draw(st.integers(0 if base else 1, 3)))
         )
-        if base is not None and _class_marker(classes, base) is not None:
-            # an inherited marker beside train_phase is an error (see below)
-            tests = tuple(dataclasses.replace(test, phase_fixture=None) for test in tests)
-        inherited = _tests_of(classes, base) if base is not None else ()
         classes.append(
             TestClass(
                 f"Test{class_index}",
-                marker=_marker_unless_fixture_asks(draw, shapes, tests + inherited),
+                # train_phase / test_phase beat a class or module marker (scopes.md)
+                marker=draw(scope_markers) if shapes.markers else None,
                 base=base,
                 fixtures=class_fixtures,
                 tests=tests,
@@ -217,12 +186,9 @@ def _module(
         draw(_test(f"test_{prefix}_{test}", module_requestable, backend, shapes, model_autouse))
         for test in range(draw(st.integers(0 if classes else 1, 3)))
     )
-    every_test = tests + tuple(
-        test for test_class in classes for test in _tests_of(classes, test_class.name)
-    )
     return TestModule(
         f"test_{prefix}",
-        marker=_marker_unless_fixture_asks(draw, shapes, every_test),
+        marker=draw(scope_markers) if shapes.markers else None,
         fixtures=fixtures,
         classes=tuple(classes),
         tests=tests,

@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "pytest_learning_phase"
 LAYERS: dict[str, int] = {
     "_version": 0,
     "_phase": 0,
+    "_roles": 0,
     "_state": 1,
     "_call_context": 1,
     "_provenance": 1,

@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+from pytest_learning_phase._audit import UNSET_HINT
 from tests._suite import Suite
 
 # -- A test whose phase came from a wider fixture has a phase. -----------------------
@@ -48,6 +49,36 @@ def test_a_test_whose_phase_came_from_a_wider_fixture_is_not_run_again(suite: Su
         ]
     )
     result.stdout.no_fnmatch_line("*depend*")
+
+
+@pytest.mark.parametrize(
+    ("order", "counts"),
+    [
+        ("first", "0 read it and ran again * 4 had a phase from a wider fixture"),
+        ("last", "3 read it and ran again * 1 had a phase from a wider fixture"),
+    ],
+)
+def test_a_wider_fixture_gives_its_phase_to_the_tests_after_the_first_that_requests_it(
+    reference_suite: Suite, order: str, counts: str
+) -> None:
+    """The fixture is set up when first requested: the tests before it really ran unset."""
+    requests = "def test_requests(inference):\n    K.learning_phase()\n"
+    others = "".join(f"def test_{name}():\n    K.learning_phase()\n" for name in "bcd")
+    reference_suite.write(
+        """
+import pytest
+from lp_backend import K
+
+@pytest.fixture(scope="module")
+def inference():
+    K.set_learning_phase(0)
+    yield
+"""
+        + (requests + others if order == "first" else others + requests)
+    )
+    result = reference_suite.run("--learning-phase-audit", "-W", "ignore")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines([f"4 tests asked for no phase: {counts}"])
 
 
 # -- The normal run's outcome is the worst of all its reports. -----------------------
@@ -193,7 +224,158 @@ def test_a_crashed_worker_is_named_in_the_section(reference_suite: Suite) -> Non
         [
             "*learning phase audit*",
             "could not audit 1 test that read the phase:",
-            "  test_suite.py::test_crashes_in_training  (it crashed its worker)",
+            "  test_suite.py::test_crashes_in_training  (it crashed its worker when run again)",
+        ]
+    )
+
+
+def test_a_re_run_that_crashes_its_worker_counts_nowhere(reference_suite: Suite) -> None:
+    """Only the test's own run counts: a crash in its own run is a failure, as without the audit."""
+    reference_suite.write(
+        """
+        import os
+        from lp_backend import K
+
+        def test_crashes_in_training():
+            if K.learning_phase():
+                os._exit(1)
+
+        def test_crashes_in_its_own_run():
+            K.learning_phase()
+            os._exit(1)
+
+        def test_plain():
+            pass
+        """
+    )
+    result = reference_suite.run_subprocess("--learning-phase-audit", "-n", "2", "-rA")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "could not audit 2 tests that read the phase:",
+            "  test_suite.py::test_crashes_in_its_own_run  (it crashed its worker)",
+            "  test_suite.py::test_crashes_in_training     (it crashed its worker when run again)",
+            "*short test summary info*",
+            "PASSED test_suite.py::test_crashes_in_training",
+        ]
+    )
+    result.stdout.fnmatch_lines(["FAILED test_suite.py::test_crashes_in_its_own_run - *"])
+    result.stdout.no_fnmatch_line("FAILED test_suite.py::test_crashes_in_training*")
+    result.stdout.no_fnmatch_line("*crashed while running 'test_suite.py::test_crashes_in_train*")
+
+
+def test_a_crashed_worker_s_earlier_verdicts_are_kept(reference_suite: Suite) -> None:
+    """Each verdict travels with the worker's next report, not only at the worker's end."""
+    reference_suite.write(
+        """
+        import os
+        from lp_backend import K
+
+        def test_depends():
+            assert K.learning_phase() == 0
+
+        def test_same():
+            K.learning_phase()
+
+        def test_crashes_in_training():
+            if K.learning_phase():
+                os._exit(1)
+        """,
+        name="test_crashing",
+    )
+    reference_suite.write("def test_elsewhere():\n    pass\n", name="test_other")
+    result = reference_suite.run_subprocess(
+        "--learning-phase-audit", "-n", "2", "--dist", "loadfile", "--max-worker-restart", "0"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*= learning phase audit =*",
+            "4 tests asked for no phase: 2 read it and ran again in phases 0 (test) and 1 "
+            "(train), 1 never read it, 1 read it and could not run again",
+            "1 test depends on the learning phase:",
+            "  test_crashing.py::test_depends  test: passed   train: failed",
+            "*",
+            "could not audit 1 test that read the phase:",
+            "  test_crashing.py::test_crashes_in_training  (it crashed its worker when run again)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*not judged*")
+
+
+def test_a_verdict_a_crash_kept_from_the_controller_is_named(reference_suite: Suite) -> None:
+    """The worker dies in the next test's setup, before the report that would carry it."""
+    reference_suite.write(
+        """
+        import os
+        import pytest
+        from lp_backend import K
+
+        @pytest.fixture
+        def crash():
+            os._exit(1)
+
+        def test_depends():
+            assert K.learning_phase() == 0
+
+        def test_crashes_in_its_setup(crash):
+            pass
+        """
+    )
+    result = reference_suite.run_subprocess(
+        "--learning-phase-audit", "-n", "1", "--max-worker-restart", "0"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*= learning phase audit =*",
+            "not judged: test_suite.py::test_depends: worker gw0 went down (*) before it sent "
+            "the verdict",
+        ]
+    )
+
+
+EACH_WORKER_ITS_OWN = """
+import os
+import time
+from pathlib import Path
+from lp_backend import K
+
+WORKER = os.environ["PYTEST_XDIST_WORKER"]
+DONE = Path("gw0-done")
+
+def test_a():
+    if WORKER == "gw1":
+        deadline = time.monotonic() + 60
+        while not DONE.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    else:
+        assert K.learning_phase() == 0
+
+def test_b():
+    if WORKER == "gw1":
+        assert K.learning_phase() == 0
+
+def test_z():
+    if WORKER == "gw0":
+        DONE.touch()
+"""
+"""``test_a`` depends on the phase on gw0 and reads nothing on gw1, whose verdict comes
+later (gw0's came with ``test_z``'s setup report, before gw0 let gw1 go on); ``test_b``
+the other way round."""
+
+
+def test_of_two_workers_verdicts_on_one_test_the_one_that_says_more_wins(
+    reference_suite: Suite,
+) -> None:
+    reference_suite.write(EACH_WORKER_ITS_OWN)
+    result = reference_suite.run_subprocess(
+        "--learning-phase-audit", "-n", "2", "--dist", "each", "-p", "no:randomly"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "2 tests depend on the learning phase:",
+            "  test_suite.py::test_a  test: passed   train: failed",
+            "*",
+            "  test_suite.py::test_b  test: passed   train: failed",
         ]
     )
 
@@ -265,6 +447,14 @@ def run_torch(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunR
     )
 
 
+def torch_count_line(tests: str, read: int, never_read: int) -> str:
+    """The audit's count line on torch, where the normal run stands for train mode."""
+    return (
+        f"{tests} asked for no phase: {read} read it and ran again in phase 0 (eval) "
+        f"(unset is phase 1 (train): the normal run stands for it), {never_read} never read it"
+    )
+
+
 def test_torch_a_module_whose_mode_is_set_before_it_runs_is_not_a_read(
     preloaded_torch: None, pytester: pytest.Pytester
 ) -> None:
@@ -292,12 +482,7 @@ def test_torch_a_module_whose_mode_is_set_before_it_runs_is_not_a_read(
         """,
     )
     result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines(
-        [
-            "4 tests asked for no phase: 1 read it and ran again in phase 0 (eval) "
-            "(unset is phase 1 (train): the normal run stands for it), 3 never read it",
-        ]
-    )
+    result.stdout.fnmatch_lines([torch_count_line("4 tests", 1, 3)])
 
 
 def test_torch_a_wider_fixtures_modules_are_not_a_read_of_the_first_requester(
@@ -324,12 +509,7 @@ def test_torch_a_wider_fixtures_modules_are_not_a_read_of_the_first_requester(
         """,
     )
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(
-        [
-            "2 tests asked for no phase: 0 read it and ran again in phase 0 (eval) "
-            "(unset is phase 1 (train): the normal run stands for it), 2 never read it",
-        ]
-    )
+    result.stdout.fnmatch_lines([torch_count_line("2 tests", 0, 2)])
 
 
 def test_torch_runs_again_only_in_eval_mode(
@@ -471,9 +651,7 @@ def test_a_re_run_interrupted_is_counted_as_could_not_run_again(
     )
     result.stdout.fnmatch_lines(
         [
-            "1 test asked for no phase: 0 read it and ran again in phase 0 (eval) "
-            "(unset is phase 1 (train): the normal run stands for it), 0 never read it, "
-            "1 read it and could not run again",
+            torch_count_line("1 test", 0, 0) + ", 1 read it and could not run again",
             "could not audit 1 test that read the phase:",
             "  test_suite.py::test_interrupted_in_eval_mode  "
             "(interrupted while run again in phase 0 (eval))",
@@ -513,3 +691,82 @@ def test_a_module_built_again_and_again_is_one_line_with_its_count(
         ]
     )
     assert result.stdout.str().count("m (Dropout) ran in") == 3
+
+
+# -- tf-keras's own suites: the shapes of the tests the audit once missed. -----------
+
+
+def test_tf_keras_a_test_case_whose_subtest_depends_on_a_dropout_default_is_reported(
+    preloaded_tf_keras: None, pytester: pytest.Pytester
+) -> None:
+    """As tf-keras's ``test_dropout_with_saving``: a ``tf.test.TestCase`` with ``subTest``."""
+    pytester.makepyfile(
+        test_suite="""
+        import numpy as np
+        import tensorflow as tf
+        import tf_keras as keras
+
+        class DropoutTest(tf.test.TestCase):
+            def test_dropout_with_saving(self):
+                model = keras.Sequential([keras.layers.Dropout(0.5)])
+                predict = model(np.ones((20, 10)))
+                with self.subTest("again"):
+                    self.assertAllClose(predict, model(np.ones((20, 10))))
+        """
+    )
+    result = pytester.runpytest(
+        "-W",
+        "default",
+        "-p",
+        "no:cacheprovider",
+        "--learning-phase-backend=tf_keras",
+        "--learning-phase-audit",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "1 test depends on the learning phase:",
+            "  test_suite.py::DropoutTest::test_dropout_with_saving  test: passed   train: failed",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*could not audit*")
+
+
+def test_tf_keras_a_test_of_a_layers_training_default_differs_when_unset(
+    preloaded_tf_keras: None, pytester: pytest.Pytester
+) -> None:
+    """As tf-keras's ``test_custom_layer_training_arg``: unset passes, both phases fail."""
+    pytester.makepyfile(
+        test_suite="""
+        import numpy as np
+        import tensorflow as tf
+        import tf_keras as keras
+
+        class Seen(keras.layers.Layer):
+            def call(self, inputs, training=None):
+                self.seen = training
+                return inputs
+
+        class LayerTest(tf.test.TestCase):
+            def test_training_default(self):
+                layer = Seen()
+                layer(np.ones((2, 2)))
+                self.assertIsNone(layer.seen)
+        """
+    )
+    result = pytester.runpytest(
+        "-W",
+        "default",
+        "-p",
+        "no:cacheprovider",
+        "--learning-phase-backend=tf_keras",
+        "--learning-phase-audit",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "1 test differs between the phase unset and both phases:",
+            "  test_suite.py::LayerTest::test_training_default  "
+            "unset: passed   test: failed   train: failed",
+            "*",
+            f"hint: {UNSET_HINT}",
+        ]
+    )

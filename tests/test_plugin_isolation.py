@@ -485,8 +485,14 @@ def test_state_is_restored_after_each_test_whatever_the_outcome(suite: Suite) ->
     assert suite.between_tests() == dict.fromkeys(names)
 
 
-def test_tf_keras_graph_mode_is_refused_not_half_isolated(pytester: pytest.Pytester) -> None:
-    """Issue 16, case 9: a usage error at start-up; an error of the test that switched."""
+def test_tf_keras_switch_to_graph_mode_mid_session_is_isolated(
+    pytester: pytest.Pytester,
+) -> None:
+    """Issue 16, case 9: graph mode entered by a test; the phases after it are isolated.
+
+    (Was: graph mode refused with a usage error. The spec now asks for the
+    default graph's phase to be saved and restored; tests/test_plugin_tf_keras_graph.py.)
+    """
     require_tf_keras()
     pytester.makepyfile(
         test_switches="""
@@ -500,29 +506,16 @@ def test_tf_keras_graph_mode_is_refused_not_half_isolated(pytester: pytest.Pytes
             tf.compat.v1.disable_eager_execution()
 
         @pytest.mark.learning_phase(1)
+        def test_marked():
+            from tf_keras import backend as K
+            assert K.learning_phase() == 1
+
         def test_after():
-            pass
+            from tf_keras import backend as K
+            assert not isinstance(K.learning_phase(), int)
         """
     )
-    message = (
-        "learning phase backend tf_keras: TensorFlow runs in graph mode "
-        "(tf.compat.v1.disable_eager_execution() was called), where tf_keras keeps the phase "
-        "on TensorFlow's default graph, which the plugin does not isolate; remove that call, "
-        "or run these tests with -p no:learning_phase"
-    )
     result = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "-p", "no:randomly", "--learning-phase-backend=tf_keras"
     )
-    result.stdout.fnmatch_lines(
-        [
-            f"In test_switches.py::test_switches_to_graph_mode: {message}",
-            f"In test_switches.py::test_after: {message}",
-        ]
-    )
-    result.stdout.no_fnmatch_line("*Traceback*")
-    pytester.makeconftest("import tensorflow as tf\ntf.compat.v1.disable_eager_execution()\n")
-    result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-p", "no:randomly", "--learning-phase-backend=tf_keras"
-    )
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"ERROR: *{message}"])
+    result.assert_outcomes(passed=4)

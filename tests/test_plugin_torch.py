@@ -20,6 +20,26 @@ def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
     )
 
 
+SESSION_MODEL = """
+import pytest
+from torch import nn
+
+@pytest.fixture(scope="session")
+def sm():
+    return nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+"""
+
+
+def run_leaks_as_errors(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Run the written suite on torch with leak warnings turned into errors."""
+    return pytester.runpytest(
+        "--learning-phase-backend=torch",
+        "-W",
+        "error::pytest_learning_phase.LearningPhaseLeakWarning",
+        *args,
+    )
+
+
 def test_new_modules_start_in_the_marked_mode_with_every_submodule(
     torch_pytester: pytest.Pytester,
 ) -> None:
@@ -600,16 +620,7 @@ def test_a_class_fixture_mode_wins_over_a_module_fixture_first_requested_in_the_
     # The class fixture's train() changes nothing when it runs, yet it answers for
     # the model it requests: the class baseline is closer than the module fixture's
     # eval(), whichever is set up first (here: the module fixture, inside the class).
-    torch_pytester.makeconftest(
-        """
-import pytest
-from torch import nn
-
-@pytest.fixture(scope="session")
-def sm():
-    return nn.Sequential(nn.Linear(2, 2), nn.Dropout())
-"""
-    )
+    torch_pytester.makeconftest(SESSION_MODEL)
     torch_pytester.makepyfile(
         """
 import pytest
@@ -639,12 +650,7 @@ def test_out(sm, m_eval):
     order = ["-p", "no:randomly"] if randomly_seed == "no" else ["-p", "randomly"]
     if randomly_seed != "no":
         order.append(f"--randomly-seed={randomly_seed}")
-    result = torch_pytester.runpytest(
-        "--learning-phase-backend=torch",
-        "-W",
-        "error::pytest_learning_phase.LearningPhaseLeakWarning",
-        *order,
-    )
+    result = run_leaks_as_errors(torch_pytester, *order)
     result.assert_outcomes(passed=4)
 
 
@@ -654,14 +660,8 @@ def test_a_model_a_session_fixture_gets_by_getfixturevalue_keeps_the_mode_it_set
     # The model is held only once the outer fixture's setup has begun: its eval()
     # is still the session's baseline, not a leak of the first test.
     torch_pytester.makeconftest(
-        """
-import pytest
-from torch import nn
-
-@pytest.fixture(scope="session")
-def sm():
-    return nn.Sequential(nn.Linear(2, 2), nn.Dropout())
-
+        SESSION_MODEL
+        + """
 @pytest.fixture(scope="session")
 def evaluated(request):
     request.getfixturevalue("sm").eval()
@@ -676,29 +676,14 @@ def test_2(evaluated, sm):
     assert not sm.training and not sm[1].training
 """
     )
-    result = torch_pytester.runpytest(
-        "--learning-phase-backend=torch",
-        "-p",
-        "no:randomly",
-        "-W",
-        "error::pytest_learning_phase.LearningPhaseLeakWarning",
-    )
+    result = run_leaks_as_errors(torch_pytester, "-p", "no:randomly")
     result.assert_outcomes(passed=2)
 
 
 def test_a_module_fixture_set_up_inside_an_evaluating_class_sees_the_module_modes(
     torch_pytester: pytest.Pytester,
 ) -> None:
-    torch_pytester.makeconftest(
-        """
-import pytest
-from torch import nn
-
-@pytest.fixture(scope="session")
-def sm():
-    return nn.Sequential(nn.Linear(2, 2), nn.Dropout())
-"""
-    )
+    torch_pytester.makeconftest(SESSION_MODEL)
     torch_pytester.makepyfile(
         """
 import pytest
@@ -722,11 +707,5 @@ def test_out(sm, m_seen):
     assert sm[1].training
 """
     )
-    result = torch_pytester.runpytest(
-        "--learning-phase-backend=torch",
-        "-p",
-        "no:randomly",
-        "-W",
-        "error::pytest_learning_phase.LearningPhaseLeakWarning",
-    )
+    result = run_leaks_as_errors(torch_pytester, "-p", "no:randomly")
     result.assert_outcomes(passed=2)

@@ -292,3 +292,51 @@ def test_an_xdist_worker_sends_the_unset_reader_section_with_the_held_modules(
     result.stdout.fnmatch_lines(
         ["*- learning phase -*", UNSET_TORCH, "  model.drop (Dropout) is in train mode"]
     )
+
+
+FAILING_FIXTURES = """
+import pytest
+import torch
+from torch import nn
+
+@pytest.fixture
+def broken_setup():
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+    model(torch.ones(2, 4))
+    raise RuntimeError("setup broke")
+
+@pytest.fixture
+def broken_teardown():
+    net = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))
+    yield net
+    raise RuntimeError("teardown broke")
+
+def test_setup_fails(broken_setup):
+    pass
+
+def test_teardown_fails(broken_teardown):
+    pass
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["plain", "xdist"])
+def test_setup_and_teardown_failures_describe_the_modules_they_hold(
+    preloaded_torch: None, pytester: pytest.Pytester, workers: list[str]
+) -> None:
+    pytester.makepyfile(test_suite=FAILING_FIXTURES)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:randomly", "--learning-phase-backend=torch", *workers
+    )
+    result.assert_outcomes(passed=1, errors=2)
+    for when, test, held in [
+        ("setup", "test_setup_fails", "model.1 (Dropout)"),
+        ("teardown", "test_teardown_fails", "net.1 (BatchNorm1d)"),
+    ]:
+        result.stdout.fnmatch_lines(
+            [
+                f"*_ ERROR at {when} of {test} _*",
+                "*- learning phase -*",
+                UNSET_TORCH,
+                f"  {held} is in train mode",
+            ]
+        )

@@ -7,12 +7,18 @@ and put back when it stops: outside a recording nothing is wrapped. The
 source is worked out in the order the layer uses (explicit argument, enclosing
 layer call, the global phase, the layer's default), reading the phase's state
 directly, so recording is never counted as a read of the phase.
+
+Keras calling a model's layers on placeholders to build it (in a scratch
+graph it then drops) computes nothing and is not recorded. The layer whose
+call enclosed each layer's first call is noted, so that two layers sharing a
+name are listed by their path (``inner/drop``, ``outer/drop``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, Final
@@ -24,6 +30,7 @@ from pytest_learning_phase._provenance import Provenance, Ran, Recording
 __all__ = ["held_layers", "record_reference_layers", "record_tf_keras_layers"]
 
 TRACE_NOTE = "; inside a tf.function trace made in this run (its later calls reuse this mode)"
+THREAD_NOTE = "; in another thread than the test's (each thread has its own phase)"
 
 
 class _PatchRecording:
@@ -68,6 +75,14 @@ class _NothingRecorded:
 _NOTHING: Final = _NothingRecorded()
 
 
+class _Calling(threading.local):
+    layer: Any = None
+    """The reference layer whose call is running in this thread, while recorded."""
+
+
+_CALLING: Final = _Calling()
+
+
 def record_reference_layers() -> Recording:
     """Record every reference layer call that takes ``training``, until the recording stops.
 
@@ -81,8 +96,12 @@ def record_reference_layers() -> Recording:
         return _NOTHING
 
     training_source = layers._training_source
+    test_thread = threading.get_ident()
 
     def make(original: Any, provenance: Provenance) -> Any:
+        calling = _CALLING
+        parents = provenance.parents
+
         def __call__(layer: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
             found = training_source(layer, args, kwargs)
             if found is not None:
@@ -91,8 +110,17 @@ def record_reference_layers() -> Recording:
                     phase = _state.THREAD.state.phase
                     value = 0 if phase is ABSENT else phase
                     source += ", so the layer reads learning_phase()"
+                if threading.get_ident() != test_thread:
+                    source += THREAD_NOTE
                 provenance.add(layer, layer.name, type(layer).__name__, _flag(value), source)
-            return original(layer, inputs, *args, **kwargs)
+            parent = calling.layer
+            if parent is not None and layer not in parents:
+                parents[layer] = (parent, parent.name)
+            calling.layer = layer
+            try:
+                return original(layer, inputs, *args, **kwargs)
+            finally:
+                calling.layer = parent
 
         return __call__
 
@@ -104,14 +132,25 @@ def record_tf_keras_layers(backend: ModuleType) -> Recording:
     import tensorflow as tf
     from tf_keras.src.engine import base_layer
 
+    test_thread = threading.get_ident()
+
     def make(original: Any, provenance: Provenance) -> Any:
+        parents = provenance.parents
+
         def _get_propagated_call_context_arguments(
             layer: Any, args: Any, kwargs: Any, call_context: Any, local: Any
         ) -> Any:
+            if tf.inside_function() and _in_construction(tf):
+                # Keras calling the layer on placeholders to build a model: not a run.
+                return original(layer, args, kwargs, call_context, local)
+            parent = call_context.layer
+            if parent is not None and layer not in parents:
+                parents[layer] = (parent, parent.name)
             source = _tf_keras_source(layer, args, kwargs, call_context, backend)
             result = original(layer, args, kwargs, call_context, local)
             if source is not None:
-                _add_tf_keras_call(provenance, layer, result, source, backend, tf)
+                elsewhere = threading.get_ident() != test_thread
+                _add_tf_keras_call(provenance, layer, result, source, elsewhere, backend, tf)
             return result
 
         return _get_propagated_call_context_arguments
@@ -119,15 +158,36 @@ def record_tf_keras_layers(backend: ModuleType) -> Recording:
     return _PatchRecording(base_layer.Layer, "_get_propagated_call_context_arguments", make)
 
 
+def _in_construction(tf: Any) -> bool:
+    """Return whether the graph being built is one of Keras's scratch graphs, not a trace.
+
+    To build a model or infer its output shapes, tf_keras calls its layers on
+    placeholders in a graph it then drops (``<layer>_scratch_graph``, and
+    ``build_graph`` for ``Model.build``): such a call computes nothing, so it is
+    no run of the layer, whatever a ``tf.function`` traced inside it does.
+    """
+    graph = tf.compat.v1.get_default_graph()
+    while graph is not None:
+        name = getattr(graph, "name", "")
+        if name == "build_graph" or name.endswith("_scratch_graph"):
+            return True
+        graph = getattr(graph, "outer_graph", None)
+    return False
+
+
 def _add_tf_keras_call(
     provenance: Provenance,
     layer: Any,
     resolved: Any,
     source: str,
+    elsewhere: bool,
     backend: ModuleType,
     tf: Any,
 ) -> None:
-    """Note one tf_keras layer call: the ``training`` it resolved (``resolved`` args, kwargs)."""
+    """Note one tf_keras layer call: the ``training`` it resolved (``resolved`` args, kwargs).
+
+    ``elsewhere``: the call ran in another thread than the test's.
+    """
     try:
         value = layer._call_spec.get_arg_value("training", resolved[0], resolved[1])
     except KeyError:
@@ -142,6 +202,8 @@ def _add_tf_keras_call(
         source = _with_value(source, value)
     if tf.inside_function():
         source += TRACE_NOTE
+    if elsewhere:
+        source += THREAD_NOTE
     provenance.add(layer, layer.name, type(layer).__name__, _flag(value), source)
 
 

@@ -18,16 +18,21 @@ through ``tf_keras.src.backend``'s internals (the same ones its own
 
 ``clear_session()`` *rebinds* the module global ``_GRAPH_LEARNING_PHASES`` to a
 new plain ``dict`` (and replaces the Keras graph), so it is always read through
-the module attribute, never kept. Eager execution, TensorFlow 2's default, is
-required: under ``tf.compat.v1.disable_eager_execution()`` tf_keras keeps the
-phase on TensorFlow's default graph instead, and rather than isolate half of
-the state the adapter refuses graph mode (:data:`GRAPH_MODE_MESSAGE`) wherever
-it finds it: a usage error at the start of the session, else an error of the
-test during which it saw it.
+the module attribute, never kept.
+
+Under ``tf.compat.v1.disable_eager_execution()`` (graph mode) tf_keras keeps
+the phase in a fourth place instead: the entry of TensorFlow's default graph
+(``get_graph()`` is that graph), which ``set_learning_phase`` sets and
+``learning_phase()`` reads. The adapter saves and restores it too, as one of
+three distinct states: no entry, an explicit phase (0 or 1), or tf_keras's
+default ``keras_learning_phase`` placeholder, which is the unset phase and is
+never saved or restored as an explicit one. Whether the process is in graph
+mode is read once per save, restore and read (one attribute compared).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -42,7 +47,7 @@ import pytest
 from pytest_learning_phase._phase import ABSENT, Phase
 from pytest_learning_phase._provenance import Ran, Recording
 
-__all__ = ["GRAPH_MODE_MESSAGE", "NOT_INSTALLED_MESSAGE", "TfKerasAdapter", "make_tf_keras_adapter"]
+__all__ = ["NOT_INSTALLED_MESSAGE", "TfKerasAdapter", "TfKerasState", "make_tf_keras_adapter"]
 
 NOT_INSTALLED_MESSAGE: Final = (
     "the tf_keras backend needs tf-keras, which is not installed: "
@@ -51,26 +56,32 @@ NOT_INSTALLED_MESSAGE: Final = (
 """The usage error of :func:`make_tf_keras_adapter` when tf-keras cannot be imported."""
 
 
-GRAPH_MODE_MESSAGE: Final = (
-    "learning phase backend tf_keras: TensorFlow runs in graph mode "
-    "(tf.compat.v1.disable_eager_execution() was called), where tf_keras keeps the phase on "
-    "TensorFlow's default graph, which the plugin does not isolate; remove that call, or run "
-    "these tests with -p no:learning_phase"
-)
-"""The error when TensorFlow's eager execution was disabled for the whole process."""
-
-
 @dataclass(frozen=True)
 class TfKerasState:
     """One thread's whole learning-phase state in tf_keras, as saved by the adapter.
 
     ``graph_phase`` is the phase set explicitly on the thread's Keras graph, or
     ``ABSENT`` when that graph has none or only its default placeholder.
+    ``default_graph_entry`` is, in graph mode, the entry of TensorFlow's default
+    graph: ``ABSENT`` (no entry; also every state saved in eager mode, where
+    that entry is not read), an explicit phase, or a :class:`DefaultPlaceholder`.
     """
 
     eager_phase: object
     is_set: bool
     graph_phase: object
+    default_graph_entry: object = ABSENT
+
+
+@dataclass(frozen=True)
+class DefaultPlaceholder:
+    """tf_keras's default ``keras_learning_phase`` placeholder on a graph: the unset phase.
+
+    Kept as the ``weakref`` tf_keras stores, so that it is put back as it was,
+    and only onto the graph it belongs to.
+    """
+
+    ref: weakref.ref[Any]
 
 
 PHASE_READERS: Final = ("learning_phase", "global_learning_phase_is_set", "symbolic_learning_phase")
@@ -111,23 +122,38 @@ def _counting(reader: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _install_read_counting(backend: ModuleType) -> None:
-    """Replace each phase reader, where tf_keras keeps it, by a counting wrapper (once).
+    """Replace each phase reader, wherever a loaded module holds it, by a counting wrapper.
 
-    The public ``tf_keras.backend`` (and the API modules behind
-    ``tf.keras.backend``) bind ``learning_phase`` at import, so every loaded
-    ``tf_keras`` module that holds the original function gets the wrapper
-    too. Read through ``__dict__``: the lazy API modules import on ``getattr``.
+    The wrappers are made once per process (the audit's later sessions reuse
+    them). ``tf_keras.backend`` (and the API modules behind
+    ``tf.keras.backend``) bind ``learning_phase`` at import, and so do a test
+    module or helper that did ``from tf_keras.backend import learning_phase``
+    before the audit started: every loaded module whose global holds an
+    original reader gets the wrapper instead (each call of this function
+    looks again, so a module imported since is covered too). Read through
+    ``__dict__``: the lazy API modules import on ``getattr``.
     """
+    swaps: dict[int, tuple[object, Callable[..., Any]]] = {}
     for name in PHASE_READERS:
-        original = vars(backend).get(name)
-        if original is None or getattr(original, "__learning_phase_counted__", False):
+        current = vars(backend).get(name)
+        if current is None:
             continue
-        counted = _counting(original)
-        for module_name, module in list(sys.modules.items()):
-            if module_name != "tf_keras" and not module_name.startswith("tf_keras."):
-                continue
-            if getattr(module, "__dict__", {}).get(name) is original:
-                setattr(module, name, counted)
+        original = getattr(current, "__wrapped__", current)
+        if getattr(current, "__learning_phase_counted__", False):
+            counted = current
+        else:
+            counted = _counting(original)
+            backend.__dict__[name] = counted
+        swaps[id(original)] = (original, counted)
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for key, value in list(namespace.items()):
+            swap = swaps.get(id(value))
+            if swap is not None and swap[0] is value:
+                with contextlib.suppress(Exception):  # a module that refuses: not counted
+                    setattr(module, key, swap[1])
 
 
 class TfKerasAdapter:
@@ -142,28 +168,43 @@ class TfKerasAdapter:
 
         self._eager_context: Any = context
         """TensorFlow's eager context module: whether eager execution was disabled."""
+        self._eager_mode: object = context.EAGER_MODE
+        from tensorflow.python.framework import ops
+
+        self._default_graph: Callable[[], Any] = ops.get_default_graph
+        """TensorFlow's default graph, where tf_keras keeps the phase in graph mode."""
         self._placeholder: weakref.ref[Any] | None = None
         """The Keras graph's default placeholder entry, while a set phase replaces it."""
 
     def save_state(self) -> TfKerasState:
         """Return this thread's eager entry, ``is_set`` flag and explicit Keras-graph phase.
 
-        :raises pytest.UsageError: in graph mode (:data:`GRAPH_MODE_MESSAGE`).
+        In graph mode, also the default graph's entry (:class:`TfKerasState`).
         """
-        self._refuse_graph_mode()
         backend = self._backend
         phases = backend._GRAPH_LEARNING_PHASES
         eager = backend._DUMMY_EAGER_GRAPH
+        if self._eager_context.default_execution_mode == self._eager_mode:
+            return TfKerasState(
+                eager_phase=phases.get(eager.key, ABSENT),
+                is_set=eager.learning_phase_is_set,
+                graph_phase=self._explicit_graph_phase(phases),
+            )
+        entry = phases.get(self._default_graph(), ABSENT)
         return TfKerasState(
             eager_phase=phases.get(eager.key, ABSENT),
             is_set=eager.learning_phase_is_set,
             graph_phase=self._explicit_graph_phase(phases),
+            default_graph_entry=(
+                DefaultPlaceholder(entry) if isinstance(entry, weakref.ref) else entry
+            ),
         )
 
     def restore_state(self, state: object) -> None:
         """Put back a :class:`TfKerasState`, also after the code in between cleared the session.
 
-        The graph part goes onto the thread's *current* Keras graph: after
+        The graph part goes onto the thread's *current* Keras graph (in graph
+        mode, also onto TensorFlow's current default graph): after
         ``clear_session()`` that is a new graph, whose default placeholder is
         left alone when the saved state had no explicit graph phase.
         """
@@ -186,6 +227,32 @@ class TfKerasAdapter:
             graph = backend.get_graph()
             self._keep_placeholder(phases.get(graph))
             phases[graph] = state.graph_phase
+        if self._eager_context.default_execution_mode != self._eager_mode:
+            self._restore_default_graph(phases, state.default_graph_entry)
+
+    def _restore_default_graph(self, phases: Any, saved: object) -> None:
+        """Put back the default graph's entry: an explicit phase, or the unset phase.
+
+        The unset phase (no entry, or a default placeholder) only removes an
+        explicit phase: the graph gets back the placeholder it had before that
+        phase was set (the saved one, else the one kept by :meth:`set_phase`),
+        if it is still that graph's, and a placeholder made in between stays,
+        since the models built since use it.
+        """
+        graph = self._default_graph()
+        current = phases.get(graph, ABSENT)
+        if saved is not ABSENT and not isinstance(saved, DefaultPlaceholder):
+            self._keep_placeholder(current)
+            phases[graph] = saved
+            return
+        if isinstance(current, weakref.ref):
+            return
+        if current is not ABSENT:
+            del phases[graph]
+        if isinstance(saved, DefaultPlaceholder) and self._placeholder_of(saved.ref, graph):
+            phases[graph] = saved.ref
+        else:
+            self._put_placeholder_back(phases, graph)
 
     def set_phase(self, phase: Phase) -> None:
         """Set 0 or 1 with ``deprecated_internal_set_learning_phase`` (no warning), or unset.
@@ -196,10 +263,13 @@ class TfKerasAdapter:
         Keras graph and every other thread's phase.
         """
         if phase is None:
-            self.restore_state(TfKerasState(ABSENT, is_set=False, graph_phase=ABSENT))
+            self.restore_state(_UNSET)
         else:
             backend = self._backend
-            graph = getattr(backend._GRAPH, "graph", None)
+            if self._eager_context.default_execution_mode == self._eager_mode:
+                graph = getattr(backend._GRAPH, "graph", None)
+            else:
+                graph = self._default_graph()
             if graph is not None:
                 self._keep_placeholder(backend._GRAPH_LEARNING_PHASES.get(graph))
             backend.deprecated_internal_set_learning_phase(phase)
@@ -209,11 +279,15 @@ class TfKerasAdapter:
 
         With the flag up and nothing stored (another thread cleared the
         session) tf_keras's ``learning_phase()`` returns 0, and so does this.
-
-        :raises pytest.UsageError: in graph mode (:data:`GRAPH_MODE_MESSAGE`).
+        In graph mode, the default graph's explicit phase, else ``None`` (its
+        default placeholder is the unset phase).
         """
-        self._refuse_graph_mode()
         backend = self._backend
+        if self._eager_context.default_execution_mode != self._eager_mode:
+            entry = backend._GRAPH_LEARNING_PHASES.get(self._default_graph(), ABSENT)
+            if entry is ABSENT or isinstance(entry, weakref.ref):
+                return None
+            return 1 if entry == 1 else 0
         eager = backend._DUMMY_EAGER_GRAPH
         stored_phase = backend._GRAPH_LEARNING_PHASES.get(eager.key, ABSENT)
         if stored_phase is ABSENT:
@@ -226,24 +300,13 @@ class TfKerasAdapter:
         Wraps the functions of :data:`PHASE_READERS` where tf_keras keeps them,
         once per process (the audit's later sessions reuse the wrappers); the
         adapter itself never calls them, so its own saves and restores are not
-        counted. Code that bound ``learning_phase`` before the audit started
-        (``from tf_keras.backend import learning_phase`` in a conftest loaded
-        at start-up) keeps the original, and its reads are not seen.
+        counted. A module that bound a reader by name (``from tf_keras.backend
+        import learning_phase``) gets the wrapper too, see
+        :func:`_install_read_counting`.
         """
         _install_read_counting(self._backend)
         reads = _READS
         return lambda: reads.count
-
-    def _refuse_graph_mode(self) -> None:
-        """Raise the usage error of graph mode: half of the state would not be isolated.
-
-        Reads the process's default execution mode (what
-        ``disable_eager_execution()`` changes), not ``tf.executing_eagerly()``,
-        which is also false inside a fixture's ``tf.Graph().as_default()``.
-        """
-        context = self._eager_context
-        if context.default_execution_mode != context.EAGER_MODE:
-            raise pytest.UsageError(GRAPH_MODE_MESSAGE)
 
     def _keep_placeholder(self, graph_entry: object) -> None:
         """Keep the Keras graph's default placeholder entry that a set phase is replacing.
@@ -259,9 +322,14 @@ class TfKerasAdapter:
     def _put_placeholder_back(self, phases: Any, graph: object) -> None:
         """Give ``graph`` back its default placeholder, if the one kept is still its own."""
         placeholder = self._placeholder
-        tensor = None if placeholder is None else placeholder()
-        if tensor is not None and getattr(tensor, "graph", None) is graph:
+        if placeholder is not None and self._placeholder_of(placeholder, graph):
             phases[graph] = placeholder
+
+    @staticmethod
+    def _placeholder_of(placeholder: weakref.ref[Any], graph: object) -> bool:
+        """Return whether the ``placeholder`` is still alive and ``graph``'s."""
+        tensor = placeholder()
+        return tensor is not None and getattr(tensor, "graph", None) is graph
 
     def record_provenance(self) -> Recording:
         """Record each layer call's resolved ``training`` and its source (``_keras_recording``)."""
@@ -295,6 +363,10 @@ class TfKerasAdapter:
         if isinstance(graph_phase, weakref.ref):
             return ABSENT
         return graph_phase
+
+
+_UNSET: Final = TfKerasState(ABSENT, is_set=False, graph_phase=ABSENT)
+"""The state of a fresh thread: what ``set_phase(None)`` restores."""
 
 
 TRACE_KEEPS_PHASE: Final = (

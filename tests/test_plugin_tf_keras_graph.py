@@ -1,0 +1,244 @@
+"""tf_keras in graph mode (``tf.compat.v1.disable_eager_execution()``): isolated like eager mode.
+
+Graph mode cannot be undone in a process, so each suite runs in a subprocess.
+Models are run the graph-mode way, through the Keras session or ``K.function``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests._frameworks import require_installed
+
+HELPERS = """
+import numpy as np
+import tensorflow as tf
+
+tf.compat.v1.disable_eager_execution()
+
+import tf_keras
+from tf_keras import backend as K
+from tf_keras.api._v1.keras.backend import get_session  # tf.compat.v1.keras's, for tf_keras
+
+
+def _model():
+    return tf_keras.Sequential([tf_keras.layers.Dropout(0.5, input_shape=(200,))])
+
+
+def dropped():
+    '''How many of 200 units a new Dropout(0.5) model drops, run in the Keras session.'''
+    model = _model()
+    session = get_session()
+    out = session.run(model.output, {model.input: np.ones((1, 200), "float32")})
+    return int((out == 0).sum())
+
+
+def dropped_by_function():
+    '''The same, run through K.function.'''
+    model = _model()
+    out = K.function([model.input], [model.output])([np.ones((1, 200), "float32")])[0]
+    return int((out == 0).sum())
+
+
+def set_phase_by_hand(phase):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tf_keras's deprecation UserWarning
+        K.set_learning_phase(phase)
+"""
+
+LEAK = "pytest_learning_phase.LearningPhaseLeakWarning"
+
+
+def _graph_suite(pytester: pytest.Pytester, **files: str) -> None:
+    require_installed("tf_keras")
+    pytester.makepyfile(graph_helpers=HELPERS)
+    pytester.makeconftest("import graph_helpers  # graph mode from the start\n")
+    pytester.makepyfile(**files)
+
+
+def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:randomly", "--learning-phase-backend=tf_keras", *args
+    )
+
+
+def test_graph_mode_tests_do_not_leak_their_phase(pytester: pytest.Pytester) -> None:
+    """A marked test, a test's own set_learning_phase and a clear_session stay in their test."""
+    _graph_suite(
+        pytester,
+        test_graph="""
+        import pytest
+        from graph_helpers import K, dropped, dropped_by_function, set_phase_by_hand
+
+        @pytest.mark.learning_phase(1)
+        def test_marked_train(learning_phase):
+            assert learning_phase == 1
+            assert K.learning_phase() == 1
+            assert dropped() > 0
+
+        def test_unmarked_after_a_marked_test(learning_phase):
+            assert learning_phase is None
+            assert dropped() == 0
+            assert dropped_by_function() == 0
+
+        def test_sets_the_phase_itself():
+            set_phase_by_hand(1)
+
+        def test_unmarked_after_a_leak():
+            assert not isinstance(K.learning_phase(), int)
+            assert dropped() == 0
+            assert dropped_by_function() == 0
+
+        def test_clears_the_session():
+            K.clear_session()
+
+        def test_unmarked_after_clear_session():
+            assert dropped() == 0
+
+        @pytest.mark.learning_phase(0)
+        def test_marked_test_fails():
+            assert dropped() == 0
+            assert False
+        """,
+    )
+    result = _run(pytester, "-W", f"error::{LEAK}")
+    result.assert_outcomes(passed=6, failed=1, errors=1)  # the leak: an error at teardown
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_sets_the_phase_itself*",
+            "E   pytest_learning_phase.LearningPhaseLeakWarning: "
+            "test_graph.py::test_sets_the_phase_itself changed the learning phase of backend "
+            "tf_keras: it ran under phase unset and left phase 1 (train); restored phase unset",
+            "*_ test_marked_test_fails _*",
+            "ran under phase 0 (test) from @pytest.mark.learning_phase(0) on the test function "
+            "(backend tf_keras)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*set by its fixtures*")
+    result.stdout.no_fnmatch_line("*Traceback*")
+    assert "ERROR test_graph.py::test_sets_the_phase_itself" in result.stdout.str()
+
+
+def test_graph_mode_placeholder_is_the_unset_phase(pytester: pytest.Pytester) -> None:
+    """tf_keras's default placeholder (made at import here) is never saved as a phase."""
+    _graph_suite(
+        pytester,
+        test_placeholder="""
+        import pytest
+        from graph_helpers import K, dropped
+
+        def test_unset_with_the_placeholder(learning_phase):
+            assert learning_phase is None
+            assert dropped() == 0
+
+        def test_clears_the_session():
+            K.clear_session()
+
+        def test_after_clear_session():
+            assert dropped() == 0
+
+        @pytest.mark.learning_phase(1)
+        def test_marked():
+            assert dropped() > 0
+
+        def test_after_the_marked_test():
+            assert dropped() == 0
+        """,
+    )
+    pytester.makeconftest(
+        "import graph_helpers\n\ngraph_helpers.K.learning_phase()  # the default placeholder\n"
+    )
+    result = _run(pytester, "-W", f"error::{LEAK}")
+    result.assert_outcomes(passed=5)
+
+
+SCOPED = """
+import pytest
+from graph_helpers import K, dropped, set_phase_by_hand
+
+def test_first_unmarked():
+    assert dropped() == 0
+
+@pytest.fixture(scope="session")
+def trained():
+    set_phase_by_hand(1)
+    yield "trained"
+
+def test_requests_the_session_fixture(trained):
+    assert K.learning_phase() == 1
+
+def test_runs_in_the_session_baseline():
+    assert K.learning_phase() == 1
+    assert dropped() > 0
+
+@pytest.mark.learning_phase(0)
+def test_marked_test_phase():
+    assert K.learning_phase() == 0
+    assert dropped() == 0
+
+def test_back_in_the_baseline():
+    assert K.learning_phase() == 1
+"""
+
+
+def test_graph_mode_session_fixture_gives_a_baseline(pytester: pytest.Pytester) -> None:
+    """A session fixture's set_learning_phase(1) is its scope's baseline, as in eager mode."""
+    _graph_suite(pytester, test_scoped=SCOPED)
+    result = _run(pytester, "-W", f"error::{LEAK}")
+    result.assert_outcomes(passed=5)
+
+
+OPTIONS = """
+import pytest
+from graph_helpers import K, dropped
+
+def test_unmarked():
+    assert K.learning_phase() == 1
+    assert dropped() > 0
+
+@pytest.mark.learning_phase(0)
+def test_marked_test_phase():
+    assert K.learning_phase() == 0
+
+@pytest.mark.learning_phase(None)
+def test_marked_unset():
+    assert not isinstance(K.learning_phase(), int)
+    assert dropped() == 0
+
+def test_train_phase_fixture(train_phase):
+    assert K.learning_phase() == 1
+"""
+
+
+@pytest.mark.parametrize("where", ["option", "ini"])
+def test_graph_mode_markers_ini_and_option(pytester: pytest.Pytester, where: str) -> None:
+    """``--learning-phase=1`` or the ini's ``learning_phase = 1``, overridden by markers."""
+    _graph_suite(pytester, test_options=OPTIONS)
+    if where == "ini":
+        pytester.makeini("[pytest]\nlearning_phase = 1\n")
+        result = _run(pytester)
+    else:
+        result = _run(pytester, "--learning-phase=1")
+    result.assert_outcomes(passed=4)
+
+
+def test_graph_mode_audit_rerun_does_not_leak(pytester: pytest.Pytester) -> None:
+    """The audit's re-runs in each phase end in the state between tests."""
+    _graph_suite(
+        pytester,
+        test_audit="""
+        from graph_helpers import K, dropped
+
+        def test_reads_the_phase():
+            dropped()
+
+        def test_next_is_unset():
+            assert not isinstance(K.learning_phase(), int)
+            assert dropped() == 0
+        """,
+    )
+    result = _run(pytester, "--learning-phase-audit", "-W", f"error::{LEAK}")
+    result.assert_outcomes(passed=2)
+    result.stdout.no_fnmatch_line("*Traceback*")
