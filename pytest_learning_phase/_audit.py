@@ -500,7 +500,8 @@ class LearningPhaseAudit:
         self.crashed: list[tuple[object, str]] = []
         """(xdist controller) Each worker that went down without its final verdicts, and why."""
         self.finished: dict[object, str] = {}
-        """(xdist controller) Each worker's last test whose own run ended (its teardown came)."""
+        """(xdist controller) Each worker's last test whose own run ended (its teardown came;
+        ``""`` while an attempt of pytest-rerunfailures that another will follow ends)."""
         self.held: dict[object, list[object]] = {}
         """The generator objects each wider fixture set up now holds (by its ``FixtureDef``)."""
         self.start: RandomState | None = None
@@ -779,10 +780,14 @@ class LearningPhaseAudit:
             return
         self._take(getattr(report, BACKENDS_KEY, None), verdicts)
         self.unacknowledged.pop(worker, None)
+        if str(report.outcome) == "rerun":  # pytest-rerunfailures: another attempt follows
+            self.finished[worker] = ""
         if report.when == "teardown":
             self.unacknowledged[worker] = report.nodeid
-            if str(report.outcome) != "rerun":  # pytest-rerunfailures: another attempt follows
+            if self.finished.get(worker) != "":
                 self.finished[worker] = report.nodeid
+            else:
+                del self.finished[worker]
 
     def _serializable_backends(self) -> dict[str, object]:
         return {name: backend.to_serializable() for name, backend in self.backends.items()}
