@@ -6,9 +6,13 @@ a phase-dependent test into "never read it" (a silently wrong verdict).
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
+
+from pytest_learning_phase._provenance import Ran
+from pytest_learning_phase._report import AuditRun
 
 
 def run_audited(
@@ -211,3 +215,36 @@ def test_torch_an_assignment_to_training_is_explicit_even_keeping_the_value(
             "2 never read it",
         ]
     )
+
+
+def test_torch_modules_say_eval_mode_beside_another_backend(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    result = run_audited(
+        pytester,
+        "reference,torch",
+        """
+        import torch
+        from torch import nn
+        import pytest_learning_phase.backend as K
+
+        def test_mixed():
+            m = nn.Dropout(0.5)
+            m(torch.ones(2, 4))
+            assert m.training and K.learning_phase() == 0
+        """,
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "  test_suite.py::test_mixed  unset: passed   test: failed   train: failed",
+            "      m (Dropout) ran in train mode: built while the phase was unset",
+            "    run again in phase 0 (test): failed: *",
+            "      m (Dropout) ran in eval mode: built while the phase was 0 (eval)",
+        ]
+    )
+
+
+def test_a_runs_entries_keep_their_backends_words_on_the_way_from_an_xdist_worker() -> None:
+    entry = Ran("m", "Dropout", False, "built while the phase was 0 (eval)", 2, ("eval", "train"))
+    run = AuditRun(0, False, "failed", "assert False", (entry, Ran("d", "Dropout", True, "")))
+    assert AuditRun.from_serializable(json.loads(json.dumps(run.to_serializable()))) == run
