@@ -13,6 +13,7 @@ import pytest
 
 from pytest_learning_phase._provenance import Ran
 from pytest_learning_phase._report import AuditRun
+from tests._suite import Suite
 
 
 def run_audited(
@@ -248,3 +249,45 @@ def test_a_runs_entries_keep_their_backends_words_on_the_way_from_an_xdist_worke
     entry = Ran("m", "Dropout", False, "built while the phase was 0 (eval)", 2, ("eval", "train"))
     run = AuditRun(0, False, "failed", "assert False", (entry, Ran("d", "Dropout", True, "")))
     assert AuditRun.from_serializable(json.loads(json.dumps(run.to_serializable()))) == run
+
+
+# -- The counts: a stop in the extra run, unset, after both re-runs ran. ---------------
+
+STOPPED_IN_THE_EXTRA_RUN = """
+import pytest
+from lp_backend import K
+
+RUNS = {"exit": 0, "interrupt": 0}
+
+def test_exit_in_the_extra_run():
+    RUNS["exit"] += 1
+    if RUNS["exit"] == 4:
+        pytest.exit("exit in the 4th run")
+    assert not K.global_learning_phase_is_set()
+
+def test_interrupted_in_the_extra_run():
+    RUNS["interrupt"] += 1
+    if RUNS["interrupt"] == 4:
+        raise KeyboardInterrupt
+    assert not K.global_learning_phase_is_set()
+"""
+
+
+def test_a_stop_in_the_extra_unset_run_is_not_counted_as_could_not_run_again(
+    reference_suite: Suite,
+) -> None:
+    reference_suite.write(STOPPED_IN_THE_EXTRA_RUN)
+    # In a fresh process: an interrupt ends the session, and would end this one too.
+    result = reference_suite.run_subprocess("--learning-phase-audit")
+    result.stdout.fnmatch_lines(
+        [
+            "2 tests asked for no phase: 0 read it and ran again in phases 0 (test) and 1 "
+            "(train), 0 never read it, 2 read it and ran again but could not be judged",
+            "could not audit 2 tests that read the phase:",
+            "  test_suite.py::test_exit_in_the_extra_run  *(its extra run, unset, after both "
+            "re-runs, called pytest.exit(): exit in the 4th run)",
+            "  test_suite.py::test_interrupted_in_the_extra_run  *(interrupted while run again "
+            "in phase unset)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*could not run again*")
