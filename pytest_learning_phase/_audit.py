@@ -422,6 +422,17 @@ def _quiet_hooks(item: pytest.Item, watch: _RunWatch) -> Iterator[None]:
 
 
 @contextmanager
+def _setup_show_off(config: pytest.Config) -> Iterator[None]:
+    """Keep ``--setup-show`` from printing a re-run's SETUP and TEARDOWN lines."""
+    shown = config.option.setupshow
+    config.option.setupshow = False
+    try:
+        yield
+    finally:
+        config.option.setupshow = shown
+
+
+@contextmanager
 def _subtest_failures_kept(item: pytest.Item) -> Iterator[None]:
     """Leave pytest's count of ``item``'s failed subtests as it was before a re-run.
 
@@ -739,6 +750,7 @@ class LearningPhaseAudit:
             with (
                 warnings.catch_warnings(record=True),
                 _quiet_hooks(item, watch),
+                _setup_show_off(item.config),
                 _subtest_failures_kept(item),
             ):
                 try:

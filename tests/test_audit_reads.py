@@ -291,3 +291,40 @@ def test_a_stop_in_the_extra_unset_run_is_not_counted_as_could_not_run_again(
         ]
     )
     result.stdout.no_fnmatch_line("*could not run again*")
+
+
+# -- --setup-show: the re-runs print nothing. -------------------------------------------
+
+
+def test_setup_show_prints_only_the_first_runs_setup_and_teardown(
+    reference_suite: Suite,
+) -> None:
+    reference_suite.write(
+        """
+        import pytest
+        from lp_backend import K
+
+        @pytest.fixture(scope="module")
+        def shared():
+            return 1
+
+        @pytest.fixture
+        def data():
+            return [1, 2]
+
+        def test_reads(shared, data):  # the last of its module: re-runs set "shared" up again
+            K.learning_phase()
+        """
+    )
+    result = reference_suite.run("--learning-phase-audit", "--setup-show")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*1 read it and ran again*"])
+    shown = [
+        line.split() for line in result.outlines if line.strip().startswith(("SETUP", "TEARDOWN"))
+    ]
+    assert shown == [
+        ["SETUP", "M", "shared"],
+        ["SETUP", "F", "data"],
+        ["TEARDOWN", "F", "data"],
+        ["TEARDOWN", "M", "shared"],
+    ]
