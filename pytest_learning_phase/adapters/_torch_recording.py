@@ -19,6 +19,7 @@ a submodule reached twice is named once, as ``named_modules()`` does.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from collections.abc import Iterable
@@ -34,6 +35,8 @@ BEFORE_RUN: Final = "built before this run (by a wider fixture, or at import)"
 _READS_TRAINING: dict[type, bool] = {}
 _PHASES: Final[dict[Phase, str]] = {None: "unset", 0: "0 (eval)", 1: "1 (train)"}
 """A phase in PyTorch's words (the torch adapter's ``phase_labels``)."""
+_LABELS: Final = ("eval", "train")
+"""A mode in PyTorch's words: a module's entry says eval mode, also beside another backend."""
 
 
 def reads_training(module_class: type) -> bool:
@@ -95,8 +98,11 @@ class _TorchRecording:
         self.calls: dict[tuple[int, bool, str], int] = {}
         self.modules: dict[int, Any] = {}
         switchboard.on_build = self._built
+        switchboard.on_copy = self._copied
         self._moded: Any = getattr(switchboard, "moded", None)
         """The modules whose mode came from the phase (the audit's read tracking keeps it)."""
+        self._assigned: Any = getattr(switchboard, "assigned", ())
+        """The modules whose ``training`` was assigned since they were built."""
         hooks = torch_module.nn.modules.module
         self._handles = [
             hooks.register_module_forward_pre_hook(self._before_forward),
@@ -107,6 +113,12 @@ class _TorchRecording:
         training: bool = module.training  # type: ignore[attr-defined]
         tracked = bool(getattr(self._switchboard, "tracking", True))
         self.built[id(module)] = (module, phase, training, tracked)
+
+    def _copied(self, original: object, copy: object) -> None:
+        """Record ``copy`` as built where ``original`` was (its mode came from the same phase)."""
+        built = self.built.get(id(original))
+        if built is not None and built[0] is original:
+            self.built[id(copy)] = (copy, *built[1:])
 
     def _before_forward(self, module: Any, args: object) -> None:
         depth = getattr(self._depth, "depth", 0)
@@ -137,7 +149,10 @@ class _TorchRecording:
                 flag = moded.get(module)
             except TypeError:  # an unhashable module is never marked
                 moded = None
-        if moded is not None and flag is None:  # unmarked by .train() / .eval()
+        if moded is not None and flag is None:  # unmarked by .train() / .eval() / an assignment
+            with contextlib.suppress(TypeError):
+                if module in self._assigned:
+                    return "set by an assignment to .training"
             return f"set by .{'train' if training else 'eval'}()"
         if training is not built[2]:
             return "set by an assignment to .training"
@@ -154,6 +169,7 @@ class _TorchRecording:
                 training,
                 source,
                 count,
+                _LABELS,
             )
             for (key, training, source), count in calls
         ]
@@ -163,6 +179,8 @@ class _TorchRecording:
             handle.remove()
         if self._switchboard.on_build == self._built:
             self._switchboard.on_build = None
+        if getattr(self._switchboard, "on_copy", None) == self._copied:
+            self._switchboard.on_copy = None
         found = self.ran()
         self.built.clear()
         self.roots.clear()
