@@ -34,7 +34,7 @@ from _pytest.runner import runtestprotocol
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import Phase, short_repr
 from pytest_learning_phase._provenance import DEFAULT_LABELS, Ran, Recording
-from pytest_learning_phase._random_state import RandomState
+from pytest_learning_phase._random_state import RandomState, held_generators, module_generators
 from pytest_learning_phase._report import (
     AuditRun,
     describe,
@@ -59,6 +59,8 @@ WORKEROUTPUT_KEY: Final = "learning_phase_audit"
 """Where an xdist worker's verdicts travel: an attribute of its reports, and ``workeroutput``."""
 BACKENDS_KEY: Final = "learning_phase_audit_backends"
 """Where the backends a worker's verdicts name travel (with its first report)."""
+RE_RUN_CRASH: Final = "learning_phase_audit_crash"
+"""The attribute that marks xdist's report of a re-run that crashed its worker (not counted)."""
 DEFAULT_HINT: Final = (
     "a test that checks one phase on purpose should say so: @pytest.mark.learning_phase(0) "
     "or (1); otherwise the code depends on the phase it starts in: pass training= where "
@@ -420,6 +422,17 @@ def _quiet_hooks(item: pytest.Item, watch: _RunWatch) -> Iterator[None]:
 
 
 @contextmanager
+def _setup_show_off(config: pytest.Config) -> Iterator[None]:
+    """Keep ``--setup-show`` from printing a re-run's SETUP and TEARDOWN lines."""
+    shown = config.option.setupshow
+    config.option.setupshow = False
+    try:
+        yield
+    finally:
+        config.option.setupshow = shown
+
+
+@contextmanager
 def _subtest_failures_kept(item: pytest.Item) -> Iterator[None]:
     """Leave pytest's count of ``item``'s failed subtests as it was before a re-run.
 
@@ -445,11 +458,15 @@ def _subtest_failures_kept(item: pytest.Item) -> Iterator[None]:
 
 
 class _StoppedRun(Exception):
-    """A re-run called ``pytest.exit()``: the test cannot be judged (``why``)."""
+    """A re-run called ``pytest.exit()``: the test cannot be judged (``why``).
 
-    def __init__(self, why: str) -> None:
+    ``outcomes``: both re-runs' outcomes when the run stopped was the extra one, unset.
+    """
+
+    def __init__(self, why: str, outcomes: tuple[str, ...] = ()) -> None:
         super().__init__(why)
         self.why = why
+        self.outcomes = outcomes
 
 
 def _tear_down_after_a_stop(item: pytest.Item, nextitem: pytest.Item | None) -> None:
@@ -497,6 +514,13 @@ class LearningPhaseAudit:
         """(xdist controller) Each worker's last finished test whose verdict has not come yet."""
         self.crashed: list[tuple[object, str]] = []
         """(xdist controller) Each worker that went down without its final verdicts, and why."""
+        self.finished: dict[object, str] = {}
+        """(xdist controller) Each worker's last test whose own run ended (its teardown came;
+        ``""`` while an attempt of pytest-rerunfailures that another will follow ends)."""
+        self.held: dict[object, list[object]] = {}
+        """The generator objects each wider fixture set up now holds (by its ``FixtureDef``)."""
+        self.start: RandomState | None = None
+        """The random state the normal run in progress started from (a test asking for none)."""
 
     def _track(self, *, on: bool) -> None:
         for tracker in self.trackers:
@@ -515,19 +539,46 @@ class LearningPhaseAudit:
     def pytest_fixture_setup(
         self, fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
     ) -> Generator[None, object, object]:
-        """Keep a wider fixture's reads out of the test that happened to set it up first."""
-        if fixturedef.scope == "function" or self.normal_run is None:
+        """Keep a wider fixture's reads out of the test that happened to set it up first.
+
+        Note the generator objects its value holds: the runs of a test start
+        from their state as the fixture left it.
+        """
+        if fixturedef.scope == "function":
             return (yield)
+        if self.normal_run is None:
+            return self._hold(fixturedef, (yield))
         read_count = self.read_count
         before = read_count() if read_count is not None else ()
         self._track(on=False)
         try:
-            return (yield)
+            value = yield
         finally:
             self._track(on=True)
             if read_count is not None:
                 moved = map(int.__sub__, read_count(), before)
                 self.wider_fixture_reads = tuple(map(int.__add__, self.wider_fixture_reads, moved))
+        return self._hold(fixturedef, value)
+
+    def _hold(self, fixturedef: pytest.FixtureDef[object], value: object) -> object:
+        """Note the generator objects a wider fixture's ``value`` holds; return ``value``."""
+        generators = held_generators(value)
+        if generators:
+            self.held[fixturedef] = generators
+            if self.start is not None:
+                self.start.hold(generators)
+        return value
+
+    def pytest_fixture_post_finalizer(self, fixturedef: pytest.FixtureDef[object]) -> None:
+        """Forget the generator objects of a wider fixture torn down."""
+        self.held.pop(fixturedef, None)
+
+    def _held_now(self, item: pytest.Item) -> list[object]:
+        """Return the generators the wider fixtures set up now hold, and ``item``'s module's."""
+        held = [generator for generators in self.held.values() for generator in generators]
+        if isinstance(item, pytest.Function):
+            held.extend(module_generators(item.module))
+        return held
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(
@@ -544,7 +595,7 @@ class LearningPhaseAudit:
         if self.no_runs or isinstance(resolution, PhaseRequestError):
             return (yield)  # nothing runs, or its setup fails with the message
         asked = resolution is not session.settings.default
-        start = None if asked else RandomState()
+        self.start = start = None if asked else RandomState(self._held_now(item))
         read_count, use_count = self.read_count, self.use_count
         reads_before = read_count() if read_count is not None else ()
         uses_before = use_count() if use_count is not None else 0
@@ -556,7 +607,7 @@ class LearningPhaseAudit:
             result = yield
         finally:
             self._track(on=False)
-            self.normal_run = None
+            self.normal_run = self.start = None
             own_ran = self._stop_recording(recordings)
         read = self._read_backends(reads_before)
         if asked:
@@ -617,7 +668,7 @@ class LearningPhaseAudit:
         stands_for = own.phase if own.phase is not None else self._unset_phase(read)
         labels = self._labels(read)
         runs = [own]
-        after_first_run = RandomState()
+        after_first_run = start.now()
         try:
             for phase in AUDIT_PHASES:
                 if phase != stands_for:
@@ -631,13 +682,13 @@ class LearningPhaseAudit:
             if stands_for is None and outcomes[0] != own.outcome:
                 # Unset differs from both phases: the phase, or what the first run
                 # left behind (a counter, a file)? One more run, unset, tells.
-                again = self._run_in_phase(item, nextitem, None, start, labels)
+                again = self._run_in_phase(item, nextitem, None, start, labels, outcomes)
                 if again.outcome == own.outcome:
                     runs_ = tuple(runs)
                     return Verdict(nodeid, UNSET_DIFFERS, outcomes=outcomes, runs=runs_, read=read)
             return Verdict(nodeid, SAME, outcomes=outcomes, read=read)
         except _StoppedRun as stopped:
-            return Verdict(nodeid, NOT_AUDITED, stopped.why)
+            return Verdict(nodeid, NOT_AUDITED, stopped.why, outcomes=stopped.outcomes)
         finally:
             after_first_run.restore()
 
@@ -663,8 +714,11 @@ class LearningPhaseAudit:
         phase: Phase,
         start: RandomState,
         labels: tuple[str, str],
+        judged: tuple[str, ...] = (),
     ) -> AuditRun:
         """Run the test's whole protocol once in ``phase``: fresh fixtures, no logging.
+
+        ``judged``: for the extra run, unset, both re-runs' outcomes (a stop keeps them).
 
         Each run ends as the first did, tearing down what ``nextitem`` does not
         need: a wider fixture stays up for the next run, unless the test is the
@@ -697,6 +751,7 @@ class LearningPhaseAudit:
             with (
                 warnings.catch_warnings(record=True),
                 _quiet_hooks(item, watch),
+                _setup_show_off(item.config),
                 _subtest_failures_kept(item),
             ):
                 try:
@@ -713,11 +768,13 @@ class LearningPhaseAudit:
             if attempts is not None:
                 item.__dict__["execution_count"] = attempts
         if isinstance(stopped, KeyboardInterrupt):
-            self._record(Verdict(item.nodeid, NOT_AUDITED, f"interrupted while {where}"))
+            self._record(Verdict(item.nodeid, NOT_AUDITED, f"interrupted while {where}", judged))
             raise stopped
         if stopped is not None:
             where = f"its run in phase {describe(phase, labels)}"
-            raise _StoppedRun(f"{where} called pytest.exit(): {stopped}")
+            if judged:
+                where = "its extra run, unset, after both re-runs,"
+            raise _StoppedRun(f"{where} called pytest.exit(): {stopped}", judged)
         return watch.run(phase, ran=ran)
 
     @pytest.hookimpl(tryfirst=True)  # an xdist worker: before xdist serializes the report
@@ -744,8 +801,14 @@ class LearningPhaseAudit:
             return
         self._take(getattr(report, BACKENDS_KEY, None), verdicts)
         self.unacknowledged.pop(worker, None)
+        if str(report.outcome) == "rerun":  # pytest-rerunfailures: another attempt follows
+            self.finished[worker] = ""
         if report.when == "teardown":
             self.unacknowledged[worker] = report.nodeid
+            if self.finished.get(worker) != "":
+                self.finished[worker] = report.nodeid
+            else:
+                del self.finished[worker]
 
     def _serializable_backends(self) -> dict[str, object]:
         return {name: backend.to_serializable() for name, backend in self.backends.items()}
@@ -776,10 +839,29 @@ class LearningPhaseAudit:
         else:
             self.unacknowledged.pop(node, None)
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_handlecrashitem(self, crashitem: str, report: object, sched: object) -> None:
-        """(xdist controller) A test crashed its worker: it cannot be judged."""
-        self._record(Verdict(crashitem, NOT_AUDITED, "it crashed its worker"))
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_handlecrashitem(
+        self, crashitem: str, report: pytest.TestReport, sched: object
+    ) -> bool | None:
+        """(xdist controller) A test crashed its worker: it cannot be judged.
+
+        When its own run had ended (its teardown's report came), a re-run
+        crashed the worker: xdist's failure report is turned into one that
+        counts nowhere, and no other plugin runs the test again.
+        """
+        if self.finished.get(getattr(report, "node", None)) != crashitem:
+            self._record(Verdict(crashitem, NOT_AUDITED, "it crashed its worker"))
+            return None
+        self._record(Verdict(crashitem, NOT_AUDITED, "it crashed its worker when run again"))
+        report.outcome = "passed"
+        report.longrepr = None
+        setattr(report, RE_RUN_CRASH, True)
+        return True
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        """Keep the report of a re-run that crashed its worker out of the log and counts."""
+        return ("", "", "") if getattr(report, RE_RUN_CRASH, False) else None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Ship the verdicts (xdist worker), or fail the run if a test depends on the phase."""
@@ -818,7 +900,7 @@ class LearningPhaseAudit:
             f"{_tests(asked_none)} asked for no phase: {audited} read it and "
             f"{self._ran_again([*depends, *unset_differs, *same])}, {len(never_read)} never read it"
             + (f", {len(from_baseline)} had a phase from a wider fixture" if from_baseline else "")
-            + (f", {len(not_audited)} read it and could not run again" if not_audited else "")
+            + self._not_audited_counts(not_audited)
         )
         if self.read_count is None:
             writer.line(
@@ -867,6 +949,15 @@ class LearningPhaseAudit:
             self._list(writer, not_audited)
         for lost in self._lost_to_crashes():
             writer.line(f"not judged: {lost}", yellow=True)
+
+    @staticmethod
+    def _not_audited_counts(not_audited: Sequence[Verdict]) -> str:
+        """Count the tests that could not run again, and those stopped after both re-runs."""
+        judged = sum(1 for verdict in not_audited if verdict.outcomes)
+        unjudged = len(not_audited) - judged
+        return (f", {unjudged} read it and could not run again" if unjudged else "") + (
+            f", {judged} read it and ran again but could not be judged" if judged else ""
+        )
 
     def _lost_to_crashes(self) -> Iterator[str]:
         """Say which verdict each crashed worker made and never sent (at most its last)."""

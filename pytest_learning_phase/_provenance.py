@@ -44,6 +44,8 @@ class Ran:
     source: str
     """Where the mode came from: ``built while the phase was unset``, ``the global phase``, ..."""
     calls: int = 1
+    labels: tuple[str, str] | None = None
+    """How its backend writes modes 0 and 1 (torch: eval, train); None: the report's."""
 
     @property
     def who(self) -> str:
@@ -75,15 +77,18 @@ class Provenance:
 
     ``add`` may be called from any thread; the order of first calls is kept.
     Two layers that share a name are told apart by their path: the names of
-    the layers whose calls enclosed their first call (``parent``), outermost
-    first, joined by ``/`` as Keras names weights (``outer/dropout``).
+    the layers whose calls enclosed their first call (``parent``), joined by
+    ``/`` as Keras names weights, as far out as it takes to tell them apart
+    (``inner/drop`` and ``outer/drop``).
     """
 
-    __slots__ = ("_counts", "_lock", "_parents")
+    __slots__ = ("_counts", "_lock", "parents")
 
     def __init__(self) -> None:
         self._counts: dict[tuple[Hashable, str, str, bool | None, str], int] = {}
-        self._parents: dict[Hashable, tuple[Hashable, str]] = {}
+        self.parents: dict[Hashable, tuple[Hashable, str]] = {}
+        """The layer whose call enclosed each layer's first call, and its name: a recorder
+        sets it on a layer's first call (``parents.setdefault(key, (parent, name))``)."""
         self._lock = threading.Lock()
 
     def add(self, key: Hashable, name: str, kind: str, training: bool | None, source: str) -> None:
@@ -92,28 +97,43 @@ class Provenance:
         with self._lock:
             self._counts[entry] = self._counts.get(entry, 0) + 1
 
-    def enclosed(self, key: Hashable, parent: Hashable, parent_name: str) -> None:
-        """Note that the first call of ``key`` ran inside a call of ``parent`` (named so)."""
-        if key not in self._parents:
-            self._parents[key] = (parent, parent_name)
-
     def ran(self) -> list[Ran]:
         """Return what ran, in the order of first calls (shared names made paths)."""
         with self._lock:
             items = list(self._counts.items())
-            parents = dict(self._parents)
-        keys_of: dict[str, set[Hashable]] = {}
+            parents = dict(self.parents)
+        keys_of: dict[str, dict[Hashable, None]] = {}
         for (key, name, *_), _ in items:
-            keys_of.setdefault(name, set()).add(key)
-        shared = {name for name, keys in keys_of.items() if len(keys) > 1}
+            keys_of.setdefault(name, {})[key] = None
+        names: dict[Hashable, str] = {}
+        for name, keys in keys_of.items():
+            if len(keys) > 1:
+                names.update(_paths(list(keys), name, parents))
         return [
-            Ran(_path(key, name, parents) if name in shared else name, kind, mode, source, calls)
+            Ran(names.get(key, name), kind, mode, source, calls)
             for (key, name, kind, mode, source), calls in items
         ]
 
 
-def _path(key: Hashable, name: str, parents: dict[Hashable, tuple[Hashable, str]]) -> str:
-    """Return ``name`` after the names of the calls that enclosed ``key``'s first call."""
+def _paths(
+    keys: list[Hashable], name: str, parents: dict[Hashable, tuple[Hashable, str]]
+) -> dict[Hashable, str]:
+    """Name each of ``keys`` (all named ``name``) by the shortest end of its path.
+
+    The shortest end that tells them apart (``inner/drop``, ``outer/drop``);
+    their whole paths when none does.
+    """
+    paths = {key: _path(key, name, parents) for key in keys}
+    longest = max(len(path) for path in paths.values())
+    for length in range(2, longest + 1):
+        ends = {key: "/".join(path[-length:]) for key, path in paths.items()}
+        if len(set(ends.values())) == len(ends):
+            return ends
+    return {key: "/".join(path) for key, path in paths.items()}
+
+
+def _path(key: Hashable, name: str, parents: dict[Hashable, tuple[Hashable, str]]) -> list[str]:
+    """Return the names of the calls that enclosed ``key``'s first call, outermost first."""
     path = [name]
     seen = {key}
     while key in parents:
@@ -122,7 +142,7 @@ def _path(key: Hashable, name: str, parents: dict[Hashable, tuple[Hashable, str]
             break
         seen.add(key)
         path.append(parent_name)
-    return "/".join(reversed(path))
+    return path[::-1]
 
 
 def shown_and_rest(entries: Iterable[str], limit: int = MAX_SHOWN) -> tuple[list[str], int]:

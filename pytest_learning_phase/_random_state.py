@@ -4,6 +4,10 @@ One saver per generator family, as pytest-randomly keeps one reseeder per
 library: each returns what puts its family back as it is now, or None when
 the family is not in use (nothing is imported here that the suite did not
 import, except numpy's own lazily imported ``numpy.random`` once numpy is).
+The generator objects the suite holds (a wider fixture's value, a global of
+the test's module) are saved too, one saver per family (:data:`HELD_SAVERS`),
+and so are the backends' layer-name counters (:data:`NAME_SAVERS`), so that a
+later test's automatic layer names are the ones it gets without the audit.
 
 TensorFlow's op-seed streams (``tf.random.uniform(..., seed=5)``, a seeded
 ``Dropout`` in eager code) live in the kernels TensorFlow caches per op: no
@@ -18,11 +22,14 @@ from __future__ import annotations
 import importlib
 import random
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
+from types import ModuleType
 from typing import Any, Final
 
-__all__ = ["SAVERS", "RandomState"]
+from pytest_learning_phase.adapters._held import find_held
+
+__all__ = ["HELD_SAVERS", "NAME_SAVERS", "SAVERS", "RandomState", "held_generators"]
 
 Restorer = Callable[[], object]
 """Puts one generator family back in the state it had when its saver ran."""
@@ -136,14 +143,170 @@ SAVERS: Final[tuple[Callable[[], Restorer | None], ...]] = (
 """Every generator family the audit puts back, in the order they are restored."""
 
 
+def save_reference_name_counters() -> Restorer | None:
+    """Save the reference backend's layer-name counters (``dropout_1``, ``dense_2``)."""
+    state: Any = sys.modules.get("pytest_learning_phase._state")
+    if state is None:
+        return None
+    return partial(state.restore_uids, state.uids())
+
+
+def save_tf_keras_name_counters() -> Restorer | None:
+    """Save tf_keras's layer-name counters (per graph) and observed names (private attributes)."""
+    keras_backend: Any = sys.modules.get("tf_keras.src.backend")
+    per_graph: Any = getattr(keras_backend, "PER_GRAPH_OBJECT_NAME_UIDS", None)
+    observed: Any = getattr(keras_backend, "OBSERVED_NAMES", None)
+    if per_graph is None or observed is None:
+        return None
+    saved = {graph: dict(counters) for graph, counters in per_graph.items()}
+    saved_observed = set(observed)
+
+    def restore_name_counters() -> None:
+        for graph in [graph for graph in list(per_graph) if graph not in saved]:
+            del per_graph[graph]
+        for graph, counters in saved.items():
+            if graph in per_graph:
+                per_graph[graph].clear()
+                per_graph[graph].update(counters)
+        observed.clear()
+        observed.update(saved_observed)
+
+    return restore_name_counters
+
+
+NAME_SAVERS: Final[tuple[Callable[[], Restorer | None], ...]] = (
+    save_reference_name_counters,
+    save_tf_keras_name_counters,
+)
+"""Every backend's layer-name counters the audit puts back (torch names no layer)."""
+
+
+def _numpy_generator_types() -> tuple[type, ...]:
+    numpy: Any = sys.modules.get("numpy")
+    numpy_random: Any = numpy and numpy.__dict__.get("random")
+    if numpy_random is None:
+        return ()
+    return (numpy_random.Generator, numpy_random.RandomState, numpy_random.BitGenerator)
+
+
+def save_held_numpy(generator: object) -> Restorer | None:
+    """Save a numpy ``Generator``, ``RandomState`` or bit generator."""
+    types = _numpy_generator_types()
+    if not types or not isinstance(generator, types):
+        return None
+    held: Any = generator
+    random_state: Any = types[1]
+    bit_generator: Any = types[2]
+    if isinstance(held, random_state):
+        return partial(held.set_state, held.get_state())
+    bits = held if isinstance(held, bit_generator) else held.bit_generator
+    return partial(setattr, bits, "state", bits.state)
+
+
+def _torch_generator_types() -> tuple[type, ...]:
+    torch: Any = sys.modules.get("torch")
+    generator = getattr(torch, "Generator", None)
+    return (generator,) if isinstance(generator, type) else ()
+
+
+def save_held_torch(generator: object) -> Restorer | None:
+    """Save a ``torch.Generator``."""
+    types = _torch_generator_types()
+    if not types or not isinstance(generator, types):
+        return None
+    held: Any = generator
+    return partial(held.set_state, held.get_state())
+
+
+def _tensorflow_generator_types() -> tuple[type, ...]:
+    generators = sys.modules.get("tensorflow.python.ops.stateful_random_ops")
+    generator = getattr(generators, "Generator", None)
+    return (generator,) if isinstance(generator, type) else ()
+
+
+def save_held_tensorflow(generator: object) -> Restorer | None:
+    """Save a ``tf.random.Generator``."""
+    types = _tensorflow_generator_types()
+    if not types or not isinstance(generator, types):
+        return None
+    held: Any = generator
+    return partial(held.state.assign, held.state.numpy())
+
+
+def save_held_python_random(generator: object) -> Restorer | None:
+    """Save a ``random.Random`` (not a ``SystemRandom``: it has no state)."""
+    if not isinstance(generator, random.Random) or isinstance(generator, random.SystemRandom):
+        return None
+    return partial(generator.setstate, generator.getstate())
+
+
+HELD_SAVERS: Final[tuple[Callable[[object], Restorer | None], ...]] = (
+    save_held_numpy,
+    save_held_torch,
+    save_held_tensorflow,
+    save_held_python_random,
+)
+"""One saver per family of generator objects: a restorer, or None for another object."""
+
+
+def _held_types() -> tuple[type, ...]:
+    """Return the generator classes of the families imported now."""
+    return (
+        *_numpy_generator_types(),
+        *_torch_generator_types(),
+        *_tensorflow_generator_types(),
+        random.Random,
+    )
+
+
+def held_generators(value: object) -> list[object]:
+    """Return the generator objects ``value`` holds, at any depth (``find_held``'s walk)."""
+    return [found for _, found in find_held(value, _held_types())]
+
+
+def module_generators(module: ModuleType | None) -> list[object]:
+    """Return the generator objects among ``module``'s globals (not looked into)."""
+    if module is None:
+        return []
+    types = _held_types()
+    return [value for value in list(vars(module).values()) if isinstance(value, types)]
+
+
+def _save_held(generator: object) -> Restorer | None:
+    for save in HELD_SAVERS:
+        restorer = save(generator)
+        if restorer is not None:
+            return restorer
+    return None
+
+
 class RandomState:
-    """Every generator family's state, saved to start a re-run where the first run did."""
+    """The random state and name counters, saved to start a re-run where the first run did."""
 
-    __slots__ = ("_restorers",)
+    __slots__ = ("_restorers", "held")
 
-    def __init__(self) -> None:
-        """Save the state of every generator family in use now."""
-        self._restorers = tuple(restorer for save in SAVERS if (restorer := save()) is not None)
+    def __init__(self, held: Iterable[object] = ()) -> None:
+        """Save the state of every generator family in use now, and of the ``held`` generators."""
+        self._restorers = [
+            restorer for save in (*SAVERS, *NAME_SAVERS) if (restorer := save()) is not None
+        ]
+        self.held: list[object] = []
+        """The generator objects whose state is saved too."""
+        self.hold(held)
+
+    def hold(self, generators: Iterable[object]) -> None:
+        """Save the state of ``generators`` as they are now, those not saved already."""
+        for generator in generators:
+            if any(generator is held for held in self.held):
+                continue
+            restorer = _save_held(generator)
+            if restorer is not None:
+                self.held.append(generator)
+                self._restorers.append(restorer)
+
+    def now(self) -> RandomState:
+        """Return the state now of every family and of the same held generators."""
+        return RandomState(self.held)
 
     def restore(self) -> None:
         """Put every saved generator family back in the state it was saved in."""

@@ -26,8 +26,10 @@ __all__ = [
     "reset_uids",
     "restore",
     "restore_seeded_draws",
+    "restore_uids",
     "seeded_draws",
     "snapshot",
+    "uids",
     "unset",
 ]
 
@@ -105,6 +107,17 @@ def next_uid(prefix: str) -> int:
 def reset_uids() -> None:
     """Forget every layer-name counter (``clear_session``)."""
     _UID_COUNTERS.clear()
+
+
+def uids() -> dict[str, int]:
+    """Return every layer-name counter (for the audit, to put them back)."""
+    return dict(_UID_COUNTERS)
+
+
+def restore_uids(saved: Mapping[str, int]) -> None:
+    """Put every layer-name counter back where :func:`uids` found it."""
+    _UID_COUNTERS.clear()
+    _UID_COUNTERS.update(saved)
 
 
 def next_seeded_draw(seed: int) -> int:

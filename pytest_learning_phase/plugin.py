@@ -240,22 +240,22 @@ class _PhaseSession:
             for isolation in self.isolations:
                 isolation.begin(item, resolution, inherits)
             _fail_for_a_backend(self.isolations)
-        try:
+        try:  # no jump on the way through: the per-test path stays as it was
             yield
+            self.markers_after_setup = len(item.own_markers)
+            if self.markers_after_setup != markers_before:
+                _reject_markers_added_at_run_time(item, markers_before, "while the test was set up")
+            if only is not None:
+                only.called()
+                if only.failure is not None:
+                    _fail_for_the_backend(only)
+            else:
+                for isolation in self.isolations:
+                    isolation.called()
+                _fail_for_a_backend(self.isolations)
         except BaseException as error:
             self._note_failure(item, "setup", error)
             raise
-        self.markers_after_setup = len(item.own_markers)
-        if self.markers_after_setup != markers_before:
-            _reject_markers_added_at_run_time(item, markers_before, "while the test was set up")
-        if only is not None:
-            only.called()
-            if only.failure is not None:
-                _fail_for_the_backend(only)
-        else:
-            for isolation in self.isolations:
-                isolation.called()
-            _fail_for_a_backend(self.isolations)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:

@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+from pytest_learning_phase._audit import UNSET_HINT
 from tests._suite import Suite
 
 # -- A test whose phase came from a wider fixture has a phase. -----------------------
@@ -48,6 +49,36 @@ def test_a_test_whose_phase_came_from_a_wider_fixture_is_not_run_again(suite: Su
         ]
     )
     result.stdout.no_fnmatch_line("*depend*")
+
+
+@pytest.mark.parametrize(
+    ("order", "counts"),
+    [
+        ("first", "0 read it and ran again * 4 had a phase from a wider fixture"),
+        ("last", "3 read it and ran again * 1 had a phase from a wider fixture"),
+    ],
+)
+def test_a_wider_fixture_gives_its_phase_to_the_tests_after_the_first_that_requests_it(
+    reference_suite: Suite, order: str, counts: str
+) -> None:
+    """The fixture is set up when first requested: the tests before it really ran unset."""
+    requests = "def test_requests(inference):\n    K.learning_phase()\n"
+    others = "".join(f"def test_{name}():\n    K.learning_phase()\n" for name in "bcd")
+    reference_suite.write(
+        """
+import pytest
+from lp_backend import K
+
+@pytest.fixture(scope="module")
+def inference():
+    K.set_learning_phase(0)
+    yield
+"""
+        + (requests + others if order == "first" else others + requests)
+    )
+    result = reference_suite.run("--learning-phase-audit", "-W", "ignore")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines([f"4 tests asked for no phase: {counts}"])
 
 
 # -- The normal run's outcome is the worst of all its reports. -----------------------
@@ -193,8 +224,71 @@ def test_a_crashed_worker_is_named_in_the_section(reference_suite: Suite) -> Non
         [
             "*learning phase audit*",
             "could not audit 1 test that read the phase:",
-            "  test_suite.py::test_crashes_in_training  (it crashed its worker)",
+            "  test_suite.py::test_crashes_in_training  (it crashed its worker when run again)",
         ]
+    )
+
+
+def test_a_re_run_that_crashes_its_worker_counts_nowhere(reference_suite: Suite) -> None:
+    """Only the test's own run counts: a crash in its own run is a failure, as without the audit."""
+    reference_suite.write(
+        """
+        import os
+        from lp_backend import K
+
+        def test_crashes_in_training():
+            if K.learning_phase():
+                os._exit(1)
+
+        def test_crashes_in_its_own_run():
+            K.learning_phase()
+            os._exit(1)
+
+        def test_plain():
+            pass
+        """
+    )
+    result = reference_suite.run_subprocess("--learning-phase-audit", "-n", "2", "-rA")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "could not audit 2 tests that read the phase:",
+            "  test_suite.py::test_crashes_in_its_own_run  (it crashed its worker)",
+            "  test_suite.py::test_crashes_in_training     (it crashed its worker when run again)",
+            "*short test summary info*",
+            "PASSED test_suite.py::test_crashes_in_training",
+        ]
+    )
+    result.stdout.fnmatch_lines(["FAILED test_suite.py::test_crashes_in_its_own_run - *"])
+    result.stdout.no_fnmatch_line("FAILED test_suite.py::test_crashes_in_training*")
+    result.stdout.no_fnmatch_line("*crashed while running 'test_suite.py::test_crashes_in_train*")
+
+
+def test_a_crash_in_a_rerunfailures_attempt_stays_a_failure_under_xdist(
+    reference_suite: Suite,
+) -> None:
+    """The attempt that crashed is the test's own run, though an earlier attempt ended."""
+    reference_suite.write(
+        """
+        import os
+        from pathlib import Path
+        from lp_backend import K
+
+        def test_fails_then_crashes():
+            K.learning_phase()
+            if Path("attempted").exists():
+                os._exit(1)
+            Path("attempted").touch()
+            assert False, "first attempt"
+        """
+    )
+    plain = reference_suite.run_subprocess("-n", "1", "--reruns", "1")
+    (reference_suite.pytester.path / "attempted").unlink()
+    result = reference_suite.run_subprocess("--learning-phase-audit", "-n", "1", "--reruns", "1")
+    assert result.parseoutcomes() == plain.parseoutcomes()
+    assert result.parseoutcomes()["failed"] == 1
+    result.stdout.fnmatch_lines(
+        ["  test_suite.py::test_fails_then_crashes  (it crashed its worker)"]
     )
 
 
@@ -230,7 +324,7 @@ def test_a_crashed_worker_s_earlier_verdicts_are_kept(reference_suite: Suite) ->
             "  test_crashing.py::test_depends  test: passed   train: failed",
             "*",
             "could not audit 1 test that read the phase:",
-            "  test_crashing.py::test_crashes_in_training  (it crashed its worker)",
+            "  test_crashing.py::test_crashes_in_training  (it crashed its worker when run again)",
         ]
     )
     result.stdout.no_fnmatch_line("*not judged*")
@@ -625,3 +719,82 @@ def test_a_module_built_again_and_again_is_one_line_with_its_count(
         ]
     )
     assert result.stdout.str().count("m (Dropout) ran in") == 3
+
+
+# -- tf-keras's own suites: the shapes of the tests the audit once missed. -----------
+
+
+def test_tf_keras_a_test_case_whose_subtest_depends_on_a_dropout_default_is_reported(
+    preloaded_tf_keras: None, pytester: pytest.Pytester
+) -> None:
+    """As tf-keras's ``test_dropout_with_saving``: a ``tf.test.TestCase`` with ``subTest``."""
+    pytester.makepyfile(
+        test_suite="""
+        import numpy as np
+        import tensorflow as tf
+        import tf_keras as keras
+
+        class DropoutTest(tf.test.TestCase):
+            def test_dropout_with_saving(self):
+                model = keras.Sequential([keras.layers.Dropout(0.5)])
+                predict = model(np.ones((20, 10)))
+                with self.subTest("again"):
+                    self.assertAllClose(predict, model(np.ones((20, 10))))
+        """
+    )
+    result = pytester.runpytest(
+        "-W",
+        "default",
+        "-p",
+        "no:cacheprovider",
+        "--learning-phase-backend=tf_keras",
+        "--learning-phase-audit",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "1 test depends on the learning phase:",
+            "  test_suite.py::DropoutTest::test_dropout_with_saving  test: passed   train: failed",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*could not audit*")
+
+
+def test_tf_keras_a_test_of_a_layers_training_default_differs_when_unset(
+    preloaded_tf_keras: None, pytester: pytest.Pytester
+) -> None:
+    """As tf-keras's ``test_custom_layer_training_arg``: unset passes, both phases fail."""
+    pytester.makepyfile(
+        test_suite="""
+        import numpy as np
+        import tensorflow as tf
+        import tf_keras as keras
+
+        class Seen(keras.layers.Layer):
+            def call(self, inputs, training=None):
+                self.seen = training
+                return inputs
+
+        class LayerTest(tf.test.TestCase):
+            def test_training_default(self):
+                layer = Seen()
+                layer(np.ones((2, 2)))
+                self.assertIsNone(layer.seen)
+        """
+    )
+    result = pytester.runpytest(
+        "-W",
+        "default",
+        "-p",
+        "no:cacheprovider",
+        "--learning-phase-backend=tf_keras",
+        "--learning-phase-audit",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "1 test differs between the phase unset and both phases:",
+            "  test_suite.py::LayerTest::test_training_default  "
+            "unset: passed   test: failed   train: failed",
+            "*",
+            f"hint: {UNSET_HINT}",
+        ]
+    )

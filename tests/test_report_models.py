@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_learning_phase._provenance import Provenance
 from tests._suite import BACKEND_MODULES, PHASE_HELPER, Suite
+from tests.test_plugin_torch import run as run_torch
 
 
 def section(result: pytest.RunResult) -> list[str]:
@@ -66,7 +68,7 @@ def test_nested_sequential_built_on_its_first_call_lists_each_layer_once_by_path
     assert section(result)[1:] == [
         f"  outer (Sequential) ran in test mode (2 calls): {READS}",
         f"  inner (Sequential) ran in test mode (2 calls): {READS}",
-        f"  outer/inner/drop (Dropout) ran in test mode (2 calls): {READS}",
+        f"  inner/drop (Dropout) ran in test mode (2 calls): {READS}",
         f"  outer/drop (Dropout) ran in test mode (2 calls): {READS}",
     ]
 
@@ -199,3 +201,98 @@ def test_keras_layers_called_in_another_thread_say_so(suite: Suite) -> None:
         ],
         consecutive=True,
     )
+
+
+# -- torch: where a module came from, and its name. -----------------------------------
+
+
+def test_torch_module_built_by_a_wider_fixture_during_the_run_says_so(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    result = run_torch(
+        pytester,
+        """
+        import pytest
+        import torch
+        from torch import nn
+
+        @pytest.fixture(scope="module")
+        def shared():
+            return nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+
+        def test_uses_it(shared):
+            x = torch.ones(8, 4)
+            shared(x)
+            shared(x)
+            assert False
+        """,
+        "--learning-phase-audit",
+    )
+    result.assert_outcomes(failed=1)
+    assert section(result)[1:] == [
+        "  shared.1 (Dropout) ran in train mode (2 calls): "
+        "built by a wider fixture while the phase was unset"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("audit", "line"),
+    [
+        ([], "  net.drop (Dropout) is in train mode (2 alike)"),
+        (
+            ["--learning-phase-audit"],
+            "  net.drop (Dropout) ran in train mode: built while the phase was unset (2 alike)",
+        ),
+    ],
+    ids=["plain", "audit"],
+)
+def test_torch_modules_built_inside_an_assert_are_named_by_their_class(
+    preloaded_torch: None, pytester: pytest.Pytester, audit: list[str], line: str
+) -> None:
+    result = run_torch(
+        pytester,
+        """
+        import torch
+        from torch import nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.drop = nn.Dropout(0.5)
+
+            def forward(self, x):
+                return self.drop(x)
+
+        def test_two_nets():
+            x = torch.ones(8, 4)
+            assert torch.equal(Net()(x) + Net()(x), 2 * x)
+        """,
+        *audit,
+    )
+    # pytest's assertion rewriting holds them as ``@py_assert4``: not a name to show.
+    assert section(result)[1:] == [line]
+
+
+def test_shared_names_take_the_shortest_end_of_their_paths_that_tells_them_apart() -> None:
+    provenance = Provenance()
+    calls = [  # (layer, its parent): a deep chain, then two blocks holding a "drop" each
+        ("drop_a", "first"),
+        ("first", "top"),
+        ("drop_b", "second"),
+        ("second", "top"),
+        ("drop_c", "top"),
+        ("loop", "loop"),
+    ]
+    for key, parent in calls:
+        provenance.parents.setdefault(key, (parent, parent))
+    for key in ("drop_a", "drop_b", "drop_c", "loop", "other_loop"):
+        name = "loop" if "loop" in key else "drop"
+        provenance.add(key, name, "Dropout", True, "src")
+    provenance.parents["other_loop"] = ("loop", "loop")
+    assert [entry.name for entry in provenance.ran()] == [
+        "first/drop",
+        "second/drop",
+        "top/drop",
+        "loop",  # a layer that calls itself: its path stops there
+        "loop/loop",
+    ]

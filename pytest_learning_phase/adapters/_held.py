@@ -37,13 +37,14 @@ _LEAVES: Final = (
 
 
 def find_held(
-    value: object, wanted: type, leaves: tuple[type, ...] = ()
+    value: object, wanted: type | tuple[type, ...], leaves: tuple[type, ...] = ()
 ) -> list[tuple[str, object]]:
     """Return (path, object) for each instance of ``wanted`` that ``value`` holds, shallow first.
 
-    A path is how the object is reached from ``value``: ``""`` for ``value``
-    itself, ``[0]``, ``['model']``, ``model``, ``bundle.encoder[1]``. Instances
-    of ``wanted`` are not looked into, nor are instances of ``leaves``.
+    ``wanted`` is a class or a tuple of classes. A path is how the object is
+    reached from ``value``: ``""`` for ``value`` itself, ``[0]``, ``['model']``,
+    ``model``, ``bundle.encoder[1]``. Instances of ``wanted`` are not looked
+    into, nor are instances of ``leaves``.
     """
     found: list[tuple[str, object]] = []
     seen: set[int] = set()

@@ -11,7 +11,7 @@ directly, so recording is never counted as a read of the phase.
 Keras calling a model's layers on placeholders to build it (in a scratch
 graph it then drops) computes nothing and is not recorded. The layer whose
 call enclosed each layer's first call is noted, so that two layers sharing a
-name are listed by their path (``outer/inner/drop``).
+name are listed by their path (``inner/drop``, ``outer/drop``).
 """
 
 from __future__ import annotations
@@ -75,6 +75,14 @@ class _NothingRecorded:
 _NOTHING: Final = _NothingRecorded()
 
 
+class _Calling(threading.local):
+    layer: Any = None
+    """The reference layer whose call is running in this thread, while recorded."""
+
+
+_CALLING: Final = _Calling()
+
+
 def record_reference_layers() -> Recording:
     """Record every reference layer call that takes ``training``, until the recording stops.
 
@@ -91,7 +99,8 @@ def record_reference_layers() -> Recording:
     test_thread = threading.get_ident()
 
     def make(original: Any, provenance: Provenance) -> Any:
-        calling = threading.local()  # the layer whose call is running, in each thread
+        calling = _CALLING
+        parents = provenance.parents
 
         def __call__(layer: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
             found = training_source(layer, args, kwargs)
@@ -104,9 +113,9 @@ def record_reference_layers() -> Recording:
                 if threading.get_ident() != test_thread:
                     source += THREAD_NOTE
                 provenance.add(layer, layer.name, type(layer).__name__, _flag(value), source)
-            parent = getattr(calling, "layer", None)
-            if parent is not None:
-                provenance.enclosed(layer, parent, parent.name)
+            parent = calling.layer
+            if parent is not None and layer not in parents:
+                parents[layer] = (parent, parent.name)
             calling.layer = layer
             try:
                 return original(layer, inputs, *args, **kwargs)
@@ -126,6 +135,8 @@ def record_tf_keras_layers(backend: ModuleType) -> Recording:
     test_thread = threading.get_ident()
 
     def make(original: Any, provenance: Provenance) -> Any:
+        parents = provenance.parents
+
         def _get_propagated_call_context_arguments(
             layer: Any, args: Any, kwargs: Any, call_context: Any, local: Any
         ) -> Any:
@@ -133,8 +144,8 @@ def record_tf_keras_layers(backend: ModuleType) -> Recording:
                 # Keras calling the layer on placeholders to build a model: not a run.
                 return original(layer, args, kwargs, call_context, local)
             parent = call_context.layer
-            if parent is not None:
-                provenance.enclosed(layer, parent, parent.name)
+            if parent is not None and layer not in parents:
+                parents[layer] = (parent, parent.name)
             source = _tf_keras_source(layer, args, kwargs, call_context, backend)
             result = original(layer, args, kwargs, call_context, local)
             if source is not None:

@@ -5,8 +5,9 @@ hook (``torch.nn.modules.module.register_module_forward_*_hook``) and the
 switchboard's ``on_build`` (the phase each module was built in). Whether a
 module's mode was set explicitly since comes from the audit's read tracking
 (the switchboard's ``moded``: a module leaves it when ``.train()`` or
-``.eval()`` reaches it). Outside a recording nothing is installed, and a
-model's forward runs at full speed.
+``.eval()`` reaches it); a module built while the audit does not track reads
+was built by a wider fixture set up during the run. Outside a recording
+nothing is installed, and a model's forward runs at full speed.
 
 Only modules whose ``forward`` reads ``training`` (``self.training`` or a
 ``training=`` argument, in its own code: ``Dropout``, the batch norms, RNNs,
@@ -18,6 +19,7 @@ a submodule reached twice is named once, as ``named_modules()`` does.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from collections.abc import Iterable
@@ -33,6 +35,8 @@ BEFORE_RUN: Final = "built before this run (by a wider fixture, or at import)"
 _READS_TRAINING: dict[type, bool] = {}
 _PHASES: Final[dict[Phase, str]] = {None: "unset", 0: "0 (eval)", 1: "1 (train)"}
 """A phase in PyTorch's words (the torch adapter's ``phase_labels``)."""
+_LABELS: Final = ("eval", "train")
+"""A mode in PyTorch's words: a module's entry says eval mode, also beside another backend."""
 
 
 def reads_training(module_class: type) -> bool:
@@ -56,7 +60,7 @@ def _caller_name(module: object) -> str | None:
         return None
     local_values = frame.f_locals
     for name, value in local_values.items():
-        if value is module:
+        if value is module and name.isidentifier():  # not pytest's ``@py_assert1``
             return name
     owner = local_values.get("self")
     for name, value in getattr(owner, "__dict__", {}).items():
@@ -87,13 +91,18 @@ class _TorchRecording:
         self._module_class = torch_module.nn.Module
         self._depth = threading.local()
         self._lock = threading.Lock()
-        self.built: dict[int, tuple[Any, Phase, bool]] = {}
+        self.built: dict[int, tuple[Any, Phase, bool, bool]] = {}
+        """Each module built while recording: itself, the phase, its flag, whether the audit
+        tracked reads then (it does not while a wider fixture is set up)."""
         self.roots: dict[int, tuple[Any, str]] = {}
         self.calls: dict[tuple[int, bool, str], int] = {}
         self.modules: dict[int, Any] = {}
         switchboard.on_build = self._built
+        switchboard.on_copy = self._copied
         self._moded: Any = getattr(switchboard, "moded", None)
         """The modules whose mode came from the phase (the audit's read tracking keeps it)."""
+        self._assigned: Any = getattr(switchboard, "assigned", ())
+        """The modules whose ``training`` was assigned since they were built."""
         hooks = torch_module.nn.modules.module
         self._handles = [
             hooks.register_module_forward_pre_hook(self._before_forward),
@@ -101,7 +110,15 @@ class _TorchRecording:
         ]
 
     def _built(self, module: object, phase: Phase) -> None:
-        self.built[id(module)] = (module, phase, module.training)  # type: ignore[attr-defined]
+        training: bool = module.training  # type: ignore[attr-defined]
+        tracked = bool(getattr(self._switchboard, "tracking", True))
+        self.built[id(module)] = (module, phase, training, tracked)
+
+    def _copied(self, original: object, copy: object) -> None:
+        """Record ``copy`` as built where ``original`` was (its mode came from the same phase)."""
+        built = self.built.get(id(original))
+        if built is not None and built[0] is original:
+            self.built[id(copy)] = (copy, *built[1:])
 
     def _before_forward(self, module: Any, args: object) -> None:
         depth = getattr(self._depth, "depth", 0)
@@ -122,6 +139,8 @@ class _TorchRecording:
         built = self.built.get(id(module))
         if built is None or built[0] is not module:
             return BEFORE_RUN
+        if not built[3]:
+            return f"built by a wider fixture while the phase was {_PHASES[built[1]]}"
         training = module.training
         moded = self._moded
         flag = None
@@ -130,7 +149,10 @@ class _TorchRecording:
                 flag = moded.get(module)
             except TypeError:  # an unhashable module is never marked
                 moded = None
-        if moded is not None and flag is None:  # unmarked by .train() / .eval()
+        if moded is not None and flag is None:  # unmarked by .train() / .eval() / an assignment
+            with contextlib.suppress(TypeError):
+                if module in self._assigned:
+                    return "set by an assignment to .training"
             return f"set by .{'train' if training else 'eval'}()"
         if training is not built[2]:
             return "set by an assignment to .training"
@@ -147,6 +169,7 @@ class _TorchRecording:
                 training,
                 source,
                 count,
+                _LABELS,
             )
             for (key, training, source), count in calls
         ]
@@ -156,6 +179,8 @@ class _TorchRecording:
             handle.remove()
         if self._switchboard.on_build == self._built:
             self._switchboard.on_build = None
+        if getattr(self._switchboard, "on_copy", None) == self._copied:
+            self._switchboard.on_copy = None
         found = self.ran()
         self.built.clear()
         self.roots.clear()

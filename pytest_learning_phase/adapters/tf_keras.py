@@ -32,6 +32,7 @@ mode is read once per save, restore and read (one attribute compared).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -121,23 +122,38 @@ def _counting(reader: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _install_read_counting(backend: ModuleType) -> None:
-    """Replace each phase reader, where tf_keras keeps it, by a counting wrapper (once).
+    """Replace each phase reader, wherever a loaded module holds it, by a counting wrapper.
 
-    The public ``tf_keras.backend`` (and the API modules behind
-    ``tf.keras.backend``) bind ``learning_phase`` at import, so every loaded
-    ``tf_keras`` module that holds the original function gets the wrapper
-    too. Read through ``__dict__``: the lazy API modules import on ``getattr``.
+    The wrappers are made once per process (the audit's later sessions reuse
+    them). ``tf_keras.backend`` (and the API modules behind
+    ``tf.keras.backend``) bind ``learning_phase`` at import, and so do a test
+    module or helper that did ``from tf_keras.backend import learning_phase``
+    before the audit started: every loaded module whose global holds an
+    original reader gets the wrapper instead (each call of this function
+    looks again, so a module imported since is covered too). Read through
+    ``__dict__``: the lazy API modules import on ``getattr``.
     """
+    swaps: dict[int, tuple[object, Callable[..., Any]]] = {}
     for name in PHASE_READERS:
-        original = vars(backend).get(name)
-        if original is None or getattr(original, "__learning_phase_counted__", False):
+        current = vars(backend).get(name)
+        if current is None:
             continue
-        counted = _counting(original)
-        for module_name, module in list(sys.modules.items()):
-            if module_name != "tf_keras" and not module_name.startswith("tf_keras."):
-                continue
-            if getattr(module, "__dict__", {}).get(name) is original:
-                setattr(module, name, counted)
+        original = getattr(current, "__wrapped__", current)
+        if getattr(current, "__learning_phase_counted__", False):
+            counted = current
+        else:
+            counted = _counting(original)
+            backend.__dict__[name] = counted
+        swaps[id(original)] = (original, counted)
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for key, value in list(namespace.items()):
+            swap = swaps.get(id(value))
+            if swap is not None and swap[0] is value:
+                with contextlib.suppress(Exception):  # a module that refuses: not counted
+                    setattr(module, key, swap[1])
 
 
 class TfKerasAdapter:
@@ -284,9 +300,9 @@ class TfKerasAdapter:
         Wraps the functions of :data:`PHASE_READERS` where tf_keras keeps them,
         once per process (the audit's later sessions reuse the wrappers); the
         adapter itself never calls them, so its own saves and restores are not
-        counted. Code that bound ``learning_phase`` before the audit started
-        (``from tf_keras.backend import learning_phase`` in a conftest loaded
-        at start-up) keeps the original, and its reads are not seen.
+        counted. A module that bound a reader by name (``from tf_keras.backend
+        import learning_phase``) gets the wrapper too, see
+        :func:`_install_read_counting`.
         """
         _install_read_counting(self._backend)
         reads = _READS

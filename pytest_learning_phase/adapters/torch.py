@@ -21,7 +21,8 @@ rest of PyTorch builds while transforming a module (the ``GraphModule`` of
 ``torch.export.export(...).module()``, the wrappers of ``torch.jit`` and
 ``torch.compile``) start as PyTorch makes them, so that a transform gives
 exactly what it gives without the plugin. ``copy.deepcopy`` and unpickling
-(``torch.load``) never call ``__init__`` and keep every flag of the original.
+(``torch.load``) never call ``__init__`` and keep every flag of the original
+(under the audit, a copy's mode comes from where the original's came from).
 """
 
 from __future__ import annotations
@@ -99,6 +100,11 @@ class Switchboard:
         self.on_build: Callable[[object, Phase], None] | None = None
         """Called with each module built for the user and the phase it was built in, when set
         (while provenance is recorded)."""
+        self.assigned: weakref.WeakSet[Any] = weakref.WeakSet()
+        """The modules unmarked by an assignment to ``training`` (not by ``.train()``)."""
+        self.on_copy: Callable[[object, object], None] | None = None
+        """Called with a module and its copy (``copy.deepcopy``, a pickle round trip) made
+        while tracking, when set (while provenance is recorded)."""
 
 
 def built_for_the_user(module: object, frame: FrameType | None, module_class: type) -> bool:
@@ -190,11 +196,27 @@ def install_init_wrapper(torch_module: ModuleType) -> Switchboard:
         return switchboard
 
 
-def _mark_moded(switchboard: Switchboard, module: Any) -> None:
-    """Note that ``module``'s mode came from the phase (a module that cannot be hashed is not)."""
-    switchboard.builds += 1
+def _mark_moded(switchboard: Switchboard, module: Any, *, count: bool = True) -> None:
+    """Note that ``module``'s mode came from the phase (a module that cannot be hashed is not).
+
+    ``count``: whether this is a build (a copy is not).
+    """
+    switchboard.builds += count
     with contextlib.suppress(TypeError):
         switchboard.moded[module] = module.training
+
+
+COPIED_FROM: Final = "_pytest_learning_phase_copied_from"
+"""The key a module's pickled state carries while tracking, when its mode came from the phase.
+
+``Module.__setstate__`` (``copy.deepcopy``, ``pickle.loads``, ``torch.load``)
+pops it and marks the copy: the copy's mode came from the phase too.
+"""
+
+
+_NOT_THE_USER: Final = ("torch.", "pytest_learning_phase.")
+"""Where an assignment to ``training`` is not the user's (``torch.compile``'s wrapper passes its
+own on to its module; ``.train()`` is tracked by its own wrapper)."""
 
 
 class ReadTracker:
@@ -202,11 +224,18 @@ class ReadTracker:
 
     While on, modules built for the user are marked with the flag they got;
     a wrapper of ``Module.__call__`` counts a call of a marked module whose
-    ``training`` is still that flag, and a wrapper of ``Module.train`` unmarks a
-    module whose mode is set explicitly (``.train()``, ``.eval()``, and every
-    submodule they reach). Both wrappers are there only while on (the audit
-    turns it on while a test runs); no hook is registered, so ``torch.compile``
-    and ``torch.fx`` see what they see without the audit.
+    ``training`` is still that flag (through a ``torch.compile`` wrapper, its
+    module's), a wrapper of ``Module.train`` unmarks a module whose mode is
+    set explicitly (``.train()``, ``.eval()``, and every submodule they
+    reach), and one of ``Module.__setattr__`` a module whose ``training`` the
+    user's code assigns (even the value it has). A copy (``copy.deepcopy``, a pickle
+    round trip) of a marked module is marked too: ``Module.__getstate__``'s
+    wrapper adds :data:`COPIED_FROM` to the state, ``__setstate__``'s takes
+    it out. These wrappers are there only while on (the audit turns it on
+    while a test runs), except ``__setstate__``'s, put in for good when the
+    tracker is made (under the audit only), so that a state pickled while on
+    never leaves the key on a module loaded later. No hook is registered, so
+    ``torch.compile`` and ``torch.fx`` see what they see without the audit.
     """
 
     def __init__(self, torch_module: ModuleType, switchboard: Switchboard) -> None:
@@ -214,36 +243,85 @@ class ReadTracker:
         self._switchboard = switchboard
         is_compiling = torch_module.compiler.is_compiling
         moded = switchboard.moded
+        assigned = switchboard.assigned
+        sources: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
         # What each wrapper calls: whatever was there when tracking turned on.
         self._wrapped: dict[str, Any] = {
-            "__call__": self._module_class.__call__,
-            "train": self._module_class.train,
+            name: getattr(self._module_class, name)
+            for name in ("__call__", "train", "__setattr__", "__getstate__", "__setstate__")
         }
         wrapped = self._wrapped
 
+        def flag_of(module: Any) -> bool | None:
+            try:
+                flag = moded.get(module)
+                if flag is None and "_orig_mod" in module._modules:  # torch.compile's wrapper
+                    flag = moded.get(module._modules["_orig_mod"])
+            except TypeError:
+                flag = None
+            return flag
+
         def __call__(module: Any, *args: Any, **kwargs: Any) -> Any:
             if moded and not is_compiling():
-                try:
-                    flag = moded.get(module)
-                except TypeError:
-                    flag = None
+                flag = flag_of(module)
                 if flag is not None and module.training is flag:
                     switchboard.reads += 1
             return wrapped["__call__"](module, *args, **kwargs)
 
         def train(module: Any, mode: bool = True) -> Any:
-            if moded:
-                with contextlib.suppress(TypeError):
+            with contextlib.suppress(TypeError):
+                if moded:
                     moded.pop(module, None)
+                assigned.discard(module)
             return wrapped["train"](module, mode)
 
+        def __setattr__(module: Any, name: str, value: Any) -> None:
+            if (
+                name == "training"
+                and moded
+                and not is_compiling()
+                and not sys._getframe(1).f_globals.get("__name__", "").startswith(_NOT_THE_USER)
+            ):
+                with contextlib.suppress(TypeError):
+                    if moded.pop(module, None) is not None:
+                        assigned.add(module)
+            wrapped["__setattr__"](module, name, value)
+
+        def __getstate__(module: Any) -> Any:
+            state = wrapped["__getstate__"](module)
+            if moded and isinstance(state, dict) and flag_of(module) is module.training:
+                sources[id(module)] = module
+                state = {**state, COPIED_FROM: id(module)}
+            return state
+
+        def __setstate__(module: Any, state: Any) -> None:
+            source = state.pop(COPIED_FROM, None) if isinstance(state, dict) else None
+            wrapped["__setstate__"](module, state)
+            original = None if source is None else sources.get(source)
+            if original is None or not switchboard.tracking:
+                return
+            flag = flag_of(original)
+            if flag is not None and module.training is flag:
+                _mark_moded(switchboard, module, count=False)
+                on_copy = switchboard.on_copy
+                if on_copy is not None:
+                    on_copy(original, module)
+
         self._wrappers: dict[str, Any] = {
-            "__call__": functools.wraps(wrapped["__call__"])(__call__),
-            "train": functools.wraps(wrapped["train"])(train),
+            name: functools.wraps(wrapped[name])(wrapper)
+            for name, wrapper in (
+                ("__call__", __call__),
+                ("train", train),
+                ("__setattr__", __setattr__),
+                ("__getstate__", __getstate__),
+            )
         }
+        # Once, for good: dynamo wraps ``Module.__setstate__`` too (on the first
+        # ``torch.compile``), around whatever is there.
+        self._module_class.__setstate__ = functools.wraps(wrapped["__setstate__"])(__setstate__)
 
     def turn(self, on: bool) -> None:
-        """Turn tracking on (wrappers in, marking on) or off (both out)."""
+        """Turn tracking on (wrappers in, marking on) or off (wrappers out)."""
         module_class = self._module_class
         self._switchboard.tracking = on
         for name, wrapper in self._wrappers.items():
