@@ -122,14 +122,17 @@ def ran_lines(ran: Sequence[Ran], labels: tuple[str, str], recorded: bool) -> li
     for entry in ran:
         if recorded:
             calls = f" ({entry.calls} calls)" if entry.calls > 1 else ""
-            lines.append(
-                f"  {entry.who} ran in {mode_label(entry.training, labels)}{calls}: {entry.source}"
-            )
+            lines.append(f"  {entry.who} ran in {_mode(entry, labels)}{calls}: {entry.source}")
         elif entry.training is None:
             lines.append(f"  {entry.who}: {entry.source or 'its mode is resolved at each call'}")
         else:
-            lines.append(f"  {entry.who} is in {mode_label(entry.training, labels)}")
+            lines.append(f"  {entry.who} is in {_mode(entry, labels)}")
     return _merged(lines, "  ")
+
+
+def _mode(entry: Ran, labels: tuple[str, str]) -> str:
+    """Return the mode ``entry`` ran in, in its backend's words (else in ``labels``)."""
+    return mode_label(entry.training, entry.labels or labels)
 
 
 def _merged(lines: Sequence[str], indent: str) -> list[str]:
@@ -244,15 +247,25 @@ class AuditRun:
         """Return it as plain lists and strings, for xdist's ``workeroutput``."""
         ran = None
         if self.ran is not None:
-            ran = [[e.name, e.kind, e.training, e.source, e.calls] for e in self.ran]
+            ran = [
+                [e.name, e.kind, e.training, e.source, e.calls, e.labels and list(e.labels)]
+                for e in self.ran
+            ]
         return [self.phase, self.own, self.outcome, self.error, ran]
 
     @classmethod
     def from_serializable(cls, data: Sequence[Any]) -> AuditRun:
         """Return the run :meth:`to_serializable` wrote."""
         phase, own, outcome, error, ran = data
-        entries = None if ran is None else tuple(Ran(*entry) for entry in ran)
+        entries = None if ran is None else tuple(_ran(*entry) for entry in ran)
         return cls(phase, bool(own), str(outcome), str(error), entries)
+
+
+def _ran(
+    name: str, kind: str, training: bool | None, source: str, calls: int, labels: Any = None
+) -> Ran:
+    """Return the entry :meth:`AuditRun.to_serializable` wrote as a list."""
+    return Ran(name, kind, training, source, calls, (labels[0], labels[1]) if labels else None)
 
 
 def first_error_line(reports: Iterable[pytest.TestReport]) -> str:
@@ -329,7 +342,7 @@ def finding_lines(
             shown = [entry for key, entry in _keys(run.ran) if key in differing]
             lines += _merged(
                 [
-                    f"      {entry.who} ran in {mode_label(entry.training, labels)}: {entry.source}"
+                    f"      {entry.who} ran in {_mode(entry, labels)}: {entry.source}"
                     for entry in shown
                 ],
                 "      ",
