@@ -45,7 +45,7 @@ class Ran:
     """Where the mode came from: ``built while the phase was unset``, ``the global phase``, ..."""
     calls: int = 1
     labels: tuple[str, str] | None = None
-    """How its backend writes modes 0 and 1 (torch: ``eval``, ``train``); None: the report's."""
+    """How its backend writes modes 0 and 1 (torch: eval, train); None: the report's."""
 
     @property
     def who(self) -> str:

@@ -29,14 +29,14 @@ from typing import Any, Final
 from pytest_learning_phase._phase import Phase
 from pytest_learning_phase._provenance import Ran, Recording
 
-__all__ = ["LABELS", "held_modules", "reads_training", "record_torch_modules"]
+__all__ = ["held_modules", "reads_training", "record_torch_modules"]
 
 BEFORE_RUN: Final = "built before this run (by a wider fixture, or at import)"
 _READS_TRAINING: dict[type, bool] = {}
-LABELS: Final = ("eval", "train")
-"""Modes 0 and 1 in PyTorch's words (the torch adapter's ``phase_labels``)."""
 _PHASES: Final[dict[Phase, str]] = {None: "unset", 0: "0 (eval)", 1: "1 (train)"}
 """A phase in PyTorch's words (the torch adapter's ``phase_labels``)."""
+_LABELS: Final = ("eval", "train")
+"""A mode in PyTorch's words: a module's entry says eval mode, also beside another backend."""
 
 
 def reads_training(module_class: type) -> bool:
@@ -169,7 +169,7 @@ class _TorchRecording:
                 training,
                 source,
                 count,
-                LABELS,
+                _LABELS,
             )
             for (key, training, source), count in calls
         ]
@@ -212,7 +212,5 @@ def held_modules(values: Iterable[tuple[str, object]], module_class: type) -> li
             if id(sub) in seen or not reads_training(type(sub)):
                 continue
             seen.add(id(sub))
-            found.append(
-                Ran(names.get(id(sub), "?"), type(sub).__name__, bool(sub.training), "", 1, LABELS)
-            )
+            found.append(Ran(names.get(id(sub), "?"), type(sub).__name__, bool(sub.training), ""))
     return found
