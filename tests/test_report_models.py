@@ -342,3 +342,36 @@ def test_each_entry_of_a_two_backend_finding_is_written_in_its_backends_words(
         ],
         consecutive=True,
     )
+
+
+def test_a_keras_layer_says_test_mode_in_a_finding_written_in_torchs_words(
+    preloaded_torch: None, preloaded_tf_keras: None, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(
+        test_suite="""
+        import numpy as np
+        import torch
+        from torch import nn
+        from tf_keras import layers
+
+        def test_torch_first():
+            torch.manual_seed(0)
+            ones = np.ones((64, 4), "float32")
+            assert torch.equal(nn.Dropout(0.5)(torch.ones(64, 4)), torch.ones(64, 4))
+            assert np.array_equal(np.asarray(layers.Dropout(0.5, name="layer")(ones)), ones)
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--learning-phase-backend=tf_keras,torch",
+        "--learning-phase-audit",
+    )
+    # Its own run read torch only (the layer was not reached): the finding is in torch's words.
+    result.stdout.fnmatch_lines(
+        [
+            "  test_suite.py::test_torch_first  eval: passed   train: failed",
+            "    run again in phase 0 (eval): passed",
+            "      layer (Dropout) ran in test mode: the global phase",
+        ]
+    )
