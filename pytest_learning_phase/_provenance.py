@@ -110,7 +110,7 @@ class Provenance:
             if len(keys) > 1:
                 names.update(_paths(list(keys), name, parents))
         return [
-            Ran(names.get(key, name), kind, mode, source, calls)
+            Ran(names.get(key, name), kind, mode, source, calls, DEFAULT_LABELS)
             for (key, name, kind, mode, source), calls in items
         ]
 
