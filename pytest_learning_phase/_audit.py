@@ -422,6 +422,17 @@ def _quiet_hooks(item: pytest.Item, watch: _RunWatch) -> Iterator[None]:
 
 
 @contextmanager
+def _setup_show_off(config: pytest.Config) -> Iterator[None]:
+    """Keep ``--setup-show`` from printing a re-run's SETUP and TEARDOWN lines."""
+    shown = config.option.setupshow
+    config.option.setupshow = False
+    try:
+        yield
+    finally:
+        config.option.setupshow = shown
+
+
+@contextmanager
 def _subtest_failures_kept(item: pytest.Item) -> Iterator[None]:
     """Leave pytest's count of ``item``'s failed subtests as it was before a re-run.
 
@@ -447,11 +458,15 @@ def _subtest_failures_kept(item: pytest.Item) -> Iterator[None]:
 
 
 class _StoppedRun(Exception):
-    """A re-run called ``pytest.exit()``: the test cannot be judged (``why``)."""
+    """A re-run called ``pytest.exit()``: the test cannot be judged (``why``).
 
-    def __init__(self, why: str) -> None:
+    ``outcomes``: both re-runs' outcomes when the run stopped was the extra one, unset.
+    """
+
+    def __init__(self, why: str, outcomes: tuple[str, ...] = ()) -> None:
         super().__init__(why)
         self.why = why
+        self.outcomes = outcomes
 
 
 def _tear_down_after_a_stop(item: pytest.Item, nextitem: pytest.Item | None) -> None:
@@ -500,7 +515,8 @@ class LearningPhaseAudit:
         self.crashed: list[tuple[object, str]] = []
         """(xdist controller) Each worker that went down without its final verdicts, and why."""
         self.finished: dict[object, str] = {}
-        """(xdist controller) Each worker's last test whose own run ended (its teardown came)."""
+        """(xdist controller) Each worker's last test whose own run ended (its teardown came;
+        ``""`` while an attempt of pytest-rerunfailures that another will follow ends)."""
         self.held: dict[object, list[object]] = {}
         """The generator objects each wider fixture set up now holds (by its ``FixtureDef``)."""
         self.start: RandomState | None = None
@@ -666,13 +682,13 @@ class LearningPhaseAudit:
             if stands_for is None and outcomes[0] != own.outcome:
                 # Unset differs from both phases: the phase, or what the first run
                 # left behind (a counter, a file)? One more run, unset, tells.
-                again = self._run_in_phase(item, nextitem, None, start, labels)
+                again = self._run_in_phase(item, nextitem, None, start, labels, outcomes)
                 if again.outcome == own.outcome:
                     runs_ = tuple(runs)
                     return Verdict(nodeid, UNSET_DIFFERS, outcomes=outcomes, runs=runs_, read=read)
             return Verdict(nodeid, SAME, outcomes=outcomes, read=read)
         except _StoppedRun as stopped:
-            return Verdict(nodeid, NOT_AUDITED, stopped.why)
+            return Verdict(nodeid, NOT_AUDITED, stopped.why, outcomes=stopped.outcomes)
         finally:
             after_first_run.restore()
 
@@ -698,8 +714,11 @@ class LearningPhaseAudit:
         phase: Phase,
         start: RandomState,
         labels: tuple[str, str],
+        judged: tuple[str, ...] = (),
     ) -> AuditRun:
         """Run the test's whole protocol once in ``phase``: fresh fixtures, no logging.
+
+        ``judged``: for the extra run, unset, both re-runs' outcomes (a stop keeps them).
 
         Each run ends as the first did, tearing down what ``nextitem`` does not
         need: a wider fixture stays up for the next run, unless the test is the
@@ -732,6 +751,7 @@ class LearningPhaseAudit:
             with (
                 warnings.catch_warnings(record=True),
                 _quiet_hooks(item, watch),
+                _setup_show_off(item.config),
                 _subtest_failures_kept(item),
             ):
                 try:
@@ -748,11 +768,13 @@ class LearningPhaseAudit:
             if attempts is not None:
                 item.__dict__["execution_count"] = attempts
         if isinstance(stopped, KeyboardInterrupt):
-            self._record(Verdict(item.nodeid, NOT_AUDITED, f"interrupted while {where}"))
+            self._record(Verdict(item.nodeid, NOT_AUDITED, f"interrupted while {where}", judged))
             raise stopped
         if stopped is not None:
             where = f"its run in phase {describe(phase, labels)}"
-            raise _StoppedRun(f"{where} called pytest.exit(): {stopped}")
+            if judged:
+                where = "its extra run, unset, after both re-runs,"
+            raise _StoppedRun(f"{where} called pytest.exit(): {stopped}", judged)
         return watch.run(phase, ran=ran)
 
     @pytest.hookimpl(tryfirst=True)  # an xdist worker: before xdist serializes the report
@@ -779,10 +801,14 @@ class LearningPhaseAudit:
             return
         self._take(getattr(report, BACKENDS_KEY, None), verdicts)
         self.unacknowledged.pop(worker, None)
+        if str(report.outcome) == "rerun":  # pytest-rerunfailures: another attempt follows
+            self.finished[worker] = ""
         if report.when == "teardown":
             self.unacknowledged[worker] = report.nodeid
-            if str(report.outcome) != "rerun":  # pytest-rerunfailures: another attempt follows
+            if self.finished.get(worker) != "":
                 self.finished[worker] = report.nodeid
+            else:
+                del self.finished[worker]
 
     def _serializable_backends(self) -> dict[str, object]:
         return {name: backend.to_serializable() for name, backend in self.backends.items()}
@@ -874,7 +900,7 @@ class LearningPhaseAudit:
             f"{_tests(asked_none)} asked for no phase: {audited} read it and "
             f"{self._ran_again([*depends, *unset_differs, *same])}, {len(never_read)} never read it"
             + (f", {len(from_baseline)} had a phase from a wider fixture" if from_baseline else "")
-            + (f", {len(not_audited)} read it and could not run again" if not_audited else "")
+            + self._not_audited_counts(not_audited)
         )
         if self.read_count is None:
             writer.line(
@@ -923,6 +949,15 @@ class LearningPhaseAudit:
             self._list(writer, not_audited)
         for lost in self._lost_to_crashes():
             writer.line(f"not judged: {lost}", yellow=True)
+
+    @staticmethod
+    def _not_audited_counts(not_audited: Sequence[Verdict]) -> str:
+        """Count the tests that could not run again, and those stopped after both re-runs."""
+        judged = sum(1 for verdict in not_audited if verdict.outcomes)
+        unjudged = len(not_audited) - judged
+        return (f", {unjudged} read it and could not run again" if unjudged else "") + (
+            f", {judged} read it and ran again but could not be judged" if judged else ""
+        )
 
     def _lost_to_crashes(self) -> Iterator[str]:
         """Say which verdict each crashed worker made and never sent (at most its last)."""

@@ -44,6 +44,8 @@ class Ran:
     source: str
     """Where the mode came from: ``built while the phase was unset``, ``the global phase``, ..."""
     calls: int = 1
+    labels: tuple[str, str] | None = None
+    """How its backend writes modes 0 and 1 (torch: eval, train); None: the report's."""
 
     @property
     def who(self) -> str:
@@ -108,7 +110,7 @@ class Provenance:
             if len(keys) > 1:
                 names.update(_paths(list(keys), name, parents))
         return [
-            Ran(names.get(key, name), kind, mode, source, calls)
+            Ran(names.get(key, name), kind, mode, source, calls, DEFAULT_LABELS)
             for (key, name, kind, mode, source), calls in items
         ]
 

@@ -123,7 +123,8 @@ def ran_lines(ran: Sequence[Ran], labels: tuple[str, str], recorded: bool) -> li
         if recorded:
             calls = f" ({entry.calls} calls)" if entry.calls > 1 else ""
             lines.append(
-                f"  {entry.who} ran in {mode_label(entry.training, labels)}{calls}: {entry.source}"
+                f"  {entry.who} ran in {mode_label(entry.training, entry.labels or labels)}"
+                f"{calls}: {entry.source}"
             )
         elif entry.training is None:
             lines.append(f"  {entry.who}: {entry.source or 'its mode is resolved at each call'}")
@@ -244,15 +245,23 @@ class AuditRun:
         """Return it as plain lists and strings, for xdist's ``workeroutput``."""
         ran = None
         if self.ran is not None:
-            ran = [[e.name, e.kind, e.training, e.source, e.calls] for e in self.ran]
+            ran = [[e.name, e.kind, e.training, e.source, e.calls, e.labels] for e in self.ran]
         return [self.phase, self.own, self.outcome, self.error, ran]
 
     @classmethod
     def from_serializable(cls, data: Sequence[Any]) -> AuditRun:
         """Return the run :meth:`to_serializable` wrote."""
         phase, own, outcome, error, ran = data
-        entries = None if ran is None else tuple(Ran(*entry) for entry in ran)
+        entries = None if ran is None else tuple(map(_ran_from_serializable, ran))
         return cls(phase, bool(own), str(outcome), str(error), entries)
+
+
+def _ran_from_serializable(data: Sequence[Any]) -> Ran:
+    """Return the entry ``AuditRun.to_serializable`` wrote (its labels came as a list)."""
+    name, kind, training, source, calls, labels = data
+    return Ran(
+        name, kind, training, source, calls, None if labels is None else (labels[0], labels[1])
+    )
 
 
 def first_error_line(reports: Iterable[pytest.TestReport]) -> str:
@@ -329,7 +338,8 @@ def finding_lines(
             shown = [entry for key, entry in _keys(run.ran) if key in differing]
             lines += _merged(
                 [
-                    f"      {entry.who} ran in {mode_label(entry.training, labels)}: {entry.source}"
+                    f"      {entry.who} ran in {mode_label(entry.training, entry.labels or labels)}"
+                    f": {entry.source}"
                     for entry in shown
                 ],
                 "      ",

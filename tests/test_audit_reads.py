@@ -6,9 +6,14 @@ a phase-dependent test into "never read it" (a silently wrong verdict).
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
+
+from pytest_learning_phase._provenance import Ran
+from pytest_learning_phase._report import AuditRun
+from tests._suite import Suite
 
 
 def run_audited(
@@ -211,3 +216,115 @@ def test_torch_an_assignment_to_training_is_explicit_even_keeping_the_value(
             "2 never read it",
         ]
     )
+
+
+def test_torch_modules_say_eval_mode_beside_another_backend(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    result = run_audited(
+        pytester,
+        "reference,torch",
+        """
+        import torch
+        from torch import nn
+        import pytest_learning_phase.backend as K
+
+        def test_mixed():
+            m = nn.Dropout(0.5)
+            m(torch.ones(2, 4))
+            assert m.training and K.learning_phase() == 0
+        """,
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "  test_suite.py::test_mixed  unset: passed   test: failed   train: failed",
+            "      m (Dropout) ran in train mode: built while the phase was unset",
+            "    run again in phase 0 (test): failed: *",
+            "      m (Dropout) ran in eval mode: built while the phase was 0 (eval)",
+        ]
+    )
+
+
+def test_a_runs_entries_keep_their_backends_words_on_the_way_from_an_xdist_worker() -> None:
+    entry = Ran("m", "Dropout", False, "built while the phase was 0 (eval)", 2, ("eval", "train"))
+    run = AuditRun(0, False, "failed", "assert False", (entry, Ran("d", "Dropout", True, "")))
+    assert AuditRun.from_serializable(json.loads(json.dumps(run.to_serializable()))) == run
+
+
+# -- The counts: a stop in the extra run, unset, after both re-runs ran. ---------------
+
+STOPPED_IN_THE_EXTRA_RUN = """
+import pytest
+from lp_backend import K
+
+RUNS = {"exit": 0, "interrupt": 0}
+
+def test_exit_in_the_extra_run():
+    RUNS["exit"] += 1
+    if RUNS["exit"] == 4:
+        pytest.exit("exit in the 4th run")
+    assert not K.global_learning_phase_is_set()
+
+def test_interrupted_in_the_extra_run():
+    RUNS["interrupt"] += 1
+    if RUNS["interrupt"] == 4:
+        raise KeyboardInterrupt
+    assert not K.global_learning_phase_is_set()
+"""
+
+
+def test_a_stop_in_the_extra_unset_run_is_not_counted_as_could_not_run_again(
+    reference_suite: Suite,
+) -> None:
+    reference_suite.write(STOPPED_IN_THE_EXTRA_RUN)
+    # In a fresh process: an interrupt ends the session, and would end this one too.
+    result = reference_suite.run_subprocess("--learning-phase-audit")
+    result.stdout.fnmatch_lines(
+        [
+            "2 tests asked for no phase: 0 read it and ran again in phases 0 (test) and 1 "
+            "(train), 0 never read it, 2 read it and ran again but could not be judged",
+            "could not audit 2 tests that read the phase:",
+            "  test_suite.py::test_exit_in_the_extra_run  *(its extra run, unset, after both "
+            "re-runs, called pytest.exit(): exit in the 4th run)",
+            "  test_suite.py::test_interrupted_in_the_extra_run  *(interrupted while run again "
+            "in phase unset)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*could not run again*")
+
+
+# -- --setup-show: the re-runs print nothing. -------------------------------------------
+
+
+def test_setup_show_prints_only_the_first_runs_setup_and_teardown(
+    reference_suite: Suite,
+) -> None:
+    reference_suite.write(
+        """
+        import pytest
+        from lp_backend import K
+
+        @pytest.fixture(scope="module")
+        def shared():
+            return 1
+
+        @pytest.fixture
+        def data():
+            return [1, 2]
+
+        def test_reads(shared, data):  # the last of its module: re-runs set "shared" up again
+            K.learning_phase()
+        """
+    )
+    result = reference_suite.run("--learning-phase-audit", "--setup-show")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*1 read it and ran again*"])
+    shown = [
+        line.split() for line in result.outlines if line.strip().startswith(("SETUP", "TEARDOWN"))
+    ]
+    assert shown == [
+        ["SETUP", "M", "shared"],
+        ["SETUP", "F", "data"],
+        ["TEARDOWN", "F", "data"],
+        ["TEARDOWN", "M", "shared"],
+    ]

@@ -264,6 +264,34 @@ def test_a_re_run_that_crashes_its_worker_counts_nowhere(reference_suite: Suite)
     result.stdout.no_fnmatch_line("*crashed while running 'test_suite.py::test_crashes_in_train*")
 
 
+def test_a_crash_in_a_rerunfailures_attempt_stays_a_failure_under_xdist(
+    reference_suite: Suite,
+) -> None:
+    """The attempt that crashed is the test's own run, though an earlier attempt ended."""
+    reference_suite.write(
+        """
+        import os
+        from pathlib import Path
+        from lp_backend import K
+
+        def test_fails_then_crashes():
+            K.learning_phase()
+            if Path("attempted").exists():
+                os._exit(1)
+            Path("attempted").touch()
+            assert False, "first attempt"
+        """
+    )
+    plain = reference_suite.run_subprocess("-n", "1", "--reruns", "1")
+    (reference_suite.pytester.path / "attempted").unlink()
+    result = reference_suite.run_subprocess("--learning-phase-audit", "-n", "1", "--reruns", "1")
+    assert result.parseoutcomes() == plain.parseoutcomes()
+    assert result.parseoutcomes()["failed"] == 1
+    result.stdout.fnmatch_lines(
+        ["  test_suite.py::test_fails_then_crashes  (it crashed its worker)"]
+    )
+
+
 def test_a_crashed_worker_s_earlier_verdicts_are_kept(reference_suite: Suite) -> None:
     """Each verdict travels with the worker's next report, not only at the worker's end."""
     reference_suite.write(

@@ -296,3 +296,82 @@ def test_shared_names_take_the_shortest_end_of_their_paths_that_tells_them_apart
         "loop",  # a layer that calls itself: its path stops there
         "loop/loop",
     ]
+
+
+# -- Two backends in one test. -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["plain", "xdist"])
+def test_each_entry_of_a_two_backend_finding_is_written_in_its_backends_words(
+    preloaded_torch: None, preloaded_tf_keras: None, pytester: pytest.Pytester, workers: list[str]
+) -> None:
+    pytester.makepyfile(
+        test_suite="""
+        import numpy as np
+        import torch
+        from torch import nn
+        from tf_keras import layers
+
+        def test_both():
+            torch.manual_seed(0)
+            module = nn.Dropout(0.5)
+            layer = layers.Dropout(0.5, name="layer", seed=1)
+            ones = np.ones((64, 4), "float32")
+            kept_by_module = torch.equal(module(torch.ones(64, 4)), torch.ones(64, 4))
+            kept_by_layer = np.array_equal(np.asarray(layer(ones)), ones)
+            assert kept_by_module and kept_by_layer
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--learning-phase-backend=tf_keras,torch",
+        "--learning-phase-audit",
+        *workers,
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "  test_suite.py::test_both  test: passed   train: failed",
+            "    its own run (phase unset): failed: *",
+            "      layer (Dropout) ran in test mode: the layer's default (training=None), "
+            "so the layer reads learning_phase()",
+            "      module (Dropout) ran in train mode: built while the phase was unset",
+            "    run again in phase 0 (test): passed",
+            "      layer (Dropout) ran in test mode: the global phase",
+            "      module (Dropout) ran in eval mode: built while the phase was 0 (eval)",
+        ],
+        consecutive=True,
+    )
+
+
+def test_a_keras_layer_says_test_mode_in_a_finding_written_in_torchs_words(
+    preloaded_torch: None, preloaded_tf_keras: None, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(
+        test_suite="""
+        import numpy as np
+        import torch
+        from torch import nn
+        from tf_keras import layers
+
+        def test_torch_first():
+            torch.manual_seed(0)
+            ones = np.ones((64, 4), "float32")
+            assert torch.equal(nn.Dropout(0.5)(torch.ones(64, 4)), torch.ones(64, 4))
+            assert np.array_equal(np.asarray(layers.Dropout(0.5, name="layer")(ones)), ones)
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--learning-phase-backend=tf_keras,torch",
+        "--learning-phase-audit",
+    )
+    # Its own run read torch only (the layer was not reached): the finding is in torch's words.
+    result.stdout.fnmatch_lines(
+        [
+            "  test_suite.py::test_torch_first  eval: passed   train: failed",
+            "    run again in phase 0 (eval): passed",
+            "      layer (Dropout) ran in test mode: the global phase",
+        ]
+    )

@@ -35,6 +35,8 @@ BEFORE_RUN: Final = "built before this run (by a wider fixture, or at import)"
 _READS_TRAINING: dict[type, bool] = {}
 _PHASES: Final[dict[Phase, str]] = {None: "unset", 0: "0 (eval)", 1: "1 (train)"}
 """A phase in PyTorch's words (the torch adapter's ``phase_labels``)."""
+_LABELS: Final = ("eval", "train")
+"""A mode in PyTorch's words: a module's entry says eval mode, also beside another backend."""
 
 
 def reads_training(module_class: type) -> bool:
@@ -167,6 +169,7 @@ class _TorchRecording:
                 training,
                 source,
                 count,
+                _LABELS,
             )
             for (key, training, source), count in calls
         ]
