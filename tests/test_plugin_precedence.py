@@ -158,3 +158,32 @@ def test_a_marker_that_parametrized_the_item_must_agree_with_the_fixture(suite: 
             "asks for 1 (train); keep one of them",
         ]
     )
+
+
+def test_a_pytest_param_marker_beats_the_function_marker_and_must_agree_with_fixtures(
+    suite: Suite,
+) -> None:
+    suite.write(
+        """
+        import pytest
+        from lp_backend import phase
+
+        @pytest.mark.learning_phase(1)
+        @pytest.mark.parametrize("x", [pytest.param(0, marks=pytest.mark.learning_phase(0))])
+        def test_param_marker(x):
+            assert phase() == 0
+
+        @pytest.mark.parametrize("x", [pytest.param(0, marks=pytest.mark.learning_phase(0))])
+        def test_param_marker_and_fixture(x, train_phase):
+            pass
+        """
+    )
+    result = suite.run()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "In test_suite.py::test_param_marker_and_fixture[[]0[]]: "
+            "@pytest.mark.learning_phase(0) on pytest.param asks for phase 0 (test) but fixture "
+            "train_phase asks for 1 (train); keep one of them",
+        ]
+    )
