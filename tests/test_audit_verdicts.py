@@ -567,6 +567,42 @@ def test_torch_runs_again_only_in_eval_mode(
     assert runs == ["test_runs_a_dropout", "test_runs_a_dropout"]
 
 
+def test_torch_a_test_with_side_effects_is_not_reported(
+    preloaded_torch: None, pytester: pytest.Pytester
+) -> None:
+    """The normal run stands for train mode; a second run fails whatever its mode (a counter).
+
+    One more run in train mode tells the phase from what the first run left behind, as the
+    extra unset run does on the reference backend; a test that does depend is still found.
+    """
+    result = run_torch(
+        pytester,
+        """
+        import torch
+        from torch import nn
+
+        CALLS = []
+
+        def test_counts_its_calls():
+            nn.Dropout(0.5)(torch.ones(3))
+            CALLS.append(1)
+            assert len(CALLS) == 1
+
+        def test_depends_on_the_mode():
+            x = torch.ones(64)
+            assert torch.equal(nn.Dropout(0.5)(x), x)
+        """,
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "1 test depends on the learning phase:",
+            "  test_suite.py::test_depends_on_the_mode  *eval: passed   train: failed",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*test_counts_its_calls  *")
+
+
 def test_reference_has_no_unset_shortcut(reference_suite: Suite) -> None:
     """Unset reads 0 on the reference backend, but it is not phase 0: three runs."""
     reference_suite.pytester.makeconftest(
