@@ -7,6 +7,8 @@ and source, by a path when two layers share a name.
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from pytest_learning_phase._provenance import Provenance
@@ -301,17 +303,33 @@ def test_shared_names_take_the_shortest_end_of_their_paths_that_tells_them_apart
 # -- Two backends in one test. -------------------------------------------------------------
 
 
+TWO_BACKENDS_IMPORTS = """
+import numpy as np
+import torch
+from torch import nn
+from tf_keras import layers
+"""
+
+
+def audit_on_two_backends(pytester: pytest.Pytester, test: str, *workers: str) -> pytest.RunResult:
+    """Audit ``test`` (after the imports of both frameworks) on tf_keras and torch."""
+    pytester.makepyfile(test_suite=TWO_BACKENDS_IMPORTS + textwrap.dedent(test))
+    return pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--learning-phase-backend=tf_keras,torch",
+        "--learning-phase-audit",
+        *workers,
+    )
+
+
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["plain", "xdist"])
 def test_each_entry_of_a_two_backend_finding_is_written_in_its_backends_words(
     preloaded_torch: None, preloaded_tf_keras: None, pytester: pytest.Pytester, workers: list[str]
 ) -> None:
-    pytester.makepyfile(
-        test_suite="""
-        import numpy as np
-        import torch
-        from torch import nn
-        from tf_keras import layers
-
+    result = audit_on_two_backends(
+        pytester,
+        """
         def test_both():
             torch.manual_seed(0)
             module = nn.Dropout(0.5)
@@ -320,13 +338,7 @@ def test_each_entry_of_a_two_backend_finding_is_written_in_its_backends_words(
             kept_by_module = torch.equal(module(torch.ones(64, 4)), torch.ones(64, 4))
             kept_by_layer = np.array_equal(np.asarray(layer(ones)), ones)
             assert kept_by_module and kept_by_layer
-        """
-    )
-    result = pytester.runpytest_subprocess(
-        "-p",
-        "no:cacheprovider",
-        "--learning-phase-backend=tf_keras,torch",
-        "--learning-phase-audit",
+        """,
         *workers,
     )
     result.stdout.fnmatch_lines(
@@ -347,25 +359,15 @@ def test_each_entry_of_a_two_backend_finding_is_written_in_its_backends_words(
 def test_a_keras_layer_says_test_mode_in_a_finding_written_in_torchs_words(
     preloaded_torch: None, preloaded_tf_keras: None, pytester: pytest.Pytester
 ) -> None:
-    pytester.makepyfile(
-        test_suite="""
-        import numpy as np
-        import torch
-        from torch import nn
-        from tf_keras import layers
-
+    result = audit_on_two_backends(
+        pytester,
+        """
         def test_torch_first():
             torch.manual_seed(0)
             ones = np.ones((64, 4), "float32")
             assert torch.equal(nn.Dropout(0.5)(torch.ones(64, 4)), torch.ones(64, 4))
             assert np.array_equal(np.asarray(layers.Dropout(0.5, name="layer")(ones)), ones)
-        """
-    )
-    result = pytester.runpytest_subprocess(
-        "-p",
-        "no:cacheprovider",
-        "--learning-phase-backend=tf_keras,torch",
-        "--learning-phase-audit",
+        """,
     )
     # Its own run read torch only (the layer was not reached): the finding is in torch's words.
     result.stdout.fnmatch_lines(

@@ -22,9 +22,10 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import warnings
 from collections.abc import Iterable
 from types import FrameType, ModuleType
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from pytest_learning_phase._phase import Phase
 from pytest_learning_phase._provenance import Ran, Recording
@@ -32,6 +33,12 @@ from pytest_learning_phase._provenance import Ran, Recording
 __all__ = ["held_modules", "reads_training", "record_torch_modules"]
 
 BEFORE_RUN: Final = "built before this run (by a wider fixture, or at import)"
+COMPILE_WITH_GLOBAL_HOOKS: Final = r"Using `torch\.compile\(module\)` when there are global hooks"
+"""torch's warning when a compiled module runs while global hooks (the recording's) are installed.
+
+It is the recording's doing, not the test's: ignored while a recording runs, so
+a suite with ``filterwarnings = error`` passes under the audit as without it.
+"""
 _READS_TRAINING: dict[type, bool] = {}
 _PHASES: Final[dict[Phase, str]] = {None: "unset", 0: "0 (eval)", 1: "1 (train)"}
 """A phase in PyTorch's words (the torch adapter's ``phase_labels``)."""
@@ -108,6 +115,9 @@ class _TorchRecording:
             hooks.register_module_forward_pre_hook(self._before_forward),
             hooks.register_module_forward_hook(self._after_forward, always_call=True),
         ]
+        warnings.filterwarnings("ignore", COMPILE_WITH_GLOBAL_HOOKS, UserWarning)
+        self._quiet = warnings.filters[0]
+        """The filter for torch's warning about our hooks, taken out again at ``stop()``."""
 
     def _built(self, module: object, phase: Phase) -> None:
         training: bool = module.training  # type: ignore[attr-defined]
@@ -177,6 +187,8 @@ class _TorchRecording:
     def stop(self) -> list[Ran]:
         for handle in self._handles:
             handle.remove()
+        with contextlib.suppress(ValueError):  # a catch_warnings block already took it out
+            cast(list[object], warnings.filters).remove(self._quiet)
         if self._switchboard.on_build == self._built:
             self._switchboard.on_build = None
         if getattr(self._switchboard, "on_copy", None) == self._copied:

@@ -262,7 +262,7 @@ class ReadTracker:
             return flag
 
         def __call__(module: Any, *args: Any, **kwargs: Any) -> Any:
-            if moded and not is_compiling():
+            if not is_compiling() and moded:  # compiling: dynamo traces nothing of ours
                 flag = flag_of(module)
                 if flag is not None and module.training is flag:
                     switchboard.reads += 1
