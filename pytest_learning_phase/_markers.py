@@ -170,23 +170,29 @@ def scope_request(node: Node) -> PhaseRequest | None:
     return PhaseRequest(phase, f"{marker_text(mark)} on {_where(where)}")
 
 
-def _closest_marker(item: pytest.Item) -> tuple[pytest.Mark, str] | None:
-    """Return the closest marker and where it sits; a ``pytest.param`` mark is closest."""
+def _closest_marker(item: pytest.Item) -> tuple[pytest.Mark, str, Node | None] | None:
+    """Return the closest marker, where it sits and its node (None: a ``pytest.param`` mark).
+
+    A ``pytest.param`` mark is closest.
+    """
     callspec = getattr(item, "callspec", None)
     if callspec is not None:
         for mark in reversed(callspec.marks):
             if mark.name == MARKER_NAME:
-                return mark, "pytest.param"
+                return mark, "pytest.param", None
     found = closest_marker_and_node(item)
-    return None if found is None else (found[0], _where(found[1]))
+    return None if found is None else (found[0], _where(found[1]), found[1])
 
 
-def _marker_source(item: pytest.Item, mark: pytest.Mark, where: str) -> Resolution:
+def _marker_source(
+    item: pytest.Item, mark: pytest.Mark, where: str, node: Node | None
+) -> Resolution:
     """Return the phase the closest marker asks for, or what is wrong with it (or its place).
 
-    Every ``learning_phase`` marker of that place is checked, and they must
-    agree; they are compared by the phases they give, never with ``==`` on
-    the values the user wrote (arrays, objects whose ``==`` raises).
+    Every ``learning_phase`` marker of that place (``node``'s own, or the
+    ``pytest.param``'s when None) is checked, and they must agree; they are
+    compared by the phases they give, never with ``==`` on the values the user
+    wrote (arrays, objects whose ``==`` raises).
     """
     args = mark.args
     if len(args) == 1 and not mark.kwargs and is_phase(phase := args[0]):  # the common case
@@ -198,7 +204,7 @@ def _marker_source(item: pytest.Item, mark: pytest.Mark, where: str) -> Resoluti
         if isinstance(checked, PhaseRequestError):
             return checked
         phases = checked
-    for other in _marks_at(item, where):
+    for other in _marks_at(item, node):
         if other is mark or other.name != MARKER_NAME:
             continue
         other_phases = _checked_phases(item, other, where)
@@ -242,12 +248,16 @@ def _checked_phases(
         )
 
 
-def _marks_at(item: pytest.Item, where: str) -> list[pytest.Mark]:
-    """Return every marker of the place ``where`` names: the param's, or a node's own."""
-    if where == "pytest.param":
-        return list(item.callspec.marks)  # type: ignore[attr-defined]
-    found = closest_marker_and_node(item)
-    return [] if found is None else own_marks(found[1])
+def _marks_at(item: pytest.Item, node: Node | None) -> list[pytest.Mark]:
+    """Return every marker of one place: the ``pytest.param``'s (``node`` None), or a node's own.
+
+    Any marker, not only ``learning_phase`` ones, except on a class (:func:`own_marks`).
+    """
+    if node is None:
+        return item.callspec.marks  # type: ignore[attr-defined,no-any-return]
+    if isinstance(node, pytest.Class):
+        return own_marks(node)
+    return node.own_markers
 
 
 def is_plugin_fixture(item: pytest.Item, name: str) -> bool:
@@ -293,7 +303,8 @@ def _requested_sources(item: pytest.Item) -> list[PhaseRequest] | PhaseRequestEr
         resolution = _marker_source(item, *closest)
         if isinstance(resolution, PhaseRequestError):
             return resolution
-        if closest[1].startswith(("class ", "module ")) and len(closest[0].args) == 1:
+        node = closest[2]
+        if node is not None and node is not item and len(closest[0].args) == 1:
             scope_marker = resolution
         else:
             sources.append(resolution)
