@@ -18,7 +18,7 @@ they do is never blamed on a test. A fixture that only clears the phase
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Final
@@ -33,7 +33,7 @@ from pytest_learning_phase._leaks import (
 )
 from pytest_learning_phase._markers import PhaseRequest, scope_request
 from pytest_learning_phase._phase import Phase, is_phase, short_repr
-from pytest_learning_phase.adapters import HeldModules, LearningPhaseAdapter
+from pytest_learning_phase.adapters import HeldModules, LearningPhaseAdapter, ModeCalls
 
 __all__ = ["LearningPhaseLeakWarning", "PhaseIsolation", "adapter_error", "warn_at_test"]
 
@@ -98,6 +98,8 @@ class PhaseIsolation:
         self.adapter = adapter
         self.default = default
         self.held_modules = adapter if isinstance(adapter, HeldModules) else None
+        self.mode_calls = adapter if self.held_modules and isinstance(adapter, ModeCalls) else None
+        """The adapter, if it also tells which held models a fixture set the mode of."""
         """The adapter, if its backend's objects keep a mode of their own (torch)."""
         self.entries: list[Entry] = []
         """The live baseline entries, in fold order: by scope rank, then setup order."""
@@ -347,6 +349,8 @@ class PhaseIsolation:
             module_flags = self.held_modules.module_flags
             fixture.flags_at_setup = [(held, module_flags(held.saved)) for held in self.held]
         fixturedef.addfinalizer(fixture.after_teardown)
+        if self.mode_calls is not None:
+            fixture.set_mode_of = self.mode_calls.watch_mode_calls()
         self.setting_up.append(fixture)
         return fixture
 
@@ -354,6 +358,8 @@ class PhaseIsolation:
         """Keep what the fixture left as its scope's baseline; give back the state around it."""
         if fixture in self.setting_up:
             self.setting_up.remove(fixture)
+        if fixture.set_mode_of is not None:
+            fixture.set_mode_of(None)  # stop watching
         if failed:
             self.adapter.restore_state(fixture.state_at_setup)
             return
@@ -386,14 +392,15 @@ class PhaseIsolation:
         """Record the modes the fixture's setup gave the models other fixtures hold."""
         assert self.held_modules is not None
         module_flags = self.held_modules.module_flags
-        requested = fixture.fixturedef.argnames
+        set_mode_of = fixture.set_mode_of
         at_setup = dict(fixture.flags_at_setup)
         for held in self.held:  # also models held by fixtures set up inside this one
             before = at_setup.get(held, held.flags)
             after = module_flags(held.saved)
-            # A fixture that requests the holder answers for its models' modes:
-            # all of them, as it left them (a train() that changed nothing included).
-            everything = held.holder in requested
+            # A fixture that set a model's mode answers for its modes: all of them, as
+            # it left them (a train() that changed nothing included); one that only
+            # requests the model, for nothing it did not change.
+            everything = set_mode_of is not None and set_mode_of(held.saved)
             changed = {
                 position: flag
                 for position, (flag, old) in enumerate(zip(after, before, strict=True))
@@ -491,6 +498,7 @@ class WiderFixture:
         "phase_at_setup",
         "rank",
         "scope_phase",
+        "set_mode_of",
         "state_at_setup",
         "state_at_teardown",
         "unittest_class",
@@ -516,6 +524,8 @@ class WiderFixture:
         """Whether a baseline entry was made by its setup or a fixture requested inside it."""
         self.held: Held | None = None
         self.unittest_class: object = None
+        self.set_mode_of: Callable[[object], bool] | None = None
+        """While its setup runs: the adapter's watch of the modes it sets (:class:`ModeCalls`)."""
 
     def before_teardown(self) -> None:
         """Save the test's state; put the fixture's scope state for its teardown."""

@@ -709,3 +709,38 @@ def test_out(sm, m_seen):
     )
     result = run_leaks_as_errors(torch_pytester, "-p", "no:randomly")
     result.assert_outcomes(passed=2)
+
+
+def test_a_module_fixture_that_only_requests_a_model_follows_a_later_session_eval(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    # m_uses sets no mode: the module's tests follow the session's baseline, which a session
+    # fixture set up later (by the module's second test) changes with eval().
+    torch_pytester.makeconftest(
+        SESSION_MODEL
+        + """
+@pytest.fixture(scope="session")
+def s_eval(sm):
+    sm[1].eval()
+"""
+    )
+    torch_pytester.makepyfile(
+        """
+import pytest
+
+@pytest.fixture(scope="module")
+def m_uses(sm):
+    return sm
+
+def test_1(m_uses, train_phase):
+    assert m_uses[1].training
+
+def test_2(s_eval, sm):
+    assert not sm[1].training
+
+def test_3(m_uses):
+    assert not m_uses[1].training, "the session's eval() is the baseline"
+"""
+    )
+    result = run_leaks_as_errors(torch_pytester, "-p", "no:randomly")
+    result.assert_outcomes(passed=3)

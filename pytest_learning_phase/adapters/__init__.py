@@ -23,6 +23,7 @@ __all__ = [
     "HeaderNote",
     "HeldModules",
     "LearningPhaseAdapter",
+    "ModeCalls",
     "Phase",
     "ProvenanceRecording",
     "ReadTracking",
@@ -119,6 +120,26 @@ class HeldModules(Protocol):
         self, saved: object, flags: Sequence[object] | None = None
     ) -> Sequence[str]:
         """Put back the saved flags (or ``flags``); return the names of the objects that changed."""
+        ...
+
+
+@runtime_checkable
+class ModeCalls(Protocol):
+    """Optional, with :class:`HeldModules`: which held objects had their mode *set*.
+
+    torch: ``.train()``/``.eval()`` reached them, even to the mode they had.
+
+    A wider fixture that sets the mode of a model another fixture holds answers
+    for that model's modes at its scope, as it left them; one that only
+    requests the model does not. Without this, only changed flags count.
+    """
+
+    def watch_mode_calls(self) -> Callable[[object], bool]:
+        """Start noting mode calls; the result's first call stops them.
+
+        The result says, for a snapshot of :meth:`HeldModules.save_module_flags`,
+        whether any of its objects had its mode set (``None``: just stop).
+        """
         ...
 
 

@@ -463,6 +463,10 @@ class TorchAdapter:
         tensor = getattr(sys.modules.get("torch"), "Tensor", None)
         self._leaves: tuple[type, ...] = (tensor,) if isinstance(tensor, type) else ()
         """Objects the walk of a fixture's value never looks into (tensors)."""
+        self._mode_watches: list[set[int]] = []
+        """The ids each running :meth:`watch_mode_calls` noted, innermost last."""
+        self._unwatched_train: tuple[Any, Any] | None = None
+        """``Module.train`` and its wrapper, while a watch runs."""
 
     def save_state(self) -> Phase:
         """Return this thread's phase (``None`` when unset): the whole state."""
@@ -534,6 +538,45 @@ class TorchAdapter:
     def module_flags(self, saved: object) -> list[object]:
         """Return the current flags of the modules in ``saved``, in its order."""
         return [module.training for module in _checked(saved).modules]
+
+    def watch_mode_calls(self) -> Callable[[object], bool]:
+        """Note the modules ``.train()``/``.eval()`` reach, until the result is first called.
+
+        ``Module.train`` is wrapped only meanwhile (wider fixtures' setups); a
+        watch started inside another one notes only what its own span reached.
+        The first call of the result stops the watch (``None``: just stop).
+        """
+        watches = self._mode_watches
+        module_class: Any = self._module_class
+        if not watches:
+            original = module_class.train
+
+            def train(module: Any, mode: bool = True) -> Any:
+                if watches:
+                    watches[-1].add(id(module))
+                return original(module, mode)
+
+            module_class.train = train
+            self._unwatched_train = (original, train)
+        reached: set[int] = set()
+        watches.append(reached)
+        stopped: list[bool] = []
+
+        def set_in(saved: object) -> bool:
+            if not stopped:
+                stopped.append(True)
+                with contextlib.suppress(ValueError):
+                    watches.remove(reached)
+                if not watches and self._unwatched_train is not None:
+                    original, train = self._unwatched_train
+                    if module_class.__dict__.get("train") is train:
+                        module_class.train = original
+                    self._unwatched_train = None
+            if saved is None:
+                return False
+            return any(id(module) in reached for module in _checked(saved).modules)
+
+        return set_in
 
     def restore_module_flags(
         self, saved: object, flags: Sequence[object] | None = None
