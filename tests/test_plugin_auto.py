@@ -511,6 +511,10 @@ def test_reads_both():
     ran("both")
     K.learning_phase()
     Model()(torch.ones(3))
+
+def test_reads_torch_only():
+    ran("torch_only")
+    Model()(torch.ones(3))
 """
 
 
@@ -530,7 +534,8 @@ def test_a_torch_suite_under_auto_is_audited_as_under_the_torch_backend(
     pytester.makepyfile(test_suite=TORCH_AUDITED)
     result = run(pytester, "--learning-phase-audit")
     result.assert_outcomes(failed=1)
-    assert (pytester.path / "predict.runs").read_text().count("run") == 2  # unset, eval
+    # unset, eval, and train once more: the eval run's outcome differed from the first run's
+    assert (pytester.path / "predict.runs").read_text().count("run") == 3
     section = _audit_section(result)
     assert section[1:5] == [
         "1 test asked for no phase: 1 read it and ran again in phase 0 (eval) (unset is "
@@ -551,7 +556,7 @@ def test_a_torch_suite_under_auto_is_audited_as_under_the_torch_backend(
     )
     (pytester.path / "predict.runs").unlink()
     explicit = run(pytester, "--learning-phase-audit", "--learning-phase-backend=torch")
-    assert (pytester.path / "predict.runs").read_text().count("run") == 2
+    assert (pytester.path / "predict.runs").read_text().count("run") == 3
     option = "--learning-phase-backend=torch "
     assert [line.replace(option, "") for line in _audit_section(explicit)] == section
 
@@ -561,14 +566,16 @@ def test_a_test_reading_reference_and_torch_under_auto_runs_again_in_both_phases
     pytester: pytest.Pytester,
 ) -> None:
     # Reference's unset is no phase: a test that read it too gets both re-runs,
-    # while the torch-only test beside it gets one.
+    # while a torch-only test beside it gets one (test_predict, whose eval run's outcome
+    # differs from its first run's, one more in train mode).
     pytester.makepyfile(test_suite=TORCH_AUDITED + BOTH_AUDITED)
     result = run(pytester, "--learning-phase-audit")
-    result.assert_outcomes(failed=1, passed=1)
+    result.assert_outcomes(failed=1, passed=2)
     assert (pytester.path / "both.runs").read_text().count("run") == 3
-    assert (pytester.path / "predict.runs").read_text().count("run") == 2
+    assert (pytester.path / "torch_only.runs").read_text().count("run") == 2
+    assert (pytester.path / "predict.runs").read_text().count("run") == 3
     assert _audit_section(result)[1] == (
-        "2 tests asked for no phase: 2 read it and ran again as the backends each read need: "
-        "1 in phase 0 (eval) (unset is phase 1 (train): the normal run stands for it), "
+        "3 tests asked for no phase: 3 read it and ran again as the backends each read need: "
+        "2 in phase 0 (eval) (unset is phase 1 (train): the normal run stands for it), "
         "1 in phases 0 (test) and 1 (train), 0 never read it"
     )
