@@ -63,15 +63,23 @@ def preloaded_tf_keras() -> None:
 
 
 @pytest.fixture
-def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+def pytester(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[pytest.Pytester]:
     """Give a pytester whose inner sessions run without pytest-randomly, unless a test enables it.
 
     The inner suites are written in order; a test about pytest-randomly passes
-    ``-p randomly`` itself after removing this.
+    ``-p randomly`` itself after removing this. The reference layers' name
+    counters start from nothing, as in a user's fresh process (the first
+    ``Dropout`` is ``dropout``, whatever this process built before), and are
+    put back afterwards.
     """
     monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
     _hide_preloaded_frameworks(monkeypatch)
-    return pytester
+    layer_names = _state.uids()
+    _state.reset_uids()
+    yield pytester
+    _state.restore_uids(layer_names)
 
 
 def _hide_preloaded_frameworks(monkeypatch: pytest.MonkeyPatch) -> None:
