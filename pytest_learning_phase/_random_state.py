@@ -269,7 +269,11 @@ def module_generators(module: ModuleType | None) -> list[object]:
     if module is None:
         return []
     types = _held_types()
-    return [value for value in list(vars(module).values()) if isinstance(value, types)]
+    values = list(vars(module).values())
+    # Most modules hold no generator: tell that from their globals' few distinct types.
+    if not any(issubclass(kind, types) for kind in set(map(type, values))):
+        return []
+    return [value for value in values if isinstance(value, types)]
 
 
 def _save_held(generator: object) -> Restorer | None:
