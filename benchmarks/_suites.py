@@ -280,22 +280,28 @@ def callgrind_instructions(variant: Variant, directory: Path) -> int:
     return int(found.group(1))
 
 
+def count_sessions(row: str, variants: Sequence[Variant]) -> list[int]:
+    """Return the instructions of one whole session of each variant, runs in parallel.
+
+    The counts do not depend on the machine's load.
+    """
+    with tempfile.TemporaryDirectory(prefix="learning-phase-callgrind-") as temporary:
+        directories = [Path(temporary) / str(index) for index in range(len(variants))]
+        for variant, directory in zip(variants, directories, strict=True):
+            variant.suite.write(directory)
+        progress(f"({row}) callgrind: {len(variants)} runs, {os.cpu_count()} at a time")
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            return list(pool.map(callgrind_instructions, variants, directories))
+
+
 def count_instructions(
     row: str, small: Sequence[Variant], large: Sequence[Variant]
 ) -> list[dict[str, Any]]:
     """Return instructions per item of each variant, from a small and a large suite.
 
-    The difference between the two cancels start-up and every fixed cost. The
-    counts do not depend on the machine's load, so the runs go in parallel.
+    The difference between the two cancels start-up and every fixed cost.
     """
-    jobs = [*small, *large]
-    with tempfile.TemporaryDirectory(prefix="learning-phase-callgrind-") as temporary:
-        directories = [Path(temporary) / str(index) for index in range(len(jobs))]
-        for variant, directory in zip(jobs, directories, strict=True):
-            variant.suite.write(directory)
-        progress(f"({row}) callgrind: {len(jobs)} runs, {os.cpu_count()} at a time")
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            counts = list(pool.map(callgrind_instructions, jobs, directories))
+    counts = count_sessions(row, [*small, *large])
     results = []
     lows, highs = counts[: len(small)], counts[len(small) :]
     for few, many, low, high in zip(small, large, lows, highs, strict=True):

@@ -27,6 +27,7 @@ from typing import Any
 from _report import (
     Result,
     render_audit,
+    render_audit_counted,
     render_backends,
     render_counted,
     render_examples,
@@ -46,6 +47,8 @@ from _suites import (
     Suite,
     Variant,
     count_instructions,
+    count_sessions,
+    describe,
     failure,
     progress,
     run_child,
@@ -152,6 +155,23 @@ def measure_audit(settings: Settings) -> Result:
     """Row (g): the same suite with and without ``--learning-phase-audit``."""
     suite = Suite("audit", settings.audit_tests, work_iterations=calibrate_work(0.3e-3))
     return time_rounds("g", [Variant(suite), Variant(suite, "audit")], settings.rounds)
+
+
+AUDIT_WORK_ITERATIONS = 10_000
+"""Row (k)'s work per test: a fixed loop, so that its counts repeat on any machine."""
+
+
+def measure_audit_instructions(settings: Settings) -> Result:
+    """Row (k): row (g)'s suite, whole sessions counted by callgrind, audit against normal."""
+    require_valgrind()
+    suite = Suite("audit", settings.audit_tests, work_iterations=AUDIT_WORK_ITERATIONS)
+    variants = [Variant(suite), Variant(suite, "audit")]
+    counts = count_sessions("k", variants)
+    described = [describe(variant, variants) for variant in variants]
+    return {
+        "work_iterations": AUDIT_WORK_ITERATIONS,
+        "variants": [{**v, "instructions": c} for v, c in zip(described, counts, strict=True)],
+    }
 
 
 def measure_instructions(
@@ -292,8 +312,9 @@ ROWS = {
     "g": Row("the audit", measure_audit, render_audit),
     "h": Row("the torch backend", measure_torch, render_torch),
     "i": Row("instructions per item, torch backend", measure_torch_instructions, render_counted),
+    "k": Row("the audit, instructions", measure_audit_instructions, render_audit_counted),
 }
-QUICK_ROWS = "abcdefgh"  # (i) only when asked: under callgrind, importing torch takes a minute
+QUICK_ROWS = "abcdefgh"  # (i), (k) only when asked: the slowest callgrind rows
 
 
 def provenance(command: str, quick: bool) -> str:

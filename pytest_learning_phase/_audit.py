@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Final, NoReturn, Protocol, cast
 
 import pytest
+from _pytest import junitxml
 from _pytest.runner import runtestprotocol
 
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
@@ -517,6 +518,8 @@ class LearningPhaseAudit:
         self.finished: dict[object, str] = {}
         """(xdist controller) Each worker's last test whose own run ended (its teardown came;
         ``""`` while an attempt of pytest-rerunfailures that another will follow ends)."""
+        self.rerun_crashes: list[pytest.TestReport] = []
+        """(xdist controller) The report of each re-run that crashed its worker."""
         self.held: dict[object, list[object]] = {}
         """The generator objects each wider fixture set up now holds (by its ``FixtureDef``)."""
         self.start: RandomState | None = None
@@ -864,7 +867,24 @@ class LearningPhaseAudit:
         report.outcome = "passed"
         report.longrepr = None
         setattr(report, RE_RUN_CRASH, True)
+        self.rerun_crashes.append(report)
         return True
+
+    @pytest.hookimpl(specname="pytest_sessionfinish", tryfirst=True)
+    def pytest_sessionfinish_junitxml(self, session: pytest.Session) -> None:
+        """(xdist controller) Take out the ``<testcase>`` that each re-run's crash opened.
+
+        xdist logs the crash's report, which counts nowhere; ``--junitxml``
+        still opens a test case for it, with no name, after the test's own.
+        """
+        xml = session.config.stash.get(junitxml.xml_key, None)
+        if xml is None:
+            return
+        for report in self.rerun_crashes:
+            reporter = xml.node_reporter(report)  # the one the crash's report opened
+            for key in [key for key, value in xml.node_reporters.items() if value is reporter]:
+                del xml.node_reporters[key]
+            xml.node_reporters_ordered.remove(reporter)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:

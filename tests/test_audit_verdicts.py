@@ -7,6 +7,7 @@ and checks the section a user reads.
 from __future__ import annotations
 
 import textwrap
+from xml.etree import ElementTree
 
 import pytest
 
@@ -248,8 +249,13 @@ def test_a_re_run_that_crashes_its_worker_counts_nowhere(reference_suite: Suite)
             pass
         """
     )
-    result = reference_suite.run_subprocess("--learning-phase-audit", "-n", "2", "-rA")
+    result = reference_suite.run_subprocess(
+        "--learning-phase-audit", "-n", "2", "-rA", "--junitxml=junit.xml"
+    )
     result.assert_outcomes(passed=2, failed=1)
+    junit = ElementTree.parse(reference_suite.pytester.path / "junit.xml")
+    testcases = sorted(case.get("name", "<no name>") for case in junit.iter("testcase"))
+    assert testcases == ["test_crashes_in_its_own_run", "test_crashes_in_training", "test_plain"]
     result.stdout.fnmatch_lines(
         [
             "could not audit 2 tests that read the phase:",
