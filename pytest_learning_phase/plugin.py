@@ -93,9 +93,22 @@ class _PhaseSession:
         helper = 1 if self.settings.auto and len(self.adapters) > 1 else 0
         self.adapter = self.adapters[helper]
         """The backend the harness helpers drive: the first named, or auto's first framework."""
+        self.helper_isolation = self.isolations[helper]
         self.isolation = self.isolations[0]
         self.only_isolation = self.isolation if len(self.isolations) == 1 else None
         """The isolation of the one backend, when there is one: the per-test fast path."""
+
+    def running_phase(self) -> Phase:
+        """Return the phase the current test runs under, for the ``learning_phase`` fixture.
+
+        Its own request (the same on every backend), else the wider fixture's
+        baseline it follows: the helpers' backend's first, then any other's
+        (under ``auto`` the reference backend follows none of a framework's).
+        """
+        for isolation in (self.helper_isolation, *self.isolations):
+            if isolation.from_baseline:
+                return isolation.request.phase
+        return self.isolation.request.phase
 
     def _adapter_while_collecting(self) -> LearningPhaseAdapter | None:
         """``auto``, until collection ends: the first framework imported so far, for the helpers.
@@ -710,7 +723,7 @@ def _resolved_phase(request: pytest.FixtureRequest) -> Phase:
     if isinstance(resolution, PhaseRequestError):  # pragma: no cover - setup failed first
         pytest.fail(resolution.message, pytrace=False)
     if session.isolation.current_item is request.node:
-        return session.isolation.request.phase
+        return session.running_phase()
     return resolution.phase
 
 
