@@ -373,8 +373,8 @@ class PhaseIsolation:
         if self.held_modules is not None and self.held:
             module_flags = self.held_modules.module_flags
             fixture.flags_at_setup = [(held, module_flags(held.saved)) for held in self.held]
-        if fixturedef.argname.startswith(_UNITTEST_SETUP_CLASS):
-            fixture.unittest_class = getattr(request.node, "obj", None)
+        if self.held_modules is not None and isinstance(request.node, pytest.Class):
+            _watch_class(fixture, fixturedef, request.node)
         fixture.scope_phase = self._enter_scope(fixture.node, fixture.rank)
         if self.clear_following is not None:  # a clear in its setup: its scope's phase again
             fixture.followed = self.following
@@ -448,17 +448,33 @@ class PhaseIsolation:
                 entry.flag_changes[held] = changed
 
     def _hold(self, fixture: WiderFixture, value: object) -> None:
-        """Walk the fixture's value once (a ``unittest`` class: its attributes); keep its models."""
+        """Walk the fixture's value once, and what it stored on its class; keep their models.
+
+        A class fixture (``setup_class``, ``setUpClass``, a ``@classmethod``
+        fixture) keeps its models on the class: the attributes its setup added
+        or replaced there are held under the class's name (``TestModel.model``).
+        """
         assert self.held_modules is not None
-        holder = fixture.fixturedef.argname
-        if fixture.unittest_class is not None:  # setUpClass keeps its models on the class
-            value = SimpleNamespace(**vars(fixture.unittest_class))
-            holder = getattr(fixture.unittest_class, "__qualname__", holder)
+        owner = fixture.owner_class
+        if owner is not None:
+            before = fixture.class_before
+            added = {
+                name: attribute
+                for name, attribute in vars(owner).items()
+                if before.get(name, _NOT_SAVED) is not attribute
+            }
+            if added:
+                self._hold_one(fixture, owner.__qualname__, SimpleNamespace(**added))
+        self._hold_one(fixture, fixture.fixturedef.argname, value)
+
+    def _hold_one(self, fixture: WiderFixture, holder: str, value: object) -> None:
+        """Keep the models ``value`` holds, named after ``holder``, until the fixture's teardown."""
+        assert self.held_modules is not None
         saved = self.held_modules.save_module_flags(value)
         if saved is None:
             return
         held = Held(holder, saved, list(self.held_modules.module_flags(saved)))
-        fixture.held = held
+        fixture.held += (held,)
         self.held.append(held)
         self._between = None
 
@@ -502,10 +518,11 @@ class PhaseIsolation:
         """Forget the fixture's entry and held models: it is torn down."""
         if fixture.entry is not None and fixture.entry in self.entries:
             self.entries.remove(fixture.entry)
-        if fixture.held is not None and fixture.held in self.held:
-            self.held.remove(fixture.held)
-            for entry in self.entries:
-                entry.flag_changes.pop(fixture.held, None)
+        for held in fixture.held:
+            if held in self.held:
+                self.held.remove(held)
+                for entry in self.entries:
+                    entry.flag_changes.pop(held, None)
         self._between = None
 
 
@@ -540,6 +557,18 @@ def keep_phase_through_setup(item: pytest.Item, isolations: Sequence[PhaseIsolat
     instance._callSetUp = set_up_in_the_phase  # type: ignore[attr-defined]
 
 
+def _watch_class(
+    fixture: WiderFixture, fixturedef: pytest.FixtureDef[object], node: pytest.Class
+) -> None:
+    """Note the class a class fixture may store models on, and its attributes before the setup."""
+    owner = getattr(node, "obj", None)
+    if not isinstance(owner, type):
+        return
+    fixture.owner_class = owner
+    if not fixturedef.argname.startswith(_UNITTEST_SETUP_CLASS):  # setUpClass: all are its
+        fixture.class_before = dict(vars(owner))
+
+
 def adapter_error(
     adapter: LearningPhaseAdapter, action: str, error: Exception, item: pytest.Item | None
 ) -> str:
@@ -557,6 +586,7 @@ class WiderFixture:
     """One wider fixture's bookkeeping, and the two finalizers that bracket its teardown."""
 
     __slots__ = (
+        "class_before",
         "entry",
         "fixturedef",
         "flags_at_setup",
@@ -565,13 +595,13 @@ class WiderFixture:
         "held",
         "isolation",
         "node",
+        "owner_class",
         "phase_at_setup",
         "rank",
         "scope_phase",
         "set_mode_of",
         "state_at_setup",
         "state_at_teardown",
-        "unittest_class",
     )
 
     def __init__(
@@ -592,10 +622,13 @@ class WiderFixture:
         self.entry: Entry | None = None
         self.grew = False
         """Whether a baseline entry was made by its setup or a fixture requested inside it."""
-        self.held: Held | None = None
+        self.held: tuple[Held, ...] = ()
         self.followed: Phase = None
         """The phase followed after a clear when its setup began (the test's, or an outer one's)."""
-        self.unittest_class: object = None
+        self.owner_class: type | None = None
+        """A class fixture's class, whose new attributes it holds (with a held-modules backend)."""
+        self.class_before: dict[str, object] = {}
+        """The class's attributes before the setup (none for ``setUpClass``: all are its)."""
         self.set_mode_of: Callable[[object], bool] | None = None
         """While its setup runs: the adapter's watch of the modes it sets (:class:`ModeCalls`)."""
 

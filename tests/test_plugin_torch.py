@@ -531,6 +531,70 @@ def test_a_model_a_unittest_set_up_class_holds_is_restored_with_a_warning(
     )
 
 
+CLASS_SETUPS = {
+    "xunit setup_class": """
+        @classmethod
+        def setup_class(cls):
+            cls.model = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+    """,
+    "autouse classmethod fixture": """
+        @pytest.fixture(scope="class", autouse=True)
+        @classmethod
+        def build(cls):
+            cls.model = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+    """,
+    "classmethod fixture inside another class fixture": """
+        @pytest.fixture(scope="class")
+        @classmethod
+        def build(cls):
+            cls.model = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+
+        @pytest.fixture(scope="class", autouse=True)
+        @classmethod
+        def outer(cls, build):
+            cls.other = 1
+    """,
+    "module-level class fixture through request.cls": """
+        @pytest.fixture(scope="class", autouse=True)
+        def build(request):
+            request.cls.model = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+    """,
+}
+"""How a pytest test class's class-scoped setup stores a model on the class (a source of
+the class's body, or of the module when its fixture is a function)."""
+
+
+@pytest.mark.parametrize("setup", sorted(CLASS_SETUPS))
+def test_a_model_a_pytest_class_setup_stores_on_the_class_is_restored_with_a_warning(
+    torch_pytester: pytest.Pytester, setup: str
+) -> None:
+    code = textwrap.dedent(CLASS_SETUPS[setup])
+    module_code, body = (code, "") if "def build(request)" in code else ("", code)
+    result = run(
+        torch_pytester,
+        f"""
+        import pytest
+        from torch import nn
+{textwrap.indent(module_code, "        ")}
+        class TestModel:
+{textwrap.indent(body, "            ")}
+            def test_a_flips(self):
+                self.model.eval()
+
+            def test_b_next(self):
+                assert all(module.training for module in self.model.modules())
+        """,
+    )
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*LearningPhaseLeakWarning: test_suite.py::TestModel::test_a_flips changed the "
+            "train/eval mode of modules held by fixture TestModel (wider than the test; "
+            "backend torch): TestModel.model, TestModel.model.0, TestModel.model.1; restored"
+        ]
+    )
+
+
 def test_a_module_held_twice_by_one_fixture_is_named_once(
     torch_pytester: pytest.Pytester,
 ) -> None:
