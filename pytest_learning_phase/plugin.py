@@ -335,8 +335,12 @@ class _PhaseSession:
                 fixtures.append(isolation.before_wider_fixture(fixturedef, request))
             except Exception as error:
                 _fail_for_a_wider_fixture(isolation, "setting the fixture's scope state", error)
+        markers = [(node, len(node.own_markers)) for node in request.node.listchain()]
         try:
             value = yield
+            for node, count in markers:
+                if len(node.own_markers) != count:
+                    _reject_markers_added_by_a_wider_fixture(fixturedef, node, count)
         except BaseException:
             for isolation, fixture in zip(self.isolations, fixtures, strict=True):
                 try:
@@ -589,6 +593,43 @@ def _reject_markers_added_at_run_time(item: pytest.Item, markers_before: int, wh
                 "put the marker on the test, its class or module, or in pytest.param",
                 pytrace=False,
             )
+
+
+def _reject_markers_added_by_a_wider_fixture(
+    fixturedef: pytest.FixtureDef[object], node: pytest.Item | pytest.Collector, count: int
+) -> None:
+    """Fail a wider fixture that added a ``learning_phase`` marker: its tests' phases are resolved.
+
+    The marker is taken off again (no test runs under a marker it does not
+    follow), and the failure is the fixture's cached result, so every test of
+    its scope that uses the fixture gets the error, not only the first.
+    """
+    added = [mark for mark in node.own_markers[count:] if mark.name == _markers.MARKER_NAME]
+    if not added:
+        return
+    node.own_markers[count:] = [mark for mark in node.own_markers[count:] if mark not in added]
+    try:
+        pytest.fail(
+            f"In {fixturedef.scope} fixture {fixturedef.argname}: "
+            f"{_markers.marker_text(added[0])} was added to {_node_text(node)} while the "
+            "fixture was set up (request.applymarker or request.node.add_marker), after the "
+            "phases of its tests were resolved; put the marker in the source (on the test, "
+            "its class or module), or set the phase in the fixture itself",
+            pytrace=False,
+        )
+    except pytest.fail.Exception as error:
+        if fixturedef.cached_result is not None:
+            key = fixturedef.cached_result[1]
+            fixturedef.cached_result = (None, key, (error, error.__traceback__))
+        raise
+
+
+def _node_text(node: pytest.Item | pytest.Collector) -> str:
+    """Name a node a marker sits on: ``class TestX``, ``module test_x.py``, ``the session``."""
+    if isinstance(node, pytest.Session):
+        return "the session"
+    kind = "test" if isinstance(node, pytest.Item) else type(node).__name__.lower()
+    return f"{kind} {node.name}"
 
 
 _SESSION_KEY: Final = pytest.StashKey[_PhaseSession]()

@@ -605,6 +605,61 @@ def test_a_marker_applied_in_the_test_body_is_an_error_not_ignored(suite: Suite)
     )
 
 
+def test_a_marker_a_wider_fixture_adds_is_an_error_for_each_test_that_uses_it(
+    suite: Suite,
+) -> None:
+    suite.write(
+        """
+        import pytest
+        from lp_backend import phase
+
+        class TestAddedByAClassFixture:
+            @pytest.fixture(scope="class", autouse=True)
+            @classmethod
+            def adds(cls, request):
+                request.node.add_marker(pytest.mark.learning_phase(1))
+
+            def test_1(self):
+                pass
+
+            def test_2(self):
+                pass
+
+        @pytest.fixture(scope="module")
+        def module_adds(request):
+            request.applymarker(pytest.mark.learning_phase(0))
+
+        def test_3(module_adds):
+            pass
+
+        def test_4(request):
+            assert request.node.get_closest_marker("learning_phase") is None
+            assert phase() is None
+
+        @pytest.fixture(scope="module")
+        def adds_another_marker(request):
+            request.applymarker(pytest.mark.slow)
+
+        def test_5(adds_another_marker):
+            assert phase() is None
+        """
+    )
+    result = suite.run()
+    result.assert_outcomes(passed=2, errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*In class fixture adds: @pytest.mark.learning_phase(1) was added to class "
+            "TestAddedByAClassFixture while the fixture was set up (request.applymarker or "
+            "request.node.add_marker), after the phases of its tests were resolved; put the "
+            "marker in the source (on the test, its class or module), or set the phase in the "
+            "fixture itself",
+            "*In class fixture adds: @pytest.mark.learning_phase(1) was added to class *",
+            "*In module fixture module_adds: @pytest.mark.learning_phase(0) was added to module "
+            "test_suite.py while the fixture was set up*",
+        ]
+    )
+
+
 def test_parametrizing_learning_phase_without_indirect_sets_the_phase(suite: Suite) -> None:
     suite.write(
         """

@@ -22,6 +22,7 @@ __all__ = [
     "AuditHint",
     "HeaderNote",
     "HeldModules",
+    "HeldStructure",
     "LearningPhaseAdapter",
     "ModeCalls",
     "Phase",
@@ -139,6 +140,24 @@ class ModeCalls(Protocol):
 
         The result says, for a snapshot of :meth:`HeldModules.save_module_flags`,
         whether any of its objects had its mode set (``None``: just stop).
+        """
+        ...
+
+
+@runtime_checkable
+class HeldStructure(Protocol):
+    """Optional, with :class:`HeldModules`: which held objects had their parts changed.
+
+    torch: a submodule added, removed or replaced in a held model. The
+    structure is not put back; a test that changed it is warned.
+    """
+
+    def structure_changes(self, saved: object) -> Sequence[str]:
+        """Name the objects added, removed or replaced in ``saved`` since it was last asked.
+
+        Named as :meth:`HeldModules.restore_module_flags` names them, with what
+        happened (``1 replaced``); empty when nothing changed (the common case:
+        keep it cheap, it runs after each test).
         """
         ...
 
