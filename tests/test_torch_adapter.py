@@ -735,6 +735,7 @@ def test_flags_of_a_scripted_module_are_restored_through_its_setattr(
     assert adapter.restore_module_flags(saved) == ["<root>", "0", "2", "2.0"]
     assert flags(scripted) == before
     assert "training" not in vars(scripted)
+    assert adapter.structure_changes(saved) == []  # its submodules are in a mapping of its own
 
 
 def test_restore_module_flags_rejects_what_save_never_returns(adapter: TorchAdapter) -> None:

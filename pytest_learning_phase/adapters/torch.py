@@ -388,7 +388,11 @@ def _save_flags(roots: Iterable[tuple[str, torch.nn.Module]]) -> ModuleFlags | N
             visit(root, -1, path)
     if not modules:
         return None
-    containers = [index for index, module in enumerate(modules) if module._modules]
+    containers = [  # a ScriptModule's submodules are fixed, in a mapping of its own
+        index
+        for index, module in enumerate(modules)
+        if module._modules and isinstance(module._modules, dict)
+    ]
     shapes = [dict(modules[index]._modules) for index in containers]
     flags: list[object] = [module.training for module in modules]
     return ModuleFlags(modules, flags, parents, keys, containers, shapes)
