@@ -40,6 +40,7 @@ from pytest_learning_phase._phase import Phase, is_phase, short_repr
 from pytest_learning_phase.adapters import (
     ClearFollowing,
     HeldModules,
+    HeldStructure,
     LearningPhaseAdapter,
     ModeCalls,
 )
@@ -119,6 +120,10 @@ class PhaseIsolation:
         """The adapter, if a phase can follow a clear at once (tf_keras in graph mode)."""
         self.following: Phase = None
         """The phase the adapter gives what it makes after a clear, while a setup runs."""
+        self.held_structure = (
+            adapter if self.held_modules and isinstance(adapter, HeldStructure) else None
+        )
+        """The adapter, if it also tells which held models had their parts changed."""
         self.entries: list[Entry] = []
         """The live baseline entries, in fold order: by scope rank, then setup order."""
         self.held: list[Held] = []
@@ -145,6 +150,8 @@ class PhaseIsolation:
         """Set when the backend answered something other than a phase: the test's error."""
         self.held_changed: dict[str, list[str]] = {}
         """Held models the current test changed, found before a wider fixture's teardown."""
+        self.structure_changed: dict[str, list[str]] = {}
+        """Held models whose structure the current test changed, found as ``held_changed``."""
 
     # -- The session. ----------------------------------------------------------------
 
@@ -176,6 +183,8 @@ class PhaseIsolation:
         self.restored = False
         if self.held_changed:
             self.held_changed = {}
+        if self.structure_changed:
+            self.structure_changed = {}
         try:
             if inherits and self.entries:
                 self._follow(self.between())
@@ -265,13 +274,13 @@ class PhaseIsolation:
             if not is_phase(found):
                 found = self._bad_phase(found)
             self.phase_at_end = found
-            if self.entries or self.held or self.held_changed:
+            if self.entries or self.held or self.held_changed or self.structure_changed:
                 between = self.between()
                 self.adapter.restore_state(between.state)
                 restored = between.phase
                 held_leaks = (
                     self._restore_held(item, between)
-                    if between.held or self.held_changed
+                    if between.held or self.held_changed or self.structure_changed
                     else NO_LEAKS
                 )
             else:
@@ -287,13 +296,30 @@ class PhaseIsolation:
         return held_leaks
 
     def _restore_held(self, item: pytest.Item, baseline: Baseline) -> Sequence[str]:
-        """Put back the flags of the models wider fixtures hold; say which had changed."""
+        """Put back the flags of the models wider fixtures hold; say which had changed.
+
+        Their structure is not put back: a test that changed it is told so.
+        """
         changed = self.held_changed
         self.held_changed = {}
         self._put_held(baseline, changed)
-        if not changed:
+        restructured = self.structure_changed
+        if self.held_structure is not None:
+            self.structure_changed = {}
+            self._note_structure(restructured)
+        if not changed and not restructured:
             return NO_LEAKS
-        return [held_leak_message(item, self.adapter.name, changed)]
+        return [held_leak_message(item, self.adapter.name, changed, restructured)]
+
+    def _note_structure(self, changed: dict[str, list[str]] | None) -> None:
+        """Note the held models whose structure changed since last looked at (into ``changed``)."""
+        if self.held_structure is None:
+            return
+        structure_changes = self.held_structure.structure_changes
+        for held in self.held:
+            changes = structure_changes(held.saved)
+            if changes and changed is not None:
+                changed.setdefault(held.holder, []).extend(changes)
 
     def _put_held(self, baseline: Baseline, changed: dict[str, list[str]] | None) -> None:
         """Give the held models their flags in ``baseline``; note those that changed."""
@@ -422,6 +448,8 @@ class PhaseIsolation:
             for outer in self.setting_up:  # their scopes' baselines grew inside their setup
                 outer.grew = True
         fixturedef.addfinalizer(fixture.before_teardown)
+        if self.held_structure is not None and self.held:
+            self._note_structure(None)  # what its setup changed is no test's doing
         self._after_setup(fixture)
         if self.held and not self.setting_up and not self.restored:
             self._put_held(self.between(), None)  # the test runs in the (new) baseline's modes
@@ -642,6 +670,7 @@ class WiderFixture:
             # then starts from its scope's baseline, and its own doing is not blamed.
             test_changes = None if isolation.restored else isolation.held_changed
             isolation._put_held(isolation.between(), test_changes)
+            isolation._note_structure(None if isolation.restored else isolation.structure_changed)
             isolation._put_held(isolation._fold(self.rank), None)
         if self.entry is not None and self.entry.source is not None:
             adapter.restore_state(self.entry.state)
@@ -656,3 +685,4 @@ class WiderFixture:
             isolation.adapter.restore_state(self.state_at_teardown)
             if isolation.held_modules is not None and isolation.held:
                 isolation._put_held(isolation.between(), None)
+                isolation._note_structure(None)  # what the teardown changed is no test's doing

@@ -595,6 +595,60 @@ def test_a_model_a_pytest_class_setup_stores_on_the_class_is_restored_with_a_war
     )
 
 
+def test_a_test_that_changes_a_held_models_structure_is_told_it_is_not_restored(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    torch_pytester.makeconftest(SESSION_MODEL)
+    result = run(
+        torch_pytester,
+        """
+        import pytest
+        from torch import nn
+
+        def test_1_appends_and_evals(sm):
+            sm.append(nn.ReLU())
+            sm.eval()
+
+        def test_2_flags_back_but_not_the_structure(sm):
+            assert [m.training for m in sm.modules()] == [True, True, True, False]
+            del sm[2]
+
+        @pytest.mark.learning_phase(0)
+        def test_3_replaces(sm):
+            sm[1] = nn.Dropout()
+
+        def test_4_keeps_the_eval_dropout_put_in(sm):
+            assert not sm[1].training
+
+        @pytest.fixture(scope="module")
+        def head(sm):
+            sm.append(nn.Softmax(dim=1))
+            yield
+            del sm[2]
+
+        def test_5_a_fixture_changing_it_is_no_tests_doing(head, sm):
+            assert len(sm) == 3
+            sm[0] = nn.Linear(2, 2)  # found before head's teardown
+        """,
+    )
+    result.assert_outcomes(passed=5, warnings=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*LearningPhaseLeakWarning: test_suite.py::test_1_appends_and_evals changed the "
+            "structure of modules held by fixture sm (wider than the test; backend torch): "
+            "sm.2 added; not restored (a module put in stays, in the mode it has); restored "
+            "the train/eval mode of the modules held before: sm, sm.0, sm.1",
+            "*LearningPhaseLeakWarning: test_suite.py::test_2_flags_back_but_not_the_structure "
+            "changed the structure of modules held by fixture sm (*): sm.2 removed; not restored*",
+            "*LearningPhaseLeakWarning: test_suite.py::test_3_replaces changed the structure of "
+            "modules held by fixture sm (*): sm.1 replaced; not restored (*)",
+            "*LearningPhaseLeakWarning: test_suite.py::test_5_a_fixture_changing_it_is_no_tests_"
+            "doing changed the structure of modules held by fixture sm (*): sm.0 replaced; not "
+            "restored (*)",
+        ]
+    )
+
+
 def test_a_module_held_twice_by_one_fixture_is_named_once(
     torch_pytester: pytest.Pytester,
 ) -> None:

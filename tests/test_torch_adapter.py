@@ -706,6 +706,23 @@ def test_flags_are_restored_on_the_modules_saved_even_if_moved(
     assert dropout.training is True
 
 
+def test_structure_changes_name_what_was_added_removed_or_replaced_once(
+    adapter: TorchAdapter, torch: Any
+) -> None:
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU(), nn.Dropout()), nn.Dropout())
+    saved = adapter.save_module_flags({"net": model})
+    assert adapter.structure_changes(saved) == []
+    model[1][1] = nn.Dropout()
+    model.append(nn.ReLU())
+    assert adapter.structure_changes(saved) == ["['net'].3 added", "['net'].1.1 replaced"]
+    assert adapter.structure_changes(saved) == []  # the structure seen is the new one
+    model[1][1] = model[1][1]
+    assert adapter.structure_changes(saved) == []
+    del model[3]  # Sequential's __delitem__ builds a new _modules dict
+    assert adapter.structure_changes(saved) == ["['net'].3 removed"]
+
+
 def test_flags_of_a_scripted_module_are_restored_through_its_setattr(
     adapter: TorchAdapter, torch: Any
 ) -> None:
@@ -718,6 +735,7 @@ def test_flags_of_a_scripted_module_are_restored_through_its_setattr(
     assert adapter.restore_module_flags(saved) == ["<root>", "0", "2", "2.0"]
     assert flags(scripted) == before
     assert "training" not in vars(scripted)
+    assert adapter.structure_changes(saved) == []  # its submodules are in a mapping of its own
 
 
 def test_restore_module_flags_rejects_what_save_never_returns(adapter: TorchAdapter) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "ClearFollowing",
     "HeaderNote",
     "HeldModules",
+    "HeldStructure",
     "LearningPhaseAdapter",
     "ModeCalls",
     "Phase",
@@ -159,6 +160,24 @@ class ClearFollowing(Protocol):
 
     def follow_clears(self, phase: Phase) -> None:
         """Give ``phase`` (0 or 1) to each graph (or state) the backend makes unset; None stops."""
+        ...
+
+
+@runtime_checkable
+class HeldStructure(Protocol):
+    """Optional, with :class:`HeldModules`: which held objects had their parts changed.
+
+    torch: a submodule added, removed or replaced in a held model. The
+    structure is not put back; a test that changed it is warned.
+    """
+
+    def structure_changes(self, saved: object) -> Sequence[str]:
+        """Name the objects added, removed or replaced in ``saved`` since it was last asked.
+
+        Named as :meth:`HeldModules.restore_module_flags` names them, with what
+        happened (``1 replaced``); empty when nothing changed (the common case:
+        keep it cheap, it runs after each test).
+        """
         ...
 
 
