@@ -242,3 +242,57 @@ def test_graph_mode_audit_rerun_does_not_leak(pytester: pytest.Pytester) -> None
     result = _run(pytester, "--learning-phase-audit", "-W", f"error::{LEAK}")
     result.assert_outcomes(passed=2)
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_graph_mode_reports_say_what_unset_means_and_that_the_graph_keeps_the_mode(
+    pytester: pytest.Pytester,
+) -> None:
+    """Not eager mode's words: unset is the placeholder, and the graph fixed the layer's mode."""
+    _graph_suite(
+        pytester,
+        test_reports="""
+        import numpy as np
+        import pytest
+        import tf_keras
+        from graph_helpers import K
+
+        def run_dropout():
+            inputs = tf_keras.Input((200,))
+            dropout = tf_keras.layers.Dropout(0.5)
+            predict = K.function([inputs], [dropout(inputs)])
+            return predict([np.ones((1, 200), "float32")])[0], dropout
+
+        def test_unset():
+            outputs, dropout = run_dropout()
+            assert (outputs == 0).any()
+
+        @pytest.mark.learning_phase(1)
+        def test_marked():
+            outputs, dropout = run_dropout()
+            assert not (outputs == 0).any()
+        """,
+    )
+    result = _run(pytester)
+    result.assert_outcomes(failed=2)
+    unset = (
+        "graph mode: unset = learning_phase() is the keras_learning_phase placeholder, "
+        "which reads 0 (test) unless fed"
+    )
+    fixed = (
+        "  dropout* (Dropout): its mode was fixed when its graph was built (graph mode: "
+        "the phase set then; unset, the keras_learning_phase placeholder)"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            f"learning-phase: *, backend: tf_keras (--learning-phase-backend; {unset}), *",
+            "*_ test_unset _*",
+            f"ran under phase unset ({unset}) from default (backend tf_keras)",
+            fixed,
+            "*_ test_marked _*",
+            "ran under phase 1 (train) from @pytest.mark.learning_phase(1) on the test function "
+            "(backend tf_keras)",
+            fixed,
+        ]
+    )
+    result.stdout.no_fnmatch_line("*reads 0, and a layer called without training*")
+    result.stdout.no_fnmatch_line("*resolved at each call*")

@@ -337,16 +337,29 @@ class TfKerasAdapter:
 
         return record_tf_keras_layers(self._backend)
 
+    @property
+    def header_note(self) -> str | None:
+        """In graph mode, what unset means there (header line, failure section); else None."""
+        if self._eager_context.default_execution_mode == self._eager_mode:
+            return None
+        return _GRAPH_UNSET_NOTE
+
     def held_provenance(self, values: Sequence[tuple[str, object]]) -> list[Ran]:
-        """Return the tf_keras layers taking ``training`` among ``values`` (mode: per call)."""
+        """Return the tf_keras layers taking ``training`` among ``values``.
+
+        Their mode is resolved at each call in eager mode; in graph mode it was
+        fixed when the graph was built (:data:`_GRAPH_BUILT_MODE`).
+        """
         from tf_keras.src.engine import base_layer
 
         from pytest_learning_phase.adapters._keras_recording import held_layers
 
         layer_class = base_layer.Layer
+        graph_mode = self._eager_context.default_execution_mode != self._eager_mode
         held = held_layers(
             values,
             lambda value: isinstance(value, layer_class) and bool(value._expects_training_arg),
+            _GRAPH_BUILT_MODE if graph_mode else "",
         )
         return held + _traced_functions(values)
 
@@ -364,6 +377,18 @@ class TfKerasAdapter:
             return ABSENT
         return graph_phase
 
+
+_GRAPH_UNSET_NOTE: Final = (
+    "graph mode: unset = learning_phase() is the keras_learning_phase placeholder, "
+    "which reads 0 (test) unless fed"
+)
+"""What unset means in graph mode: tf_keras's default placeholder, ``False`` unless fed."""
+
+_GRAPH_BUILT_MODE: Final = (
+    "its mode was fixed when its graph was built (graph mode: the phase set then; "
+    "unset, the keras_learning_phase placeholder)"
+)
+"""A held layer's line in a failure's section in graph mode: the graph keeps the mode."""
 
 _UNSET: Final = TfKerasState(ABSENT, is_set=False, graph_phase=ABSENT)
 """The state of a fresh thread: what ``set_phase(None)`` restores."""
