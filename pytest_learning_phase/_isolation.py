@@ -172,6 +172,8 @@ class PhaseIsolation:
 
     def end_session(self) -> None:
         """Put back the state from before the session, even after an interrupted test."""
+        if self.following is not None:  # interrupted in a setup
+            self.follow_clears(None)
         self.adapter.restore_state(self.session_state)
 
     # -- One test. -------------------------------------------------------------------

@@ -122,3 +122,27 @@ def test_a_setup_that_sets_a_phase_is_obeyed_and_reported(suite: Suite) -> None:
             "@pytest.mark.learning_phase(1) on class TestSets (backend *)"
         ]
     )
+
+
+def test_an_async_setup_that_clears_keeps_the_marker(suite: Suite) -> None:
+    """``IsolatedAsyncioTestCase``'s ``asyncSetUp`` runs where ``setUp`` does: the same rule."""
+    suite.write(
+        """
+        import unittest
+
+        import pytest
+        from lp_backend import K, phase
+
+        @pytest.mark.learning_phase(1)
+        class TestAsync(unittest.IsolatedAsyncioTestCase):
+            async def asyncSetUp(self):
+                K.clear_session()
+                self.cleared = True
+
+            async def test_marked(self):
+                assert self.cleared
+                assert phase() == 1
+        """
+    )
+    result = suite.run("-W", f"error::{LEAK}")
+    result.assert_outcomes(passed=1)
