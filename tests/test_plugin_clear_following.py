@@ -88,8 +88,8 @@ def test_setup_fails(broken):
     pass
 
 
-def test_after_a_failed_setup():
-    assert ADAPTER.following is None
+def test_after_a_failed_setup(seen_in_setup):
+    assert seen_in_setup is None
 
 
 @pytest.fixture
