@@ -37,6 +37,8 @@ from pytest_learning_phase.hookspecs import AdapterFactory
 _RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
 _OWN_RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
 """The item's own request, kept while the audit runs it again in another."""
+_FUNCTION: Final = pytest.Function
+"""A plain test function's item; another kind may be a ``unittest`` test (its setUp runs late)."""
 
 
 class _PhaseSession:
@@ -270,7 +272,7 @@ class _PhaseSession:
                 for isolation in self.isolations:
                     isolation.called()
                 _fail_for_a_backend(self.isolations)
-            if type(item) is not pytest.Function:  # a unittest setUp runs in the call
+            if type(item) is not _FUNCTION:  # a unittest setUp runs in the call
                 keep_phase_through_setup(item, self.isolations)
         except BaseException as error:
             self._note_failure(item, "setup", error)
