@@ -181,6 +181,9 @@ NAME_SAVERS: Final[tuple[Callable[[], Restorer | None], ...]] = (
 """Every backend's layer-name counters the audit puts back (torch names no layer)."""
 
 
+_ALL_SAVERS: Final = (*SAVERS, *NAME_SAVERS)
+
+
 def _numpy_generator_types() -> tuple[type, ...]:
     numpy: Any = sys.modules.get("numpy")
     numpy_random: Any = numpy and numpy.__dict__.get("random")
@@ -264,16 +267,26 @@ def held_generators(value: object) -> list[object]:
     return [found for _, found in find_held(value, _held_types())]
 
 
+_SEEN_KINDS: set[type] = set()
+"""Every type of a module global seen so far, generator class or not."""
+_GENERATOR_KINDS: set[type] = set()
+"""Those that are generator classes: a class is one from the moment it exists."""
+
+
 def module_generators(module: ModuleType | None) -> list[object]:
     """Return the generator objects among ``module``'s globals (not looked into)."""
     if module is None:
         return []
-    types = _held_types()
-    values = list(vars(module).values())
+    values = vars(module).values()
     # Most modules hold no generator: tell that from their globals' few distinct types.
-    if not any(issubclass(kind, types) for kind in set(map(type, values))):
+    kinds = set(map(type, values))
+    if not kinds <= _SEEN_KINDS:
+        types = _held_types()
+        _GENERATOR_KINDS.update(kind for kind in kinds if issubclass(kind, types))
+        _SEEN_KINDS.update(kinds)
+    if kinds.isdisjoint(_GENERATOR_KINDS):
         return []
-    return [value for value in values if isinstance(value, types)]
+    return [value for value in list(values) if type(value) in _GENERATOR_KINDS]
 
 
 def _save_held(generator: object) -> Restorer | None:
@@ -291,9 +304,7 @@ class RandomState:
 
     def __init__(self, held: Iterable[object] = ()) -> None:
         """Save the state of every generator family in use now, and of the ``held`` generators."""
-        self._restorers = [
-            restorer for save in (*SAVERS, *NAME_SAVERS) if (restorer := save()) is not None
-        ]
+        self._restorers = [restorer for save in _ALL_SAVERS if (restorer := save()) is not None]
         self.held: list[object] = []
         """The generator objects whose state is saved too."""
         self.hold(held)
