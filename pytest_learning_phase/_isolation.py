@@ -13,11 +13,15 @@ Wider fixtures are set up and torn down in the phase of their own scope
 (markers at their scope and above, else the fold of the entries of their rank
 and wider), never in the phase of the test that happens to request them; what
 they do is never blamed on a test. A fixture that only clears the phase
-(``clear_session()``) makes no baseline: the phase asked for is set again.
+(``clear_session()``) makes no baseline: the phase asked for is set again,
+also when a ``unittest.TestCase``'s ``setUp`` (which runs inside pytest's call)
+cleared it; a backend that can (:class:`ClearFollowing`: tf_keras in graph
+mode) gives what it makes after the clear that phase at once.
 """
 
 from __future__ import annotations
 
+import unittest
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -34,13 +38,20 @@ from pytest_learning_phase._leaks import (
 from pytest_learning_phase._markers import PhaseRequest, scope_request
 from pytest_learning_phase._phase import Phase, is_phase, short_repr
 from pytest_learning_phase.adapters import (
+    ClearFollowing,
     HeldModules,
     HeldStructure,
     LearningPhaseAdapter,
     ModeCalls,
 )
 
-__all__ = ["LearningPhaseLeakWarning", "PhaseIsolation", "adapter_error", "warn_at_test"]
+__all__ = [
+    "LearningPhaseLeakWarning",
+    "PhaseIsolation",
+    "adapter_error",
+    "keep_phase_through_setup",
+    "warn_at_test",
+]
 
 NO_LEAKS: Final[Sequence[str]] = ()
 
@@ -105,6 +116,10 @@ class PhaseIsolation:
         self.held_modules = adapter if isinstance(adapter, HeldModules) else None
         self.mode_calls = adapter if self.held_modules and isinstance(adapter, ModeCalls) else None
         """The adapter, if it also tells which held models a fixture set the mode of."""
+        self.clear_following = adapter if isinstance(adapter, ClearFollowing) else None
+        """The adapter, if a phase can follow a clear at once (tf_keras in graph mode)."""
+        self.following: Phase = None
+        """The phase the adapter gives what it makes after a clear, while a setup runs."""
         self.held_structure = (
             adapter if self.held_modules and isinstance(adapter, HeldStructure) else None
         )
@@ -180,9 +195,22 @@ class PhaseIsolation:
         except Exception as error:
             self.adapter_failed("set the phase", error)
         self.phase_at_call = self.request.phase
+        if self.clear_following is not None and self.request.phase is not None:
+            self.follow_clears(self.request.phase)  # its setup: a clear gets it back at once
+
+    def follow_clears(self, phase: Phase) -> None:
+        """Have the adapter give ``phase`` to what it makes after a clear (None: stop)."""
+        if self.clear_following is not None and phase != self.following:
+            try:
+                self.clear_following.follow_clears(phase)
+            except Exception as error:
+                self.adapter_failed("follow_clears()", error)
+            self.following = phase
 
     def called(self) -> None:
         """Note the phase in effect when the test function is called (after its fixtures)."""
+        if self.following is not None:  # a clear in the test itself is its own business
+            self.follow_clears(None)
         try:
             found = self.adapter.get_phase()
         except Exception as error:
@@ -239,6 +267,8 @@ class PhaseIsolation:
         if self.restored or item is not self.current_item:
             return NO_LEAKS
         self.restored = True
+        if self.following is not None:  # its setup failed before the call
+            self.follow_clears(None)
         try:
             found = self.adapter.get_phase()
             if not is_phase(found):
@@ -372,6 +402,9 @@ class PhaseIsolation:
         if self.held_modules is not None and isinstance(request.node, pytest.Class):
             _watch_class(fixture, fixturedef, request.node)
         fixture.scope_phase = self._enter_scope(fixture.node, fixture.rank)
+        if self.clear_following is not None:  # a clear in its setup: its scope's phase again
+            fixture.followed = self.following
+            self.follow_clears(fixture.scope_phase)
         if fixture.flags_at_setup:  # set up in its scope's modes, not a narrower scope's
             self._put_held(self._fold(fixture.rank), None)
             assert self.held_modules is not None
@@ -387,6 +420,8 @@ class PhaseIsolation:
         """Keep what the fixture left as its scope's baseline; give back the state around it."""
         if fixture in self.setting_up:
             self.setting_up.remove(fixture)
+        if self.clear_following is not None:
+            self.follow_clears(fixture.followed)
         if fixture.set_mode_of is not None:
             fixture.set_mode_of(None)  # stop watching
         if failed:
@@ -519,6 +554,37 @@ class PhaseIsolation:
         self._between = None
 
 
+def keep_phase_through_setup(item: pytest.Item, isolations: Sequence[PhaseIsolation]) -> None:
+    """Set the asked-for phase again when a ``unittest.TestCase``'s ``setUp`` returns.
+
+    unittest runs ``setUp`` (and ``asyncSetUp``) inside pytest's call, not as a
+    fixture: one that only clears the phase (``clear_session()``;
+    ``tf.test.TestCase`` resets TensorFlow's default graph) is treated as a
+    fixture that only clears, and a clear in the test method stays the test's
+    business. Only for unittest items of a test that runs in a phase.
+    """
+    asking = [isolation for isolation in isolations if isolation.request.phase is not None]
+    instance = getattr(item, "instance", None) if asking else None
+    call_setup = getattr(instance, "_callSetUp", None)  # unittest's call of setUp, asyncSetUp
+    if not isinstance(instance, unittest.TestCase) or call_setup is None:
+        return
+
+    def set_up_in_the_phase() -> None:
+        for isolation in asking:
+            isolation.follow_clears(isolation.request.phase)
+        try:
+            call_setup()
+        finally:
+            for isolation in asking:
+                try:
+                    isolation.fixture_cleared()
+                except Exception as error:  # the test's error, named, not a traceback
+                    isolation.adapter_failed("set the phase", error)
+                isolation.called()
+
+    instance._callSetUp = set_up_in_the_phase  # type: ignore[attr-defined]
+
+
 def _watch_class(
     fixture: WiderFixture, fixturedef: pytest.FixtureDef[object], node: pytest.Class
 ) -> None:
@@ -552,6 +618,7 @@ class WiderFixture:
         "entry",
         "fixturedef",
         "flags_at_setup",
+        "followed",
         "grew",
         "held",
         "isolation",
@@ -584,6 +651,8 @@ class WiderFixture:
         self.grew = False
         """Whether a baseline entry was made by its setup or a fixture requested inside it."""
         self.held: tuple[Held, ...] = ()
+        self.followed: Phase = None
+        """The phase followed after a clear when its setup began (the test's, or an outer one's)."""
         self.owner_class: type | None = None
         """A class fixture's class, whose new attributes it holds (with a held-modules backend)."""
         self.class_before: dict[str, object] = {}

@@ -17,7 +17,11 @@ from typing import Any, Final
 import pytest
 
 from pytest_learning_phase import _auto, _markers, _options
-from pytest_learning_phase._isolation import PhaseIsolation, adapter_error
+from pytest_learning_phase._isolation import (
+    PhaseIsolation,
+    adapter_error,
+    keep_phase_through_setup,
+)
 from pytest_learning_phase._leaks import warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
@@ -266,6 +270,8 @@ class _PhaseSession:
                 for isolation in self.isolations:
                     isolation.called()
                 _fail_for_a_backend(self.isolations)
+            if type(item) is not pytest.Function:  # a unittest setUp runs in the call
+                keep_phase_through_setup(item, self.isolations)
         except BaseException as error:
             self._note_failure(item, "setup", error)
             raise
