@@ -434,6 +434,7 @@ PARAM_UNDER_SEVERAL_VALUES = {
             assert phase() == 1
         """,
         "test_case",
+        "the test function",
     ),
     "class marker": (
         """
@@ -447,6 +448,21 @@ PARAM_UNDER_SEVERAL_VALUES = {
                 assert phase() == 1
         """,
         "TestCase::test_case",
+        "class TestCase",
+    ),
+    "module marker": (
+        """
+        import pytest
+        from lp_backend import phase
+
+        pytestmark = pytest.mark.learning_phase(0, 1)
+
+        @pytest.mark.parametrize("x", [pytest.param(1, marks=pytest.mark.learning_phase(1))])
+        def test_case(x):
+            assert phase() == 1
+        """,
+        "test_case",
+        "module test_suite.py",
     ),
 }
 
@@ -455,15 +471,16 @@ PARAM_UNDER_SEVERAL_VALUES = {
 def test_pytest_param_mark_disagreeing_with_a_parametrizing_marker_is_an_error(
     suite: Suite, where: str
 ) -> None:
-    source, node_id = PARAM_UNDER_SEVERAL_VALUES[where]
+    """The error names where the several-value marker sits, as the others do."""
+    source, node_id, place = PARAM_UNDER_SEVERAL_VALUES[where]
     suite.write(source)
     result = suite.run()
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
             f"In test_suite.py::{node_id}[[]test-1[]]: @pytest.mark.learning_phase(1) on "
-            "pytest.param asks for phase 1 (train) but @pytest.mark.learning_phase(0, 1), "
-            "item [[]test[]] asks for 0 (test); keep one of them"
+            "pytest.param asks for phase 1 (train) but @pytest.mark.learning_phase(0, 1) "
+            f"on {place}, item [[]test[]] asks for 0 (test); keep one of them"
         ]
     )
 

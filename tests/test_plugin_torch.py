@@ -457,6 +457,28 @@ HELD_SHAPES = {
         "    return value.module_\n",
         "held.module_",
     ),
+    "deque": (
+        "import collections\n"
+        "def make(model):\n"
+        "    return {'queue': collections.deque([None, model])}\n"
+        "def get(value):\n"
+        "    return value['queue'][1]\n",
+        "held['queue'][1]",
+    ),
+    "set": (
+        "def make(model):\n"
+        "    return [{model}]\n"
+        "def get(value):\n"
+        "    return next(iter(value[0]))\n",
+        "held[0]{0}",
+    ),
+    "frozenset": (
+        "def make(model):\n"
+        "    return (frozenset([model]),)\n"
+        "def get(value):\n"
+        "    return next(iter(value[0]))\n",
+        "held[0]{0}",
+    ),
     "four-deep": (
         "def make(model):\n"
         "    return [[[{'model': model}]]]\n"

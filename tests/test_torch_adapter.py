@@ -11,6 +11,7 @@ nothing, so the result is PyTorch's own. torch is imported only through
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import io
@@ -686,12 +687,32 @@ def test_a_value_that_holds_itself_is_walked_once(adapter: TorchAdapter, torch: 
     assert adapter.restore_module_flags(saved) == ["model"]
 
 
-def test_the_walk_stops_at_its_budget(adapter: TorchAdapter, torch: Any) -> None:
+@pytest.mark.parametrize("container", [list, collections.deque], ids=["list", "deque"])
+def test_the_walk_stops_at_its_budget(
+    adapter: TorchAdapter, torch: Any, container: Callable[[list[object]], object]
+) -> None:
     from pytest_learning_phase.adapters._held import WALK_BUDGET
 
     model = torch.nn.Dropout()
-    assert adapter.save_module_flags([*range(WALK_BUDGET - 2), model]) is not None
-    assert adapter.save_module_flags([*range(WALK_BUDGET), model]) is None
+    assert adapter.save_module_flags(container([*range(WALK_BUDGET - 2), model])) is not None
+    assert adapter.save_module_flags(container([*range(WALK_BUDGET), model])) is None
+
+
+def test_modules_in_deques_sets_and_frozensets_are_saved_and_named_by_their_place(
+    adapter: TorchAdapter, torch: Any
+) -> None:
+    queued, in_set, frozen = (torch.nn.Dropout() for _ in range(3))
+    saved = adapter.save_module_flags(
+        {"queue": collections.deque([queued]), "set": {in_set}, "frozen": [{frozenset([frozen])}]}
+    )
+    for module in (queued, in_set, frozen):
+        module.eval()
+    assert adapter.restore_module_flags(saved) == [
+        "['queue'][0]",
+        "['set']{0}",
+        "['frozen'][0]{0}{0}",
+    ]
+    assert [module.training for module in (queued, in_set, frozen)] == [True, True, True]
 
 
 def test_flags_are_restored_on_the_modules_saved_even_if_moved(
