@@ -11,44 +11,29 @@ from __future__ import annotations
 
 import pytest
 
-CONFTEST = """
+from tests._suite import memory_adapter_conftest
+
+CONFTEST = (
+    memory_adapter_conftest("mem")
+    + """
 import pytest
 
 
-class Adapter:
-    name = "mem"
-    phase = None
-    following = None
-
-    def save_state(self):
-        return self.phase
-
-    def restore_state(self, state):
-        self.phase = state
-
-    def set_phase(self, phase):
-        self.phase = phase
-
-    def get_phase(self):
-        return self.phase
-
-    def follow_clears(self, phase):
-        self.following = phase
-        with open("follow.log", "a", encoding="utf-8") as log:
-            log.write(f"{phase!r}\\n")
+def follow_clears(self, phase):
+    self.following = phase
+    with open("follow.log", "a", encoding="utf-8") as log:
+        log.write(f"{phase!r}\\n")
 
 
-ADAPTER = Adapter()
-
-
-def pytest_learning_phase_backends(config):
-    return {"mem": lambda: ADAPTER}
+Adapter.following = None
+Adapter.follow_clears = follow_clears
 
 
 @pytest.fixture
 def seen_in_setup():
     return ADAPTER.following
 """
+)
 
 SUITE = """
 import pytest
