@@ -285,6 +285,7 @@ class TestUnmarkedAfterwards(tf.test.TestCase):
 CLEAR_THEN_BUILD = """
 import numpy as np
 import pytest
+import tensorflow as tf
 import tf_keras
 from graph_helpers import K
 
@@ -331,6 +332,18 @@ def test_own_clear_is_the_tests_business():
     phase_when_built, function = _build()
     assert not isinstance(phase_when_built, int)
     assert not _drops(function)
+
+
+@pytest.fixture
+def phase_of_a_new_graph():
+    with tf.Graph().as_default():
+        return K.learning_phase()
+
+
+def test_a_graph_made_in_setup_has_the_phase_one_made_in_the_test_not(phase_of_a_new_graph):
+    assert phase_of_a_new_graph == 1
+    with tf.Graph().as_default():
+        assert not isinstance(K.learning_phase(), int)
 """
 
 
@@ -343,7 +356,7 @@ def test_graph_mode_setups_that_clear_keep_the_phase(pytester: pytest.Pytester) 
     """
     _graph_suite(pytester, test_tf_testcase=TF_TESTCASE, test_clear_then_build=CLEAR_THEN_BUILD)
     result = _run(pytester, "-W", f"error::{LEAK}")
-    result.assert_outcomes(passed=7, skipped=3)  # tf.test.TestCase's own test_session
+    result.assert_outcomes(passed=8, skipped=3)  # tf.test.TestCase's own test_session
 
 
 def test_graph_mode_tf_testcase_in_a_session_baseline(pytester: pytest.Pytester) -> None:
