@@ -1017,13 +1017,15 @@ class LearningPhaseAudit:
     def _ran_again(self, audited: Sequence[Verdict]) -> str:
         """Say in which phases the readers ran again (per the backends each read).
 
-        Their normal run stands for the phase ``--learning-phase`` gives, or for
-        the phase the unset state of the backends each read is.
+        Their normal run stands for the phase ``--learning-phase`` or the ini
+        gives (named as the header names it), or for the phase the unset state
+        of the backends each read is.
         """
-        default = self.session.settings.default.phase
-        if default is not None:
+        default = self.session.settings.default
+        if default.phase is not None:
             backends = self._summary_backends(audited)
-            return f"ran again {self._phases_again(default, backends, '--learning-phase is')}"
+            given = f"{default.source.partition('=')[0].strip()} is"
+            return f"ran again {self._phases_again(default.phase, backends, given)}"
         groups: dict[Phase, list[Verdict]] = {}
         for verdict in audited:
             groups.setdefault(self._unset_phase(self._read(verdict)), []).append(verdict)

@@ -13,11 +13,15 @@ Wider fixtures are set up and torn down in the phase of their own scope
 (markers at their scope and above, else the fold of the entries of their rank
 and wider), never in the phase of the test that happens to request them; what
 they do is never blamed on a test. A fixture that only clears the phase
-(``clear_session()``) makes no baseline: the phase asked for is set again.
+(``clear_session()``) makes no baseline: the phase asked for is set again,
+also when a ``unittest.TestCase``'s ``setUp`` (which runs inside pytest's call)
+cleared it; a backend that can (:class:`ClearFollowing`: tf_keras in graph
+mode) gives what it makes after the clear that phase at once.
 """
 
 from __future__ import annotations
 
+import unittest
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -33,9 +37,21 @@ from pytest_learning_phase._leaks import (
 )
 from pytest_learning_phase._markers import PhaseRequest, scope_request
 from pytest_learning_phase._phase import Phase, is_phase, short_repr
-from pytest_learning_phase.adapters import HeldModules, LearningPhaseAdapter, ModeCalls
+from pytest_learning_phase.adapters import (
+    ClearFollowing,
+    HeldModules,
+    HeldStructure,
+    LearningPhaseAdapter,
+    ModeCalls,
+)
 
-__all__ = ["LearningPhaseLeakWarning", "PhaseIsolation", "adapter_error", "warn_at_test"]
+__all__ = [
+    "LearningPhaseLeakWarning",
+    "PhaseIsolation",
+    "adapter_error",
+    "keep_phase_through_setup",
+    "warn_at_test",
+]
 
 NO_LEAKS: Final[Sequence[str]] = ()
 
@@ -100,7 +116,14 @@ class PhaseIsolation:
         self.held_modules = adapter if isinstance(adapter, HeldModules) else None
         self.mode_calls = adapter if self.held_modules and isinstance(adapter, ModeCalls) else None
         """The adapter, if it also tells which held models a fixture set the mode of."""
-        """The adapter, if its backend's objects keep a mode of their own (torch)."""
+        self.clear_following = adapter if isinstance(adapter, ClearFollowing) else None
+        """The adapter, if a phase can follow a clear at once (tf_keras in graph mode)."""
+        self.following: Phase = None
+        """The phase the adapter gives what it makes after a clear, while a setup runs."""
+        self.held_structure = (
+            adapter if self.held_modules and isinstance(adapter, HeldStructure) else None
+        )
+        """The adapter, if it also tells which held models had their parts changed."""
         self.entries: list[Entry] = []
         """The live baseline entries, in fold order: by scope rank, then setup order."""
         self.held: list[Held] = []
@@ -127,6 +150,8 @@ class PhaseIsolation:
         """Set when the backend answered something other than a phase: the test's error."""
         self.held_changed: dict[str, list[str]] = {}
         """Held models the current test changed, found before a wider fixture's teardown."""
+        self.structure_changed: dict[str, list[str]] = {}
+        """Held models whose structure the current test changed, found as ``held_changed``."""
 
     # -- The session. ----------------------------------------------------------------
 
@@ -147,6 +172,8 @@ class PhaseIsolation:
 
     def end_session(self) -> None:
         """Put back the state from before the session, even after an interrupted test."""
+        if self.following is not None:  # interrupted in a setup
+            self.follow_clears(None)
         self.adapter.restore_state(self.session_state)
 
     # -- One test. -------------------------------------------------------------------
@@ -158,6 +185,8 @@ class PhaseIsolation:
         self.restored = False
         if self.held_changed:
             self.held_changed = {}
+        if self.structure_changed:
+            self.structure_changed = {}
         try:
             if inherits and self.entries:
                 self._follow(self.between())
@@ -168,9 +197,22 @@ class PhaseIsolation:
         except Exception as error:
             self.adapter_failed("set the phase", error)
         self.phase_at_call = self.request.phase
+        if self.clear_following is not None and self.request.phase is not None:
+            self.follow_clears(self.request.phase)  # its setup: a clear gets it back at once
+
+    def follow_clears(self, phase: Phase) -> None:
+        """Have the adapter give ``phase`` to what it makes after a clear (None: stop)."""
+        if self.clear_following is not None and phase != self.following:
+            try:
+                self.clear_following.follow_clears(phase)
+            except Exception as error:
+                self.adapter_failed("follow_clears()", error)
+            self.following = phase
 
     def called(self) -> None:
         """Note the phase in effect when the test function is called (after its fixtures)."""
+        if self.following is not None:  # a clear in the test itself is its own business
+            self.follow_clears(None)
         try:
             found = self.adapter.get_phase()
         except Exception as error:
@@ -227,18 +269,20 @@ class PhaseIsolation:
         if self.restored or item is not self.current_item:
             return NO_LEAKS
         self.restored = True
+        if self.following is not None:  # its setup failed before the call
+            self.follow_clears(None)
         try:
             found = self.adapter.get_phase()
             if not is_phase(found):
                 found = self._bad_phase(found)
             self.phase_at_end = found
-            if self.entries or self.held or self.held_changed:
+            if self.entries or self.held or self.held_changed or self.structure_changed:
                 between = self.between()
                 self.adapter.restore_state(between.state)
                 restored = between.phase
                 held_leaks = (
                     self._restore_held(item, between)
-                    if between.held or self.held_changed
+                    if between.held or self.held_changed or self.structure_changed
                     else NO_LEAKS
                 )
             else:
@@ -254,13 +298,30 @@ class PhaseIsolation:
         return held_leaks
 
     def _restore_held(self, item: pytest.Item, baseline: Baseline) -> Sequence[str]:
-        """Put back the flags of the models wider fixtures hold; say which had changed."""
+        """Put back the flags of the models wider fixtures hold; say which had changed.
+
+        Their structure is not put back: a test that changed it is told so.
+        """
         changed = self.held_changed
         self.held_changed = {}
         self._put_held(baseline, changed)
-        if not changed:
+        restructured = self.structure_changed
+        if self.held_structure is not None:
+            self.structure_changed = {}
+            self._note_structure(restructured)
+        if not changed and not restructured:
             return NO_LEAKS
-        return [held_leak_message(item, self.adapter.name, changed)]
+        return [held_leak_message(item, self.adapter.name, changed, restructured)]
+
+    def _note_structure(self, changed: dict[str, list[str]] | None) -> None:
+        """Note the held models whose structure changed since last looked at (into ``changed``)."""
+        if self.held_structure is None:
+            return
+        structure_changes = self.held_structure.structure_changes
+        for held in self.held:
+            changes = structure_changes(held.saved)
+            if changes and changed is not None:
+                changed.setdefault(held.holder, []).extend(changes)
 
     def _put_held(self, baseline: Baseline, changed: dict[str, list[str]] | None) -> None:
         """Give the held models their flags in ``baseline``; note those that changed."""
@@ -340,9 +401,12 @@ class PhaseIsolation:
         if self.held_modules is not None and self.held:
             module_flags = self.held_modules.module_flags
             fixture.flags_at_setup = [(held, module_flags(held.saved)) for held in self.held]
-        if fixturedef.argname.startswith(_UNITTEST_SETUP_CLASS):
-            fixture.unittest_class = getattr(request.node, "obj", None)
+        if self.held_modules is not None and isinstance(request.node, pytest.Class):
+            _watch_class(fixture, fixturedef, request.node)
         fixture.scope_phase = self._enter_scope(fixture.node, fixture.rank)
+        if self.clear_following is not None:  # a clear in its setup: its scope's phase again
+            fixture.followed = self.following
+            self.follow_clears(fixture.scope_phase)
         if fixture.flags_at_setup:  # set up in its scope's modes, not a narrower scope's
             self._put_held(self._fold(fixture.rank), None)
             assert self.held_modules is not None
@@ -358,6 +422,8 @@ class PhaseIsolation:
         """Keep what the fixture left as its scope's baseline; give back the state around it."""
         if fixture in self.setting_up:
             self.setting_up.remove(fixture)
+        if self.clear_following is not None:
+            self.follow_clears(fixture.followed)
         if fixture.set_mode_of is not None:
             fixture.set_mode_of(None)  # stop watching
         if failed:
@@ -384,6 +450,8 @@ class PhaseIsolation:
             for outer in self.setting_up:  # their scopes' baselines grew inside their setup
                 outer.grew = True
         fixturedef.addfinalizer(fixture.before_teardown)
+        if self.held_structure is not None and self.held:
+            self._note_structure(None)  # what its setup changed is no test's doing
         self._after_setup(fixture)
         if self.held and not self.setting_up and not self.restored:
             self._put_held(self.between(), None)  # the test runs in the (new) baseline's modes
@@ -410,17 +478,33 @@ class PhaseIsolation:
                 entry.flag_changes[held] = changed
 
     def _hold(self, fixture: WiderFixture, value: object) -> None:
-        """Walk the fixture's value once (a ``unittest`` class: its attributes); keep its models."""
+        """Walk the fixture's value once, and what it stored on its class; keep their models.
+
+        A class fixture (``setup_class``, ``setUpClass``, a ``@classmethod``
+        fixture) keeps its models on the class: the attributes its setup added
+        or replaced there are held under the class's name (``TestModel.model``).
+        """
         assert self.held_modules is not None
-        holder = fixture.fixturedef.argname
-        if fixture.unittest_class is not None:  # setUpClass keeps its models on the class
-            value = SimpleNamespace(**vars(fixture.unittest_class))
-            holder = getattr(fixture.unittest_class, "__qualname__", holder)
+        owner = fixture.owner_class
+        if owner is not None:
+            before = fixture.class_before
+            added = {
+                name: attribute
+                for name, attribute in vars(owner).items()
+                if before.get(name, _NOT_SAVED) is not attribute
+            }
+            if added:
+                self._hold_one(fixture, owner.__qualname__, SimpleNamespace(**added))
+        self._hold_one(fixture, fixture.fixturedef.argname, value)
+
+    def _hold_one(self, fixture: WiderFixture, holder: str, value: object) -> None:
+        """Keep the models ``value`` holds, named after ``holder``, until the fixture's teardown."""
+        assert self.held_modules is not None
         saved = self.held_modules.save_module_flags(value)
         if saved is None:
             return
         held = Held(holder, saved, list(self.held_modules.module_flags(saved)))
-        fixture.held = held
+        fixture.held += (held,)
         self.held.append(held)
         self._between = None
 
@@ -464,11 +548,55 @@ class PhaseIsolation:
         """Forget the fixture's entry and held models: it is torn down."""
         if fixture.entry is not None and fixture.entry in self.entries:
             self.entries.remove(fixture.entry)
-        if fixture.held is not None and fixture.held in self.held:
-            self.held.remove(fixture.held)
-            for entry in self.entries:
-                entry.flag_changes.pop(fixture.held, None)
+        for held in fixture.held:
+            if held in self.held:
+                self.held.remove(held)
+                for entry in self.entries:
+                    entry.flag_changes.pop(held, None)
         self._between = None
+
+
+def keep_phase_through_setup(item: pytest.Item, isolations: Sequence[PhaseIsolation]) -> None:
+    """Set the asked-for phase again when a ``unittest.TestCase``'s ``setUp`` returns.
+
+    unittest runs ``setUp`` (and ``asyncSetUp``) inside pytest's call, not as a
+    fixture: one that only clears the phase (``clear_session()``;
+    ``tf.test.TestCase`` resets TensorFlow's default graph) is treated as a
+    fixture that only clears, and a clear in the test method stays the test's
+    business. Only for unittest items of a test that runs in a phase.
+    """
+    asking = [isolation for isolation in isolations if isolation.request.phase is not None]
+    instance = getattr(item, "instance", None) if asking else None
+    call_setup = getattr(instance, "_callSetUp", None)  # unittest's call of setUp, asyncSetUp
+    if not isinstance(instance, unittest.TestCase) or call_setup is None:
+        return
+
+    def set_up_in_the_phase() -> None:
+        for isolation in asking:
+            isolation.follow_clears(isolation.request.phase)
+        try:
+            call_setup()
+        finally:
+            for isolation in asking:
+                try:
+                    isolation.fixture_cleared()
+                except Exception as error:  # the test's error, named, not a traceback
+                    isolation.adapter_failed("set the phase", error)
+                isolation.called()
+
+    instance._callSetUp = set_up_in_the_phase  # type: ignore[attr-defined]
+
+
+def _watch_class(
+    fixture: WiderFixture, fixturedef: pytest.FixtureDef[object], node: pytest.Class
+) -> None:
+    """Note the class a class fixture may store models on, and its attributes before the setup."""
+    owner = getattr(node, "obj", None)
+    if not isinstance(owner, type):
+        return
+    fixture.owner_class = owner
+    if not fixturedef.argname.startswith(_UNITTEST_SETUP_CLASS):  # setUpClass: all are its
+        fixture.class_before = dict(vars(owner))
 
 
 def adapter_error(
@@ -488,20 +616,22 @@ class WiderFixture:
     """One wider fixture's bookkeeping, and the two finalizers that bracket its teardown."""
 
     __slots__ = (
+        "class_before",
         "entry",
         "fixturedef",
         "flags_at_setup",
+        "followed",
         "grew",
         "held",
         "isolation",
         "node",
+        "owner_class",
         "phase_at_setup",
         "rank",
         "scope_phase",
         "set_mode_of",
         "state_at_setup",
         "state_at_teardown",
-        "unittest_class",
     )
 
     def __init__(
@@ -522,8 +652,13 @@ class WiderFixture:
         self.entry: Entry | None = None
         self.grew = False
         """Whether a baseline entry was made by its setup or a fixture requested inside it."""
-        self.held: Held | None = None
-        self.unittest_class: object = None
+        self.held: tuple[Held, ...] = ()
+        self.followed: Phase = None
+        """The phase followed after a clear when its setup began (the test's, or an outer one's)."""
+        self.owner_class: type | None = None
+        """A class fixture's class, whose new attributes it holds (with a held-modules backend)."""
+        self.class_before: dict[str, object] = {}
+        """The class's attributes before the setup (none for ``setUpClass``: all are its)."""
         self.set_mode_of: Callable[[object], bool] | None = None
         """While its setup runs: the adapter's watch of the modes it sets (:class:`ModeCalls`)."""
 
@@ -537,6 +672,7 @@ class WiderFixture:
             # then starts from its scope's baseline, and its own doing is not blamed.
             test_changes = None if isolation.restored else isolation.held_changed
             isolation._put_held(isolation.between(), test_changes)
+            isolation._note_structure(None if isolation.restored else isolation.structure_changed)
             isolation._put_held(isolation._fold(self.rank), None)
         if self.entry is not None and self.entry.source is not None:
             adapter.restore_state(self.entry.state)
@@ -551,3 +687,4 @@ class WiderFixture:
             isolation.adapter.restore_state(self.state_at_teardown)
             if isolation.held_modules is not None and isolation.held:
                 isolation._put_held(isolation.between(), None)
+                isolation._note_structure(None)  # what the teardown changed is no test's doing

@@ -114,13 +114,41 @@ def held_name(holder: str, module: str) -> str:
     return f"{holder}{'' if module.startswith('[') else '.'}{module}"
 
 
-def held_leak_message(item: pytest.Item, backend: str, changed: Mapping[str, Sequence[str]]) -> str:
-    """Say which held modules the test left in another mode (by holder, then module names)."""
-    modules = [held_name(holder, name) for holder, names in changed.items() for name in names]
-    shown = ", ".join(modules[:_MAX_NAMES_SHOWN])
-    if len(modules) > _MAX_NAMES_SHOWN:
-        shown += f" and {len(modules) - _MAX_NAMES_SHOWN} more"
-    return (
-        f"{item.nodeid} changed the train/eval mode of modules held by fixture "
-        f"{', '.join(changed)} (wider than the test; backend {backend}): {shown}; restored"
+def held_leak_message(
+    item: pytest.Item,
+    backend: str,
+    changed: Mapping[str, Sequence[str]],
+    restructured: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """Say which held modules the test left in another mode (by holder, then module names).
+
+    And, in ``restructured``, the submodules it added, removed or replaced
+    (``1 replaced``): that is not restored, and the message says so.
+    """
+    holders = ", ".join(dict.fromkeys([*changed, *(restructured or {})]))
+    where = f"held by fixture {holders} (wider than the test; backend {backend})"
+    shown = _shown([held_name(holder, name) for holder, names in changed.items() for name in names])
+    if not restructured:
+        return f"{item.nodeid} changed the train/eval mode of modules {where}: {shown}; restored"
+    moved = _shown(
+        [
+            held_name(holder, change)
+            for holder, changes in restructured.items()
+            for change in changes
+        ]
     )
+    message = (
+        f"{item.nodeid} changed the structure of modules {where}: {moved}; not restored "
+        "(a module put in stays, in the mode it has)"
+    )
+    if changed:
+        message += f"; restored the train/eval mode of the modules held before: {shown}"
+    return message
+
+
+def _shown(names: Sequence[str]) -> str:
+    """Join the first few names; count the rest."""
+    shown = ", ".join(names[:_MAX_NAMES_SHOWN])
+    if len(names) > _MAX_NAMES_SHOWN:
+        shown += f" and {len(names) - _MAX_NAMES_SHOWN} more"
+    return shown

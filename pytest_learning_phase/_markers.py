@@ -311,9 +311,10 @@ def _requested_sources(item: pytest.Item) -> list[PhaseRequest] | PhaseRequestEr
         if closest[1] == "pytest.param":
             # A several-value marker on the function, class or module may also have
             # parametrized this item: the first marker that is not the param's.
-            for farther in item.iter_markers(MARKER_NAME):
+            for node, farther in item.iter_markers_with_node(MARKER_NAME):
                 if farther is not closest[0]:
-                    parametrized = _parametrized_by_marker(item, marker_text(farther))
+                    text = f"{marker_text(farther)} on {_where(node)}"
+                    parametrized = _parametrized_by_marker(item, text)
                     if parametrized is not None:
                         sources.append(parametrized)
                     break

@@ -17,7 +17,11 @@ from typing import Any, Final
 import pytest
 
 from pytest_learning_phase import _auto, _markers, _options
-from pytest_learning_phase._isolation import PhaseIsolation, adapter_error
+from pytest_learning_phase._isolation import (
+    PhaseIsolation,
+    adapter_error,
+    keep_phase_through_setup,
+)
 from pytest_learning_phase._leaks import warn_at_test
 from pytest_learning_phase._markers import PhaseRequest, PhaseRequestError, Resolution
 from pytest_learning_phase._phase import PHASE_IDS, Phase, describe_phase
@@ -33,6 +37,8 @@ from pytest_learning_phase.hookspecs import AdapterFactory
 _RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
 _OWN_RESOLUTION_KEY: Final = pytest.StashKey[Resolution]()
 """The item's own request, kept while the audit runs it again in another."""
+_FUNCTION: Final = pytest.Function
+"""A plain test function's item; another kind may be a ``unittest`` test (its setUp runs late)."""
 
 
 class _PhaseSession:
@@ -93,9 +99,22 @@ class _PhaseSession:
         helper = 1 if self.settings.auto and len(self.adapters) > 1 else 0
         self.adapter = self.adapters[helper]
         """The backend the harness helpers drive: the first named, or auto's first framework."""
+        self.helper_isolation = self.isolations[helper]
         self.isolation = self.isolations[0]
         self.only_isolation = self.isolation if len(self.isolations) == 1 else None
         """The isolation of the one backend, when there is one: the per-test fast path."""
+
+    def running_phase(self) -> Phase:
+        """Return the phase the current test runs under, for the ``learning_phase`` fixture.
+
+        Its own request (the same on every backend), else the wider fixture's
+        baseline it follows: the helpers' backend's first, then any other's
+        (under ``auto`` the reference backend follows none of a framework's).
+        """
+        for isolation in (self.helper_isolation, *self.isolations):
+            if isolation.from_baseline:
+                return isolation.request.phase
+        return self.isolation.request.phase
 
     def _adapter_while_collecting(self) -> LearningPhaseAdapter | None:
         """``auto``, until collection ends: the first framework imported so far, for the helpers.
@@ -253,6 +272,8 @@ class _PhaseSession:
                 for isolation in self.isolations:
                     isolation.called()
                 _fail_for_a_backend(self.isolations)
+            if type(item) is not _FUNCTION:  # a unittest setUp runs in the call
+                keep_phase_through_setup(item, self.isolations)
         except BaseException as error:
             self._note_failure(item, "setup", error)
             raise
@@ -322,8 +343,12 @@ class _PhaseSession:
                 fixtures.append(isolation.before_wider_fixture(fixturedef, request))
             except Exception as error:
                 _fail_for_a_wider_fixture(isolation, "setting the fixture's scope state", error)
+        markers = [(node, len(node.own_markers)) for node in request.node.listchain()]
         try:
             value = yield
+            for node, count in markers:
+                if len(node.own_markers) != count:
+                    _reject_markers_added_by_a_wider_fixture(fixturedef, node, count)
         except BaseException:
             for isolation, fixture in zip(self.isolations, fixtures, strict=True):
                 try:
@@ -578,6 +603,43 @@ def _reject_markers_added_at_run_time(item: pytest.Item, markers_before: int, wh
             )
 
 
+def _reject_markers_added_by_a_wider_fixture(
+    fixturedef: pytest.FixtureDef[object], node: pytest.Item | pytest.Collector, count: int
+) -> None:
+    """Fail a wider fixture that added a ``learning_phase`` marker: its tests' phases are resolved.
+
+    The marker is taken off again (no test runs under a marker it does not
+    follow), and the failure is the fixture's cached result, so every test of
+    its scope that uses the fixture gets the error, not only the first.
+    """
+    added = [mark for mark in node.own_markers[count:] if mark.name == _markers.MARKER_NAME]
+    if not added:
+        return
+    node.own_markers[count:] = [mark for mark in node.own_markers[count:] if mark not in added]
+    try:
+        pytest.fail(
+            f"In {fixturedef.scope} fixture {fixturedef.argname}: "
+            f"{_markers.marker_text(added[0])} was added to {_node_text(node)} while the "
+            "fixture was set up (request.applymarker or request.node.add_marker), after the "
+            "phases of its tests were resolved; put the marker in the source (on the test, "
+            "its class or module), or set the phase in the fixture itself",
+            pytrace=False,
+        )
+    except pytest.fail.Exception as error:
+        if fixturedef.cached_result is not None:
+            key = fixturedef.cached_result[1]
+            fixturedef.cached_result = (None, key, (error, error.__traceback__))
+        raise
+
+
+def _node_text(node: pytest.Item | pytest.Collector) -> str:
+    """Name a node a marker sits on: ``class TestX``, ``module test_x.py``, ``the session``."""
+    if isinstance(node, pytest.Session):
+        return "the session"
+    kind = "test" if isinstance(node, pytest.Item) else type(node).__name__.lower()
+    return f"{kind} {node.name}"
+
+
 _SESSION_KEY: Final = pytest.StashKey[_PhaseSession]()
 _WORKER_OUTPUT_KEY: Final = "learning_phase_auto"
 """An xdist worker's ``workeroutput`` entry: the backends its ``auto`` chose, and late imports."""
@@ -710,7 +772,7 @@ def _resolved_phase(request: pytest.FixtureRequest) -> Phase:
     if isinstance(resolution, PhaseRequestError):  # pragma: no cover - setup failed first
         pytest.fail(resolution.message, pytrace=False)
     if session.isolation.current_item is request.node:
-        return session.isolation.request.phase
+        return session.running_phase()
     return resolution.phase
 
 

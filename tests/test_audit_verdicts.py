@@ -669,10 +669,16 @@ def test_the_count_line_names_the_phase_run_again_under_a_default_phase(
     )
 
 
+@pytest.mark.parametrize("where", ["option", "ini"])
 def test_the_reference_count_line_names_one_re_run_under_a_default_phase(
-    reference_suite: Suite,
+    reference_suite: Suite, where: str
 ) -> None:
+    """The count line names where the default phase came from, as the header does."""
     reference_suite.pytester.makeconftest(RUNS_LOG_CONFTEST)
+    options = ["--learning-phase=1"] if where == "option" else []
+    if where == "ini":
+        reference_suite.pytester.makeini("[pytest]\nlearning_phase = 1\n")
+    source = "--learning-phase" if where == "option" else "ini learning_phase"
     reference_suite.write(
         """
         from lp_backend import K
@@ -681,13 +687,14 @@ def test_the_reference_count_line_names_one_re_run_under_a_default_phase(
             K.learning_phase()
         """
     )
-    result = reference_suite.run("--learning-phase-audit", "--learning-phase=1")
+    result = reference_suite.run("--learning-phase-audit", *options)
     runs = (reference_suite.pytester.path / "runs.log").read_text(encoding="utf-8").splitlines()
     assert runs == ["test_reads", "test_reads"]
     result.stdout.fnmatch_lines(
         [
+            "learning-phase: *default phase: 1 (train) (*learning?phase*1), audit: on",
             "1 test asked for no phase: 1 read it and ran again in phase 0 (test) "
-            "(--learning-phase is 1 (train): the normal run stands for it), 0 never read it"
+            f"({source} is 1 (train): the normal run stands for it), 0 never read it",
         ]
     )
 

@@ -76,3 +76,15 @@ def test_each_run_shown_gives_the_output_shown(
     monkeypatch.delenv("BUILD_NUMBER", raising=False)
     result = pytester.runpytest_subprocess(*words, timeout=TF_TIMEOUT)
     result.stdout.fnmatch_lines([pattern(line) for line in lines], consecutive=True)
+
+
+def test_the_limits_the_audit_points_to_are_a_section_of_the_reports_page() -> None:
+    """An audit entry says ``(see the limits of the reports)``: the reports page has them."""
+    from pytest_learning_phase import _report
+
+    source = Path(_report.__file__).read_text(encoding="utf-8")
+    assert "(see the limits of the reports)" in source
+    page = (DOCS / "reference" / "reports.md").read_text(encoding="utf-8")
+    section = page.split("\n## Limits of the reports\n", 1)[1].split("\n## ", 1)[0]
+    assert "(see the limits of the reports)" in section
+    assert "### Graph mode (tf_keras)" in section

@@ -338,6 +338,65 @@ def test_an_explicit_backend_wins_over_the_imports(pytester: pytest.Pytester, wh
     result.stdout.no_fnmatch_line("*LearningPhaseBackendWarning*")
 
 
+BASELINES_CONFTEST = """
+import warnings
+
+import pytest
+{graph}from tf_keras.src import backend as K
+
+
+@pytest.fixture(scope="session", autouse=True)
+def inference_by_default():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        K.set_learning_phase(0)
+"""
+
+BASELINES_SUITE = """
+import warnings
+
+import pytest
+from tf_keras.src import backend as K
+
+
+def test_session_baseline(learning_phase):
+    assert (K.learning_phase(), learning_phase) == (0, 0)
+
+
+@pytest.mark.learning_phase(1)
+def test_marked_in_the_baseline(learning_phase):
+    assert (K.learning_phase(), learning_phase) == (1, 1)
+
+
+class TestClassBaseline:
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def train_for_class(cls):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            K.set_learning_phase(1)
+
+    def test_class_baseline(self, learning_phase):
+        assert (K.learning_phase(), learning_phase) == (1, 1)
+"""
+
+
+@pytest.mark.usefixtures("tf_keras_installed")
+@pytest.mark.parametrize(
+    ("setting", "graph"),
+    [("auto", False), ("auto", True), ("tf_keras", False), ("reference,tf_keras", False)],
+    ids=["auto", "auto-graph", "tf_keras", "reference-first"],
+)
+def test_the_learning_phase_fixture_gives_the_baseline_a_tf_keras_fixture_set(
+    pytester: pytest.Pytester, setting: str, graph: bool
+) -> None:
+    disable = "import tensorflow as tf\ntf.compat.v1.disable_eager_execution()\n"
+    pytester.makeconftest(BASELINES_CONFTEST.format(graph=disable if graph else ""))
+    pytester.makepyfile(test_suite=BASELINES_SUITE)
+    result = run(pytester, f"--learning-phase-backend={setting}")
+    result.assert_outcomes(passed=3)
+
+
 BUILT_WHILE_COLLECTING = """
 import pytest
 import torch

@@ -434,6 +434,7 @@ PARAM_UNDER_SEVERAL_VALUES = {
             assert phase() == 1
         """,
         "test_case",
+        "the test function",
     ),
     "class marker": (
         """
@@ -447,6 +448,21 @@ PARAM_UNDER_SEVERAL_VALUES = {
                 assert phase() == 1
         """,
         "TestCase::test_case",
+        "class TestCase",
+    ),
+    "module marker": (
+        """
+        import pytest
+        from lp_backend import phase
+
+        pytestmark = pytest.mark.learning_phase(0, 1)
+
+        @pytest.mark.parametrize("x", [pytest.param(1, marks=pytest.mark.learning_phase(1))])
+        def test_case(x):
+            assert phase() == 1
+        """,
+        "test_case",
+        "module test_suite.py",
     ),
 }
 
@@ -455,15 +471,16 @@ PARAM_UNDER_SEVERAL_VALUES = {
 def test_pytest_param_mark_disagreeing_with_a_parametrizing_marker_is_an_error(
     suite: Suite, where: str
 ) -> None:
-    source, node_id = PARAM_UNDER_SEVERAL_VALUES[where]
+    """The error names where the several-value marker sits, as the others do."""
+    source, node_id, place = PARAM_UNDER_SEVERAL_VALUES[where]
     suite.write(source)
     result = suite.run()
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
             f"In test_suite.py::{node_id}[[]test-1[]]: @pytest.mark.learning_phase(1) on "
-            "pytest.param asks for phase 1 (train) but @pytest.mark.learning_phase(0, 1), "
-            "item [[]test[]] asks for 0 (test); keep one of them"
+            "pytest.param asks for phase 1 (train) but @pytest.mark.learning_phase(0, 1) "
+            f"on {place}, item [[]test[]] asks for 0 (test); keep one of them"
         ]
     )
 
@@ -601,6 +618,61 @@ def test_a_marker_applied_in_the_test_body_is_an_error_not_ignored(suite: Suite)
             "marker on the test, its class or module, or in pytest.param",
             "*In test_suite.py::test_late_on_the_node: @pytest.mark.learning_phase(0) was added "
             "in the test body*",
+        ]
+    )
+
+
+def test_a_marker_a_wider_fixture_adds_is_an_error_for_each_test_that_uses_it(
+    suite: Suite,
+) -> None:
+    suite.write(
+        """
+        import pytest
+        from lp_backend import phase
+
+        class TestAddedByAClassFixture:
+            @pytest.fixture(scope="class", autouse=True)
+            @classmethod
+            def adds(cls, request):
+                request.node.add_marker(pytest.mark.learning_phase(1))
+
+            def test_1(self):
+                pass
+
+            def test_2(self):
+                pass
+
+        @pytest.fixture(scope="module")
+        def module_adds(request):
+            request.applymarker(pytest.mark.learning_phase(0))
+
+        def test_3(module_adds):
+            pass
+
+        def test_4(request):
+            assert request.node.get_closest_marker("learning_phase") is None
+            assert phase() is None
+
+        @pytest.fixture(scope="module")
+        def adds_another_marker(request):
+            request.applymarker(pytest.mark.slow)
+
+        def test_5(adds_another_marker):
+            assert phase() is None
+        """
+    )
+    result = suite.run()
+    result.assert_outcomes(passed=2, errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*In class fixture adds: @pytest.mark.learning_phase(1) was added to class "
+            "TestAddedByAClassFixture while the fixture was set up (request.applymarker or "
+            "request.node.add_marker), after the phases of its tests were resolved; put the "
+            "marker in the source (on the test, its class or module), or set the phase in the "
+            "fixture itself",
+            "*In class fixture adds: @pytest.mark.learning_phase(1) was added to class *",
+            "*In module fixture module_adds: @pytest.mark.learning_phase(0) was added to module "
+            "test_suite.py while the fixture was set up*",
         ]
     )
 

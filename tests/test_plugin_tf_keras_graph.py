@@ -242,3 +242,212 @@ def test_graph_mode_audit_rerun_does_not_leak(pytester: pytest.Pytester) -> None
     result = _run(pytester, "--learning-phase-audit", "-W", f"error::{LEAK}")
     result.assert_outcomes(passed=2)
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+TF_TESTCASE = """
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras
+from graph_helpers import K, dropped, dropped_by_function
+
+
+@pytest.mark.learning_phase(1)
+class TestMarked(tf.test.TestCase):
+    # tf.test.TestCase.setUp resets TensorFlow's default graph, where the phase was.
+    def test_phase(self):
+        self.assertEqual(K.learning_phase(), 1)
+
+    def test_dropout(self):
+        self.assertGreater(dropped(), 0)
+        self.assertGreater(dropped_by_function(), 0)
+
+
+@pytest.mark.learning_phase(1)
+class TestBuildsInSetUp(tf.test.TestCase):
+    def setUp(self):
+        super().setUp()  # a new default graph: the model below is built in phase 1 on it
+        inp = tf_keras.Input((200,))
+        self.phase_when_built = K.learning_phase()
+        self.f = K.function([inp], [tf_keras.layers.Dropout(0.5)(inp)])
+
+    def test_built_in_the_phase(self):
+        self.assertEqual(self.phase_when_built, 1)
+        self.assertTrue((self.f([np.ones((1, 200), "float32")])[0] == 0).any())
+
+
+class TestUnmarkedAfterwards(tf.test.TestCase):
+    def test_unset(self):
+        self.assertNotIsInstance(K.learning_phase(), int)
+        self.assertEqual(dropped(), 0)
+"""
+
+CLEAR_THEN_BUILD = """
+import numpy as np
+import pytest
+import tf_keras
+from graph_helpers import K
+
+pytestmark = pytest.mark.learning_phase(1)
+
+
+def _build():
+    inp = tf_keras.Input((200,))
+    return K.learning_phase(), K.function([inp], [tf_keras.layers.Dropout(0.5)(inp)])
+
+
+def _drops(function):
+    return bool((function([np.ones((1, 200), "float32")])[0] == 0).any())
+
+
+@pytest.fixture
+def dropout_fn():
+    K.clear_session()  # the usual "fresh graph" line, then the model
+    return _build()
+
+
+@pytest.fixture(scope="module")
+def module_dropout_fn():
+    K.clear_session()
+    return _build()
+
+
+def test_fixture_builds_in_the_tests_phase(dropout_fn):
+    phase_when_built, function = dropout_fn
+    assert phase_when_built == 1
+    assert _drops(function)
+    assert K.learning_phase() == 1
+
+
+@pytest.mark.learning_phase(0)
+def test_module_fixture_builds_in_its_scopes_phase(module_dropout_fn, dropout_fn):
+    assert module_dropout_fn[0] == 1  # the module's marker, not this test's phase
+    assert dropout_fn[0] == 0
+    assert not _drops(dropout_fn[1])
+
+
+def test_own_clear_is_the_tests_business():
+    K.clear_session()
+    phase_when_built, function = _build()
+    assert not isinstance(phase_when_built, int)
+    assert not _drops(function)
+"""
+
+
+def test_graph_mode_setups_that_clear_keep_the_phase(pytester: pytest.Pytester) -> None:
+    """A setUp or fixture that makes a new default graph gives the test its phase, at once.
+
+    ``tf.test.TestCase.setUp`` resets TensorFlow's default graph; a fixture calls
+    ``clear_session()`` and then builds its model. Both get the phase asked for
+    on the new graph; a clear in the test itself leaves it unset.
+    """
+    _graph_suite(pytester, test_tf_testcase=TF_TESTCASE, test_clear_then_build=CLEAR_THEN_BUILD)
+    result = _run(pytester, "-W", f"error::{LEAK}")
+    result.assert_outcomes(passed=7, skipped=3)  # tf.test.TestCase's own test_session
+
+
+def test_graph_mode_tf_testcase_in_a_session_baseline(pytester: pytest.Pytester) -> None:
+    """A session fixture's phase holds on the default graph each tf.test.TestCase makes."""
+    _graph_suite(
+        pytester,
+        test_tc="""
+        import tensorflow as tf
+        from graph_helpers import K, dropped
+
+        class TestPlain(tf.test.TestCase):
+            def test_nothing_touched(self):
+                self.assertEqual(1 + 1, 2)
+
+            def test_reads(self):
+                self.assertEqual(K.learning_phase(), 0)
+                self.assertEqual(dropped(), 0)
+        """,
+    )
+    pytester.makeconftest(
+        """
+        import pytest
+        from graph_helpers import set_phase_by_hand
+
+        @pytest.fixture(scope="session", autouse=True)
+        def inference_by_default():
+            set_phase_by_hand(0)
+        """
+    )
+    result = _run(pytester, "-W", f"error::{LEAK}")
+    result.assert_outcomes(passed=2, skipped=1)
+
+
+def test_graph_mode_audit_runs_tf_testcase_in_each_phase(pytester: pytest.Pytester) -> None:
+    """The audit's re-run in phase 1 of a tf.test.TestCase test runs in phase 1."""
+    _graph_suite(
+        pytester,
+        test_audit_tc="""
+        import tensorflow as tf
+        from graph_helpers import dropped
+
+        class TestAudit(tf.test.TestCase):
+            def test_dropout_is_identity(self):
+                self.assertEqual(dropped(), 0)
+        """,
+    )
+    result = _run(pytester, "--learning-phase-audit")
+    result.stdout.fnmatch_lines(
+        [
+            "*test_audit_tc.py::TestAudit::test_dropout_is_identity  test: passed   train: failed",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*none depends on the learning phase*")
+
+
+def test_graph_mode_reports_say_what_unset_means_and_that_the_graph_keeps_the_mode(
+    pytester: pytest.Pytester,
+) -> None:
+    """Not eager mode's words: unset is the placeholder, and the graph fixed the layer's mode."""
+    _graph_suite(
+        pytester,
+        test_reports="""
+        import numpy as np
+        import pytest
+        import tf_keras
+        from graph_helpers import K
+
+        def run_dropout():
+            inputs = tf_keras.Input((200,))
+            dropout = tf_keras.layers.Dropout(0.5)
+            predict = K.function([inputs], [dropout(inputs)])
+            return predict([np.ones((1, 200), "float32")])[0], dropout
+
+        def test_unset():
+            outputs, dropout = run_dropout()
+            assert (outputs == 0).any()
+
+        @pytest.mark.learning_phase(1)
+        def test_marked():
+            outputs, dropout = run_dropout()
+            assert not (outputs == 0).any()
+        """,
+    )
+    result = _run(pytester)
+    result.assert_outcomes(failed=2)
+    unset = (
+        "graph mode: unset = learning_phase() is the keras_learning_phase placeholder, "
+        "which reads 0 (test) unless fed"
+    )
+    fixed = (
+        "  dropout* (Dropout): its mode was fixed when its graph was built (graph mode: "
+        "the phase set then; unset, the keras_learning_phase placeholder)"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            f"learning-phase: *, backend: tf_keras (--learning-phase-backend; {unset}), *",
+            "*_ test_unset _*",
+            f"ran under phase unset ({unset}) from default (backend tf_keras)",
+            fixed,
+            "*_ test_marked _*",
+            "ran under phase 1 (train) from @pytest.mark.learning_phase(1) on the test function "
+            "(backend tf_keras)",
+            fixed,
+        ]
+    )
+    result.stdout.no_fnmatch_line("*reads 0, and a layer called without training*")
+    result.stdout.no_fnmatch_line("*resolved at each call*")

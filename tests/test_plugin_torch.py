@@ -457,6 +457,28 @@ HELD_SHAPES = {
         "    return value.module_\n",
         "held.module_",
     ),
+    "deque": (
+        "import collections\n"
+        "def make(model):\n"
+        "    return {'queue': collections.deque([None, model])}\n"
+        "def get(value):\n"
+        "    return value['queue'][1]\n",
+        "held['queue'][1]",
+    ),
+    "set": (
+        "def make(model):\n"
+        "    return [{model}]\n"
+        "def get(value):\n"
+        "    return next(iter(value[0]))\n",
+        "held[0]{0}",
+    ),
+    "frozenset": (
+        "def make(model):\n"
+        "    return (frozenset([model]),)\n"
+        "def get(value):\n"
+        "    return next(iter(value[0]))\n",
+        "held[0]{0}",
+    ),
     "four-deep": (
         "def make(model):\n"
         "    return [[[{'model': model}]]]\n"
@@ -527,6 +549,124 @@ def test_a_model_a_unittest_set_up_class_holds_is_restored_with_a_warning(
             "*LearningPhaseLeakWarning: test_suite.py::TestModel::test_a_flips changed the "
             "train/eval mode of modules held by fixture TestModel (wider than the test; "
             "backend torch): TestModel.model, TestModel.model.0, TestModel.model.1; restored"
+        ]
+    )
+
+
+CLASS_SETUPS = {
+    "xunit setup_class": """
+        @classmethod
+        def setup_class(cls):
+            cls.model = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+    """,
+    "autouse classmethod fixture": """
+        @pytest.fixture(scope="class", autouse=True)
+        @classmethod
+        def build(cls):
+            cls.model = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+    """,
+    "classmethod fixture inside another class fixture": """
+        @pytest.fixture(scope="class")
+        @classmethod
+        def build(cls):
+            cls.model = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+
+        @pytest.fixture(scope="class", autouse=True)
+        @classmethod
+        def outer(cls, build):
+            cls.other = 1
+    """,
+    "module-level class fixture through request.cls": """
+        @pytest.fixture(scope="class", autouse=True)
+        def build(request):
+            request.cls.model = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+    """,
+}
+"""How a pytest test class's class-scoped setup stores a model on the class (a source of
+the class's body, or of the module when its fixture is a function)."""
+
+
+@pytest.mark.parametrize("setup", sorted(CLASS_SETUPS))
+def test_a_model_a_pytest_class_setup_stores_on_the_class_is_restored_with_a_warning(
+    torch_pytester: pytest.Pytester, setup: str
+) -> None:
+    code = textwrap.dedent(CLASS_SETUPS[setup])
+    module_code, body = (code, "") if "def build(request)" in code else ("", code)
+    result = run(
+        torch_pytester,
+        f"""
+        import pytest
+        from torch import nn
+{textwrap.indent(module_code, "        ")}
+        class TestModel:
+{textwrap.indent(body, "            ")}
+            def test_a_flips(self):
+                self.model.eval()
+
+            def test_b_next(self):
+                assert all(module.training for module in self.model.modules())
+        """,
+    )
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*LearningPhaseLeakWarning: test_suite.py::TestModel::test_a_flips changed the "
+            "train/eval mode of modules held by fixture TestModel (wider than the test; "
+            "backend torch): TestModel.model, TestModel.model.0, TestModel.model.1; restored"
+        ]
+    )
+
+
+def test_a_test_that_changes_a_held_models_structure_is_told_it_is_not_restored(
+    torch_pytester: pytest.Pytester,
+) -> None:
+    torch_pytester.makeconftest(SESSION_MODEL)
+    result = run(
+        torch_pytester,
+        """
+        import pytest
+        from torch import nn
+
+        def test_1_appends_and_evals(sm):
+            sm.append(nn.ReLU())
+            sm.eval()
+
+        def test_2_flags_back_but_not_the_structure(sm):
+            assert [m.training for m in sm.modules()] == [True, True, True, False]
+            del sm[2]
+
+        @pytest.mark.learning_phase(0)
+        def test_3_replaces(sm):
+            sm[1] = nn.Dropout()
+
+        def test_4_keeps_the_eval_dropout_put_in(sm):
+            assert not sm[1].training
+
+        @pytest.fixture(scope="module")
+        def head(sm):
+            sm.append(nn.Softmax(dim=1))
+            yield
+            del sm[2]
+
+        def test_5_a_fixture_changing_it_is_no_tests_doing(head, sm):
+            assert len(sm) == 3
+            sm[0] = nn.Linear(2, 2)  # found before head's teardown
+        """,
+    )
+    result.assert_outcomes(passed=5, warnings=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*LearningPhaseLeakWarning: test_suite.py::test_1_appends_and_evals changed the "
+            "structure of modules held by fixture sm (wider than the test; backend torch): "
+            "sm.2 added; not restored (a module put in stays, in the mode it has); restored "
+            "the train/eval mode of the modules held before: sm, sm.0, sm.1",
+            "*LearningPhaseLeakWarning: test_suite.py::test_2_flags_back_but_not_the_structure "
+            "changed the structure of modules held by fixture sm (*): sm.2 removed; not restored*",
+            "*LearningPhaseLeakWarning: test_suite.py::test_3_replaces changed the structure of "
+            "modules held by fixture sm (*): sm.1 replaced; not restored (*)",
+            "*LearningPhaseLeakWarning: test_suite.py::test_5_a_fixture_changing_it_is_no_tests_"
+            "doing changed the structure of modules held by fixture sm (*): sm.0 replaced; not "
+            "restored (*)",
         ]
     )
 

@@ -11,6 +11,7 @@ nothing, so the result is PyTorch's own. torch is imported only through
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import io
@@ -686,12 +687,32 @@ def test_a_value_that_holds_itself_is_walked_once(adapter: TorchAdapter, torch: 
     assert adapter.restore_module_flags(saved) == ["model"]
 
 
-def test_the_walk_stops_at_its_budget(adapter: TorchAdapter, torch: Any) -> None:
+@pytest.mark.parametrize("container", [list, collections.deque], ids=["list", "deque"])
+def test_the_walk_stops_at_its_budget(
+    adapter: TorchAdapter, torch: Any, container: Callable[[list[object]], object]
+) -> None:
     from pytest_learning_phase.adapters._held import WALK_BUDGET
 
     model = torch.nn.Dropout()
-    assert adapter.save_module_flags([*range(WALK_BUDGET - 2), model]) is not None
-    assert adapter.save_module_flags([*range(WALK_BUDGET), model]) is None
+    assert adapter.save_module_flags(container([*range(WALK_BUDGET - 2), model])) is not None
+    assert adapter.save_module_flags(container([*range(WALK_BUDGET), model])) is None
+
+
+def test_modules_in_deques_sets_and_frozensets_are_saved_and_named_by_their_place(
+    adapter: TorchAdapter, torch: Any
+) -> None:
+    queued, in_set, frozen = (torch.nn.Dropout() for _ in range(3))
+    saved = adapter.save_module_flags(
+        {"queue": collections.deque([queued]), "set": {in_set}, "frozen": [{frozenset([frozen])}]}
+    )
+    for module in (queued, in_set, frozen):
+        module.eval()
+    assert adapter.restore_module_flags(saved) == [
+        "['queue'][0]",
+        "['set']{0}",
+        "['frozen'][0]{0}{0}",
+    ]
+    assert [module.training for module in (queued, in_set, frozen)] == [True, True, True]
 
 
 def test_flags_are_restored_on_the_modules_saved_even_if_moved(
@@ -706,6 +727,23 @@ def test_flags_are_restored_on_the_modules_saved_even_if_moved(
     assert dropout.training is True
 
 
+def test_structure_changes_name_what_was_added_removed_or_replaced_once(
+    adapter: TorchAdapter, torch: Any
+) -> None:
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU(), nn.Dropout()), nn.Dropout())
+    saved = adapter.save_module_flags({"net": model})
+    assert adapter.structure_changes(saved) == []
+    model[1][1] = nn.Dropout()
+    model.append(nn.ReLU())
+    assert adapter.structure_changes(saved) == ["['net'].3 added", "['net'].1.1 replaced"]
+    assert adapter.structure_changes(saved) == []  # the structure seen is the new one
+    model[1][1] = model[1][1]
+    assert adapter.structure_changes(saved) == []
+    del model[3]  # Sequential's __delitem__ builds a new _modules dict
+    assert adapter.structure_changes(saved) == ["['net'].3 removed"]
+
+
 def test_flags_of_a_scripted_module_are_restored_through_its_setattr(
     adapter: TorchAdapter, torch: Any
 ) -> None:
@@ -718,6 +756,7 @@ def test_flags_of_a_scripted_module_are_restored_through_its_setattr(
     assert adapter.restore_module_flags(saved) == ["<root>", "0", "2", "2.0"]
     assert flags(scripted) == before
     assert "training" not in vars(scripted)
+    assert adapter.structure_changes(saved) == []  # its submodules are in a mapping of its own
 
 
 def test_restore_module_flags_rejects_what_save_never_returns(adapter: TorchAdapter) -> None:

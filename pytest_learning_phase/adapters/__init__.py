@@ -6,7 +6,8 @@ offer it through the ``pytest_learning_phase_backends`` hook. Optional
 abilities are declared here too, and checked where the plugin reads them:
 what the audit needs (:class:`ReadTracking`, :class:`UnsetEquivalent`,
 :class:`AuditHint`), a header note (:class:`HeaderNote`), objects that keep a
-mode of their own (:class:`HeldModules`).
+mode of their own (:class:`HeldModules`), a phase that follows a clear at once
+(:class:`ClearFollowing`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from pytest_learning_phase._provenance import Ran, Recording
 __all__ = [
     "AdapterError",
     "AuditHint",
+    "ClearFollowing",
     "HeaderNote",
     "HeldModules",
+    "HeldStructure",
     "LearningPhaseAdapter",
     "ModeCalls",
     "Phase",
@@ -139,6 +142,41 @@ class ModeCalls(Protocol):
 
         The result says, for a snapshot of :meth:`HeldModules.save_module_flags`,
         whether any of its objects had its mode set (``None``: just stop).
+        """
+        ...
+
+
+@runtime_checkable
+class ClearFollowing(Protocol):
+    """Optional: a backend that gives what it makes after a clear the asked-for phase at once.
+
+    tf_keras in graph mode keeps the phase per graph and bakes it into a model
+    when the model is built: a fixture that calls ``clear_session()`` and then
+    builds its model must find the test's phase on the new graph at once, not
+    when its setup ends. The plugin turns following on while a test that asks
+    for a phase is set up (and while a wider fixture is set up, with its
+    scope's phase), and off before the test function is called.
+    """
+
+    def follow_clears(self, phase: Phase) -> None:
+        """Give ``phase`` (0 or 1) to each graph (or state) the backend makes unset; None stops."""
+        ...
+
+
+@runtime_checkable
+class HeldStructure(Protocol):
+    """Optional, with :class:`HeldModules`: which held objects had their parts changed.
+
+    torch: a submodule added, removed or replaced in a held model. The
+    structure is not put back; a test that changed it is warned.
+    """
+
+    def structure_changes(self, saved: object) -> Sequence[str]:
+        """Name the objects added, removed or replaced in ``saved`` since it was last asked.
+
+        Named as :meth:`HeldModules.restore_module_flags` names them, with what
+        happened (``1 replaced``); empty when nothing changed (the common case:
+        keep it cheap, it runs after each test).
         """
         ...
 

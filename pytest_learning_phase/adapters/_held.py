@@ -1,10 +1,11 @@
 """Find the objects of one class that a value holds, wherever it holds them.
 
-A wider fixture's value is walked once, when its setup ends: tuples, lists
-and dicts (and their subclasses) at any depth, and the attributes of other
-objects (``__dict__`` and ``__slots__``: dataclasses, namespaces, wrappers such
-as a skorch ``NeuralNet``). Each object is visited once, so cycles end, and
-the walk stops after :data:`WALK_BUDGET` objects: what lies beyond is not found.
+A wider fixture's value is walked once, when its setup ends: tuples, lists,
+dicts, deques, sets and frozensets (and their subclasses) at any depth, and
+the attributes of other objects (``__dict__`` and ``__slots__``: dataclasses,
+namespaces, wrappers such as a skorch ``NeuralNet``). Each object is visited
+once, so cycles end, and the walk stops after :data:`WALK_BUDGET` objects:
+what lies beyond is not found.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def find_held(
 
     ``wanted`` is a class or a tuple of classes. A path is how the object is
     reached from ``value``: ``""`` for ``value`` itself, ``[0]``, ``['model']``,
-    ``model``, ``bundle.encoder[1]``. Instances of ``wanted`` are not looked
-    into, nor are instances of ``leaves``.
+    ``model``, ``bundle.encoder[1]``, ``{0}`` (a set's first item, in its
+    iteration order). Instances of ``wanted`` are not looked into, nor are
+    instances of ``leaves``.
     """
     found: list[tuple[str, object]] = []
     seen: set[int] = set()
@@ -70,8 +72,10 @@ def _children(value: object, path: str) -> list[tuple[object, str]]:
     """Return what ``value`` holds, each with its path: items, else attributes."""
     if isinstance(value, dict):
         return [(item, f"{path}[{_key_text(key)}]") for key, item in list(value.items())]
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, deque)):
         return [(item, f"{path}[{index}]") for index, item in enumerate(value)]
+    if isinstance(value, (set, frozenset)):  # no index: the place in its iteration order
+        return [(item, f"{path}{{{index}}}") for index, item in enumerate(value)]
     prefix = f"{path}." if path else ""
     return [(item, prefix + name) for name, item in _attributes(value)]
 

@@ -235,11 +235,15 @@ def _tf_keras_source(
 
 
 def held_layers(
-    values: Sequence[tuple[str, object]], takes_training: Callable[[object], bool]
+    values: Sequence[tuple[str, object]],
+    takes_training: Callable[[object], bool],
+    source: str = "",
 ) -> list[Ran]:
     """Return the layers among ``values`` (name, object) whose call takes ``training``.
 
-    Their mode is resolved at each call, so it is not known after the fact.
+    Their mode is not known after the fact: resolved at each call (no
+    ``source``), or fixed when a graph was built (tf_keras's graph mode:
+    ``source`` says so).
     """
     found: list[Ran] = []
     seen: set[int] = set()
@@ -247,5 +251,5 @@ def held_layers(
         if id(value) in seen or not takes_training(value):
             continue
         seen.add(id(value))
-        found.append(Ran(str(getattr(value, "name", "?")), type(value).__name__, None, ""))
+        found.append(Ran(str(getattr(value, "name", "?")), type(value).__name__, None, source))
     return found

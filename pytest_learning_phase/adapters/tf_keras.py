@@ -28,6 +28,14 @@ three distinct states: no entry, an explicit phase (0 or 1), or tf_keras's
 default ``keras_learning_phase`` placeholder, which is the unset phase and is
 never saved or restored as an explicit one. Whether the process is in graph
 mode is read once per save, restore and read (one attribute compared).
+
+In graph mode the phase is baked into what is built on a graph, so while the
+plugin follows clears (:meth:`TfKerasAdapter.follow_clears`: a test that asks
+for a phase is being set up) each graph tf_keras gives its default placeholder
+(the new default graph after ``clear_session()`` or
+``tf.compat.v1.reset_default_graph()``, a ``tf.Graph()`` built in) gets the
+phase asked for instead, at once: ``_default_learning_phase``, which tf_keras
+looks up in its module at each call, answers it.
 """
 
 from __future__ import annotations
@@ -154,6 +162,40 @@ def _install_read_counting(backend: ModuleType) -> None:
             if swap is not None and swap[0] is value:
                 with contextlib.suppress(Exception):  # a module that refuses: not counted
                     setattr(module, key, swap[1])
+
+
+class _Following:
+    """The phase a graph tf_keras makes unset gets instead, while the plugin follows clears."""
+
+    __slots__ = ("phase",)
+
+    def __init__(self) -> None:
+        self.phase: Phase = None
+
+
+_FOLLOWING: Final = _Following()
+"""One per process, like the read count: the wrapper is installed once, whatever the sessions."""
+
+
+def _install_following(backend: ModuleType) -> None:
+    """Make ``backend._default_learning_phase`` answer the followed phase while there is one.
+
+    tf_keras calls it (looked up in its module) where it gives a graph its
+    default ``keras_learning_phase`` placeholder: in ``clear_session()`` and
+    on a graph's first read of the phase. Installed once per process.
+    """
+    current = vars(backend).get("_default_learning_phase")
+    if current is None or getattr(current, "__learning_phase_following__", False):
+        return
+    following = _FOLLOWING
+
+    @functools.wraps(current)
+    def default_learning_phase() -> Any:
+        phase = following.phase
+        return current() if phase is None else phase
+
+    default_learning_phase.__learning_phase_following__ = True  # type: ignore[attr-defined]
+    backend._default_learning_phase = default_learning_phase  # type: ignore[attr-defined]
 
 
 class TfKerasAdapter:
@@ -294,6 +336,21 @@ class TfKerasAdapter:
             return 0 if eager.learning_phase_is_set else None
         return 1 if stored_phase == 1 else 0
 
+    def follow_clears(self, phase: Phase) -> None:
+        """In graph mode, give ``phase`` to each graph tf_keras makes unset from now on; None stops.
+
+        The new default graph after ``clear_session()`` or
+        ``tf.compat.v1.reset_default_graph()`` gets ``phase`` as an explicit
+        phase, as ``set_learning_phase`` would give it, when tf_keras first
+        gives that graph a phase. In eager mode nothing changes: layers read
+        the phase at each call, and the plugin sets it again after the fixture.
+        """
+        if phase is not None and self._eager_context.default_execution_mode == self._eager_mode:
+            return
+        if phase is not None:
+            _install_following(self._backend)
+        _FOLLOWING.phase = phase
+
     def phase_read_counter(self) -> Callable[[], int]:
         """Count the calls of tf_keras's phase readers from now on (for the audit).
 
@@ -337,16 +394,29 @@ class TfKerasAdapter:
 
         return record_tf_keras_layers(self._backend)
 
+    @property
+    def header_note(self) -> str | None:
+        """In graph mode, what unset means there (header line, failure section); else None."""
+        if self._eager_context.default_execution_mode == self._eager_mode:
+            return None
+        return _GRAPH_UNSET_NOTE
+
     def held_provenance(self, values: Sequence[tuple[str, object]]) -> list[Ran]:
-        """Return the tf_keras layers taking ``training`` among ``values`` (mode: per call)."""
+        """Return the tf_keras layers taking ``training`` among ``values``.
+
+        Their mode is resolved at each call in eager mode; in graph mode it was
+        fixed when the graph was built (:data:`_GRAPH_BUILT_MODE`).
+        """
         from tf_keras.src.engine import base_layer
 
         from pytest_learning_phase.adapters._keras_recording import held_layers
 
         layer_class = base_layer.Layer
+        graph_mode = self._eager_context.default_execution_mode != self._eager_mode
         held = held_layers(
             values,
             lambda value: isinstance(value, layer_class) and bool(value._expects_training_arg),
+            _GRAPH_BUILT_MODE if graph_mode else "",
         )
         return held + _traced_functions(values)
 
@@ -364,6 +434,18 @@ class TfKerasAdapter:
             return ABSENT
         return graph_phase
 
+
+_GRAPH_UNSET_NOTE: Final = (
+    "graph mode: unset = learning_phase() is the keras_learning_phase placeholder, "
+    "which reads 0 (test) unless fed"
+)
+"""What unset means in graph mode: tf_keras's default placeholder, ``False`` unless fed."""
+
+_GRAPH_BUILT_MODE: Final = (
+    "its mode was fixed when its graph was built (graph mode: the phase set then; "
+    "unset, the keras_learning_phase placeholder)"
+)
+"""A held layer's line in a failure's section in graph mode: the graph keeps the mode."""
 
 _UNSET: Final = TfKerasState(ABSENT, is_set=False, graph_phase=ABSENT)
 """The state of a fresh thread: what ``set_phase(None)`` restores."""

@@ -346,6 +346,10 @@ class ModuleFlags:
     flags: list[object]
     parents: list[int]
     keys: list[str]
+    containers: list[int]
+    """The positions of the modules that had submodules when saved."""
+    shapes: list[dict[str, Any]]
+    """A copy of each container's ``_modules``, as last seen: its structure."""
 
     def name(self, index: int) -> str:
         """Return the qualified name of module ``index``: ``[0].encoder.1``, ``<root>``, ..."""
@@ -384,7 +388,14 @@ def _save_flags(roots: Iterable[tuple[str, torch.nn.Module]]) -> ModuleFlags | N
             visit(root, -1, path)
     if not modules:
         return None
-    return ModuleFlags(modules, [module.training for module in modules], parents, keys)
+    containers = [  # a ScriptModule's submodules are fixed, in a mapping of its own
+        index
+        for index, module in enumerate(modules)
+        if module._modules and isinstance(module._modules, dict)
+    ]
+    shapes = [dict(modules[index]._modules) for index in containers]
+    flags: list[object] = [module.training for module in modules]
+    return ModuleFlags(modules, flags, parents, keys, containers, shapes)
 
 
 def _restore_flags(saved: ModuleFlags, flags: Sequence[object] | None = None) -> list[str]:
@@ -596,6 +607,47 @@ class TorchAdapter:
         a fraction of the cost of a save).
         """
         return _restore_flags(_checked(saved), flags)
+
+    def structure_changes(self, saved: object) -> list[str]:
+        """Name the submodules added, removed or replaced in ``saved``'s models since last asked.
+
+        ``['1 replaced', '6 added']``, names as :meth:`restore_module_flags`
+        gives them. The structure is not put back: the modules saved keep
+        their flags, a module put in keeps its own mode.
+        """
+        return _structure_changes(_checked(saved))
+
+
+_SUBMODULES: Final = operator.attrgetter("_modules")
+_ABSENT: Final = object()
+"""A submodule's place that is not in a container's ``_modules``."""
+
+
+def _structure_changes(saved: ModuleFlags) -> list[str]:
+    """Name the submodules added, removed or replaced since the structure was last seen.
+
+    Only the modules that had submodules when saved are looked at (a leaf
+    given a submodule is not seen). The structure seen becomes the new one.
+    """
+    modules = saved.modules
+    children = list(map(_SUBMODULES, map(modules.__getitem__, saved.containers)))
+    if children == saved.shapes:
+        return []  # the common case: comparisons of small dicts, at C speed
+    changes: list[str] = []
+    for position, (index, now, before) in enumerate(
+        zip(saved.containers, children, saved.shapes, strict=True)
+    ):
+        if now == before:
+            continue
+        parent = saved.name(index)
+        for key in [*before, *(key for key in now if key not in before)]:
+            old, new = before.get(key, _ABSENT), now.get(key, _ABSENT)
+            if old is new:
+                continue
+            what = "added" if old is _ABSENT else "removed" if new is _ABSENT else "replaced"
+            changes.append(f"{key if parent == ROOT_NAME else f'{parent}.{key}'} {what}")
+        saved.shapes[position] = dict(now)
+    return changes
 
 
 def _checked(saved: object) -> ModuleFlags:

@@ -21,7 +21,8 @@ def evaluation_data():
 
 class TestTraining:
     @pytest.fixture(scope="class", autouse=True)
-    def training_mode(self):
+    @classmethod
+    def training_mode(cls):
         set_phase(1)  # the class's baseline is phase 1
 
     def test_starts_in_the_train_phase(self):
