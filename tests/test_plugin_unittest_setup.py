@@ -9,6 +9,8 @@ method stays the test's own business. Graph mode (``tf.test.TestCase``) is in
 
 from __future__ import annotations
 
+import pytest
+
 from tests._suite import Suite
 
 LEAK = "pytest_learning_phase.LearningPhaseLeakWarning"
@@ -145,4 +147,37 @@ def test_an_async_setup_that_clears_keeps_the_marker(suite: Suite) -> None:
         """
     )
     result = suite.run("-W", f"error::{LEAK}")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_setup_that_clears_keeps_the_phase_of_every_backend(
+    preloaded_tf_keras: None, pytester: pytest.Pytester
+) -> None:
+    """Two backends driven: each gets the asked-for phase back after a setUp that clears both."""
+    pytester.makepyfile(
+        test_both="""
+        import unittest
+
+        import pytest
+        from tf_keras.src import backend as tf_keras_backend
+        from pytest_learning_phase import backend as reference_backend
+
+        @pytest.mark.learning_phase(1)
+        class TestBoth(unittest.TestCase):
+            def setUp(self):
+                reference_backend.clear_session()
+                tf_keras_backend.clear_session()
+
+            def test_marked(self):
+                assert reference_backend.learning_phase() == 1
+                assert tf_keras_backend.learning_phase() == 1
+        """
+    )
+    result = pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "--learning-phase-backend=reference,tf_keras",
+        "-W",
+        f"error::{LEAK}",
+    )
     result.assert_outcomes(passed=1)
