@@ -577,6 +577,7 @@ def keep_phase_through_setup(item: pytest.Item, isolations: Sequence[PhaseIsolat
         try:
             call_setup()
         finally:
+            vars(instance).pop("_callSetUp", None)  # no cycle keeping the instance's models
             for isolation in asking:
                 try:
                     isolation.fixture_cleared()

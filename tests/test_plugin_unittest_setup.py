@@ -181,3 +181,34 @@ def test_a_setup_that_clears_keeps_the_phase_of_every_backend(
         f"error::{LEAK}",
     )
     result.assert_outcomes(passed=1)
+
+
+def test_the_test_case_is_freed_after_its_test(reference_suite: Suite) -> None:
+    """The setUp wrapper leaves no reference cycle: a TestCase's models go with it, gc or not."""
+    reference_suite.write(
+        """
+        import gc
+        import unittest
+        import weakref
+
+        import pytest
+
+        REFS = []
+
+        @pytest.mark.learning_phase(1)
+        class TestHolds(unittest.TestCase):
+            def setUp(self):
+                REFS.append(weakref.ref(self))
+
+            def test_a(self):
+                gc.disable()
+
+        def test_freed():
+            try:
+                assert REFS[0]() is None
+            finally:
+                gc.enable()
+        """
+    )
+    result = reference_suite.run()
+    result.assert_outcomes(passed=2)
