@@ -528,6 +528,7 @@ class PhaseIsolation:
             and fixture.phase_at_setup == self.request.phase
         ):
             self._follow(self.between())
+            self.follow_clears(self.request.phase)  # the rest of its setup: the new baseline's
             return
         self.adapter.restore_state(fixture.state_at_setup)
 

@@ -111,7 +111,7 @@ def held_name(holder: str, module: str) -> str:
     """Name a held module from its holder: ``shared``, ``shared.1``, ``shared[0].encoder``."""
     if module == ROOT_NAME:
         return holder
-    return f"{holder}{'' if module.startswith('[') else '.'}{module}"
+    return f"{holder}{'' if module.startswith(('[', '{')) else '.'}{module}"
 
 
 def held_leak_message(

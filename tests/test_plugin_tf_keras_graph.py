@@ -347,6 +347,40 @@ def test_a_graph_made_in_setup_has_the_phase_one_made_in_the_test_not(phase_of_a
 """
 
 
+BASELINE_THEN_CLEAR_THEN_BUILD = """
+import numpy as np
+import pytest
+import tf_keras
+from graph_helpers import K, set_phase_by_hand
+
+
+@pytest.fixture(scope="session")
+def trained():
+    set_phase_by_hand(1)
+
+
+@pytest.fixture
+def dropout_fn():
+    K.clear_session()
+    inp = tf_keras.Input((200,))
+    return K.function([inp], [tf_keras.layers.Dropout(0.5)(inp)])
+
+
+def _drops(function):
+    return bool((function([np.ones((1, 200), "float32")])[0] == 0).any())
+
+
+def test_first_requester_of_the_baseline(trained, dropout_fn):
+    assert K.learning_phase() == 1
+    assert _drops(dropout_fn)
+
+
+def test_after_it(trained, dropout_fn):
+    assert K.learning_phase() == 1
+    assert _drops(dropout_fn)
+"""
+
+
 def test_graph_mode_setups_that_clear_keep_the_phase(pytester: pytest.Pytester) -> None:
     """A setUp or fixture that makes a new default graph gives the test its phase, at once.
 
@@ -357,6 +391,15 @@ def test_graph_mode_setups_that_clear_keep_the_phase(pytester: pytest.Pytester) 
     _graph_suite(pytester, test_tf_testcase=TF_TESTCASE, test_clear_then_build=CLEAR_THEN_BUILD)
     result = _run(pytester, "-W", f"error::{LEAK}")
     result.assert_outcomes(passed=8, skipped=3)  # tf.test.TestCase's own test_session
+
+
+def test_graph_mode_a_baseline_set_up_by_the_test_reaches_its_fixtures_new_graph(
+    pytester: pytest.Pytester,
+) -> None:
+    """A session fixture the test is the first to request: its later fixtures' graphs get it."""
+    _graph_suite(pytester, test_baseline_then_build=BASELINE_THEN_CLEAR_THEN_BUILD)
+    result = _run(pytester, "-W", f"error::{LEAK}")
+    result.assert_outcomes(passed=2)
 
 
 def test_graph_mode_tf_testcase_in_a_session_baseline(pytester: pytest.Pytester) -> None:

@@ -472,6 +472,10 @@ HELD_SHAPES = {
         "    return next(iter(value[0]))\n",
         "held[0]{0}",
     ),
+    "set, the fixture's value": (
+        "def make(model):\n    return {model}\ndef get(value):\n    return next(iter(value))\n",
+        "held{0}",
+    ),
     "frozenset": (
         "def make(model):\n"
         "    return (frozenset([model]),)\n"
