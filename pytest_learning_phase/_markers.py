@@ -104,12 +104,17 @@ def parametrizing_phases(mark: pytest.Mark) -> tuple[Phase, ...] | None:
         return None
 
 
-def _where(node: Node) -> str:
+def place(node: Node) -> str:
+    """Name the node a marker sits on: ``class TestX``, ``module test_x.py``, ``the session``."""
     if isinstance(node, pytest.Module):
         return f"module {node.name}"
     if isinstance(node, pytest.Class):
         return f"class {node.name}"
-    return "the test function"
+    if isinstance(node, pytest.Item):
+        return "the test function"
+    if isinstance(node, pytest.Session):
+        return "the session"
+    return f"{type(node).__name__.lower()} {node.name}"  # package, directory
 
 
 def closest_marker_and_node(node: Node) -> tuple[pytest.Mark, Node] | None:
@@ -167,7 +172,7 @@ def scope_request(node: Node) -> PhaseRequest | None:
         phase = normalize_phase(mark.args[0])
     except InvalidPhaseError:
         return None
-    return PhaseRequest(phase, f"{marker_text(mark)} on {_where(where)}")
+    return PhaseRequest(phase, f"{marker_text(mark)} on {place(where)}")
 
 
 def _closest_marker(item: pytest.Item) -> tuple[pytest.Mark, str, Node | None] | None:
@@ -181,7 +186,7 @@ def _closest_marker(item: pytest.Item) -> tuple[pytest.Mark, str, Node | None] |
             if mark.name == MARKER_NAME:
                 return mark, "pytest.param", None
     found = closest_marker_and_node(item)
-    return None if found is None else (found[0], _where(found[1]), found[1])
+    return None if found is None else (found[0], place(found[1]), found[1])
 
 
 def _marker_source(
@@ -313,7 +318,7 @@ def _requested_sources(item: pytest.Item) -> list[PhaseRequest] | PhaseRequestEr
             # parametrized this item: the first marker that is not the param's.
             for node, farther in item.iter_markers_with_node(MARKER_NAME):
                 if farther is not closest[0]:
-                    text = f"{marker_text(farther)} on {_where(node)}"
+                    text = f"{marker_text(farther)} on {place(node)}"
                     parametrized = _parametrized_by_marker(item, text)
                     if parametrized is not None:
                         sources.append(parametrized)

@@ -619,7 +619,7 @@ def _reject_markers_added_by_a_wider_fixture(
     try:
         pytest.fail(
             f"In {fixturedef.scope} fixture {fixturedef.argname}: "
-            f"{_markers.marker_text(added[0])} was added to {_node_text(node)} while the "
+            f"{_markers.marker_text(added[0])} was added to {_markers.place(node)} while the "
             "fixture was set up (request.applymarker or request.node.add_marker), after the "
             "phases of its tests were resolved; put the marker in the source (on the test, "
             "its class or module), or set the phase in the fixture itself",
@@ -630,14 +630,6 @@ def _reject_markers_added_by_a_wider_fixture(
             key = fixturedef.cached_result[1]
             fixturedef.cached_result = (None, key, (error, error.__traceback__))
         raise
-
-
-def _node_text(node: pytest.Item | pytest.Collector) -> str:
-    """Name a node a marker sits on: ``class TestX``, ``module test_x.py``, ``the session``."""
-    if isinstance(node, pytest.Session):
-        return "the session"
-    kind = "test" if isinstance(node, pytest.Item) else type(node).__name__.lower()
-    return f"{kind} {node.name}"
 
 
 _SESSION_KEY: Final = pytest.StashKey[_PhaseSession]()
